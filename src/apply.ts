@@ -1,0 +1,177 @@
+// Apply: the only place that writes to the disk. Every file is written atomically (temp file in the same
+// folder, created with its final mode at open time, O_EXCL|O_NOFOLLOW, fsync, rename), never through a
+// symlink. Nothing is written until the preflight over every planned path has passed.
+
+import { constants, promises as fsp } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import type { Owner, Plan, PlannedDir, PlannedFile } from './plan.js';
+import { lstatInfo } from './state.js';
+
+export class ApplyError extends Error {}
+
+export interface ApplyResult {
+  written: string[];
+  unchanged: string[];
+  createdDirs: string[];
+  fixedDirs: string[];
+  backups: string[];
+  /** commands the user must run because this process may not chown (not root) */
+  manual: string[];
+}
+
+const abs = (plan: Plan, p: string) => (path.isAbsolute(p) ? p : path.join(plan.dir, p));
+
+/** Refuse symlinks and wrong file types anywhere the plan would write, before writing anything. */
+export async function preflight(plan: Plan): Promise<void> {
+  const problems: string[] = [];
+  const dirInfo = await lstatInfo(plan.dir);
+  if (dirInfo.exists && (dirInfo.isSymlink ? !(await fsp.stat(plan.dir)).isDirectory() : !dirInfo.isDir)) {
+    problems.push(`${plan.dir} exists and is not a folder`);
+  }
+  for (const d of plan.dirs) {
+    const info = await lstatInfo(abs(plan, d.path));
+    if (info.isSymlink && d.policy === 'ensure') problems.push(`${d.path} is a symbolic link; refusing to write through it`);
+    else if (info.exists && !info.isDir && !info.isSymlink) problems.push(`${d.path} exists and is not a folder`);
+  }
+  for (const f of plan.files) {
+    const p = abs(plan, f.path);
+    const info = await lstatInfo(p);
+    if (info.isSymlink) problems.push(`${f.path} is a symbolic link; refusing to write through it`);
+    else if (info.isDir) problems.push(`${f.path} is a folder, expected a file`);
+    // every folder between the install dir and the file must be a real folder, not a link
+    let parent = path.dirname(p);
+    while (parent.startsWith(plan.dir) && parent !== plan.dir) {
+      const pi = await lstatInfo(parent);
+      if (pi.isSymlink) {
+        problems.push(`${path.relative(plan.dir, parent)} is a symbolic link; refusing to write through it`);
+        break;
+      }
+      parent = path.dirname(parent);
+    }
+    if (f.secret === 'whole' && f.status === 'update') {
+      problems.push(`${f.path} already exists with another value; existing secrets are never replaced`);
+    }
+  }
+  if (problems.length) throw new ApplyError(`nothing was written:\n  - ${problems.join('\n  - ')}`);
+}
+
+async function tryChown(target: string, o: Owner, manual: Map<string, string[]>, fh?: fsp.FileHandle): Promise<void> {
+  try {
+    if (fh) await fh.chown(o.uid, o.gid);
+    else await fsp.lchown(target, o.uid, o.gid);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'EINVAL') throw e;
+    const key = `${o.uid}:${o.gid}`;
+    manual.set(key, [...(manual.get(key) ?? []), target]);
+  }
+}
+
+/** Write `content` to `target` atomically with `mode` (and owner) set before the name appears. */
+export async function writeFileAtomic(
+  target: string,
+  content: string | Buffer,
+  mode: number,
+  owner: Owner | null,
+  manual: Map<string, string[]> = new Map(),
+): Promise<void> {
+  const info = await lstatInfo(target);
+  if (info.isSymlink) throw new ApplyError(`${target} is a symbolic link; refusing to write through it`);
+  const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+  const fh = await fsp.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+  try {
+    try {
+      await fh.writeFile(content);
+      await fh.chmod(mode); // the umask may have taken bits away; set exactly
+      if (owner) await tryChown(target, owner, manual, fh);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await fsp.rename(tmp, target);
+  } catch (e) {
+    await fsp.rm(tmp, { force: true });
+    throw e;
+  }
+  await syncDir(path.dirname(target));
+}
+
+async function syncDir(dir: string): Promise<void> {
+  try {
+    const d = await fsp.open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+    try {
+      await d.sync();
+    } finally {
+      await d.close();
+    }
+  } catch {
+    /* some filesystems cannot fsync a directory; the rename is still atomic */
+  }
+}
+
+function stamp(now: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}-${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
+}
+
+async function ensureDir(plan: Plan, d: PlannedDir, result: ApplyResult, manual: Map<string, string[]>): Promise<void> {
+  const p = abs(plan, d.path);
+  const info = await lstatInfo(p);
+  if (!info.exists) {
+    await fsp.mkdir(path.dirname(p), { recursive: true });
+    await fsp.mkdir(p, { mode: d.mode });
+    await fsp.chmod(p, d.mode);
+    if (d.owner) await tryChown(p, d.owner, manual);
+    result.createdDirs.push(d.path);
+    return;
+  }
+  if (d.policy === 'if-missing') return;
+  let fixed = false;
+  if ((info.mode & 0o7777) !== d.mode) {
+    await fsp.chmod(p, d.mode);
+    fixed = true;
+  }
+  if (d.owner && (info.uid !== d.owner.uid || info.gid !== d.owner.gid)) {
+    await tryChown(p, d.owner, manual);
+    fixed = true;
+  }
+  if (fixed) result.fixedDirs.push(d.path);
+}
+
+async function writeFile(plan: Plan, f: PlannedFile, result: ApplyResult, manual: Map<string, string[]>, now: Date): Promise<void> {
+  const p = abs(plan, f.path);
+  if (f.status === 'unchanged') {
+    // content is right; make sure mode and owner are too
+    const info = await lstatInfo(p);
+    if ((info.mode & 0o777) !== f.mode) await fsp.chmod(p, f.mode);
+    if (f.owner && (info.uid !== f.owner.uid || info.gid !== f.owner.gid)) await tryChown(p, f.owner, manual);
+    result.unchanged.push(f.path);
+    return;
+  }
+  if (f.status === 'update') {
+    const info = await lstatInfo(p);
+    const backup = `${p}.bak-${stamp(now)}`;
+    await writeFileAtomic(backup, await fsp.readFile(p), info.mode & 0o777, { uid: info.uid, gid: info.gid }, manual);
+    result.backups.push(path.relative(plan.dir, backup));
+  }
+  await writeFileAtomic(p, f.content, f.mode, f.owner, manual);
+  result.written.push(f.path);
+}
+
+export async function applyPlan(plan: Plan, now = new Date()): Promise<ApplyResult> {
+  await preflight(plan);
+  const result: ApplyResult = { written: [], unchanged: [], createdDirs: [], fixedDirs: [], backups: [], manual: [] };
+  const manual = new Map<string, string[]>();
+  await fsp.mkdir(plan.dir, { recursive: true, mode: 0o755 });
+  for (const d of plan.dirs) await ensureDir(plan, d, result, manual);
+  for (const f of plan.files) await writeFile(plan, f, result, manual, now);
+  for (const [o, targets] of manual) {
+    result.manual.push(`sudo chown ${o} ${targets.map(shellQuote).join(' ')}`);
+  }
+  return result;
+}
+
+export function shellQuote(s: string): string {
+  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}

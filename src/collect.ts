@@ -1,0 +1,331 @@
+// Collect: turn flags, an answers file, environment presets, existing secrets and (when interactive)
+// prompts into one validated Answers value. Every value passes the same parse/check functions
+// whatever its source. Nothing is written here.
+
+import { parseDocument } from 'yaml';
+import { PASSWORD_ENV, SECRET_FILES, UNSAFE_OVERRIDE_RISKS, type UnsafeOverride } from './domain.js';
+import { UsageError } from './errors.js';
+import type { HostFacts } from './host.js';
+import { GENERATED_LENGTH, generatePassword } from './passwords.js';
+import { optionsPath } from './plan.js';
+import {
+  ANSWER_KEYS,
+  QUESTIONS,
+  SECRET_KEYS,
+  type Answers,
+  type Choice,
+  type Ctx,
+  type Key,
+  type Question,
+  type SecretKey,
+} from './questions.js';
+import type { TargetState } from './state.js';
+import type { Problem } from './validate.js';
+
+export type SecretSource = 'generated' | 'answers file' | 'environment' | 'prompt' | 'existing';
+
+export interface Collected {
+  answers: Answers;
+  secretSources: Record<SecretKey, SecretSource>;
+  /** what each question's default was, to build the repeat command */
+  defaults: Partial<Answers>;
+}
+
+/** The prompt library behind a small interface, so tests can drive the flow without a terminal. */
+export interface Prompter {
+  input(o: { message: string; default?: string; validate: (v: string) => true | string }): Promise<string>;
+  confirm(o: { message: string; default: boolean }): Promise<boolean>;
+  select(o: { message: string; choices: Choice<string>[]; default: string }): Promise<string>;
+  checkbox(o: { message: string; choices: (Choice<string> & { checked: boolean })[]; validate: (v: readonly string[]) => true | string }): Promise<string[]>;
+  password(o: { message: string; validate: (v: string) => true | string }): Promise<string>;
+  note(lines: string[]): void;
+}
+
+export interface CollectOptions {
+  facts: HostFacts;
+  state: TargetState;
+  /** raw flag values by answer key (strings from the command line) */
+  flags: Partial<Record<Key, unknown>>;
+  /** the answers file's text and name, if given */
+  answersFile?: { name: string; text: string };
+  env: NodeJS.ProcessEnv;
+  /** prompts, or undefined for a non-interactive run (--yes / --answers) */
+  prompter?: Prompter;
+}
+
+/** Parse an answers file: YAML mapping of known camelCase keys. */
+export function parseAnswersFile(name: string, text: string): { values: Partial<Record<Key, unknown>>; errors: string[] } {
+  const errors: string[] = [];
+  const doc = parseDocument(text, { uniqueKeys: true });
+  if (doc.errors.length) return { values: {}, errors: [`${name}: not valid YAML: ${doc.errors[0]!.message}`] };
+  const data: unknown = doc.toJS();
+  if (data === null || data === undefined) return { values: {}, errors };
+  if (typeof data !== 'object' || Array.isArray(data)) return { values: {}, errors: [`${name}: must be a YAML mapping of answer keys`] };
+  const values: Partial<Record<Key, unknown>> = {};
+  for (const [k, v] of Object.entries(data as Record<string, unknown>)) {
+    if (!(ANSWER_KEYS as readonly string[]).includes(k)) {
+      errors.push(`${name}: unknown key "${k}"; allowed keys: ${ANSWER_KEYS.join(', ')}`);
+      continue;
+    }
+    if (v !== null && v !== undefined) values[k as Key] = v;
+  }
+  return { values, errors };
+}
+
+/** Passwords already in the installation: MariaDB and PhotoPrism only read them on first start. */
+export function existingSecrets(state: TargetState): { values: Partial<Record<SecretKey, string>>; errors: string[] } {
+  const values: Partial<Record<SecretKey, string>> = {};
+  const errors: string[] = [];
+  const db = state.contents[SECRET_FILES.dbPassword];
+  const root = state.contents[SECRET_FILES.dbRootPassword];
+  if (db !== undefined && db !== '') values.databasePassword = db.replace(/\n+$/, '');
+  if (root !== undefined && root !== '') values.databaseRootPassword = root.replace(/\n+$/, '');
+  const optsText = state.contents[optionsPath(state)];
+  if (optsText !== undefined) {
+    const doc = parseDocument(optsText);
+    const data = doc.errors.length ? undefined : (doc.toJS() as Record<string, unknown> | null);
+    if (data && typeof data === 'object') {
+      if (typeof data.AdminPassword === 'string' && data.AdminPassword) values.adminPassword = data.AdminPassword;
+      const optDb = data.DatabasePassword;
+      if (typeof optDb === 'string' && optDb) {
+        if (values.databasePassword === undefined) values.databasePassword = optDb;
+        else if (optDb !== values.databasePassword) {
+          errors.push(
+            `databasePassword: DatabasePassword in ${optionsPath(state)} differs from ${SECRET_FILES.dbPassword}. ` +
+              (state.databaseInitialised
+                ? `The database most likely uses ${SECRET_FILES.dbPassword} (MariaDB read it when it created database/). `
+                : 'The database folder is not initialised yet, so neither has been used. ') +
+              'Nothing was changed: make both the same value by hand, then run init again.',
+          );
+        }
+      }
+    }
+  }
+  return { values, errors };
+}
+
+function problemText(p: Problem): string {
+  return p.override
+    ? `${p.message}. To accept this risk anyway: --allow-unsafe ${p.override} (answers file: allowUnsafe: [${p.override}])`
+    : p.message;
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+export async function collect(opts: CollectOptions): Promise<Collected> {
+  const errors: string[] = [];
+  const provided: Partial<Record<Key, unknown>> = {};
+
+  let fileValues: Partial<Record<Key, unknown>> = {};
+  if (opts.answersFile) {
+    const r = parseAnswersFile(opts.answersFile.name, opts.answersFile.text);
+    errors.push(...r.errors);
+    fileValues = r.values;
+  }
+  // single-field validation of everything given up front; flags win over the file
+  for (const q of QUESTIONS) {
+    const fromFlag = opts.flags[q.key];
+    const raw = fromFlag !== undefined ? fromFlag : fileValues[q.key];
+    if (raw === undefined) continue;
+    const r = q.parse(raw);
+    if (r.ok) provided[q.key] = r.value;
+    else errors.push(fromFlag !== undefined || !opts.answersFile ? r.message : `${opts.answersFile.name}: ${r.message}`);
+  }
+
+  // secrets: answers file, environment presets, existing installation
+  const existing = existingSecrets(opts.state);
+  errors.push(...existing.errors);
+  const secretSources = {} as Record<SecretKey, SecretSource>;
+  const secretValues: Partial<Record<SecretKey, string>> = {};
+  for (const key of SECRET_KEYS) {
+    const q = QUESTIONS.find((x) => x.key === key)!;
+    const envName = PASSWORD_ENV[key];
+    const envRaw = opts.env[envName];
+    let fromEnv: string | undefined;
+    if (envRaw !== undefined && envRaw !== '') {
+      const r = q.parse(envRaw);
+      if (r.ok) fromEnv = r.value as string;
+      else errors.push(`${envName}: ${r.message}`);
+    }
+    const fromFile = provided[key] as string | undefined;
+    const old = existing.values[key];
+    if (fromFile !== undefined && fromEnv !== undefined && fromFile !== fromEnv) {
+      errors.push(`${key}: given both in the answers file and in ${envName} with different values; remove one`);
+    }
+    const supplied = fromEnv ?? fromFile;
+    if (old !== undefined) {
+      if (supplied !== undefined && supplied !== old) {
+        errors.push(
+          key === 'adminPassword'
+            ? `adminPassword: ${optionsPath(opts.state)} already has an admin password, and PhotoPrism applied it when the account was created; it is never replaced silently. Change it in PhotoPrism ("docker compose exec photoprism photoprism passwd") and leave this value out`
+            : `${key}: the installation already has ${key === 'databasePassword' ? SECRET_FILES.dbPassword : SECRET_FILES.dbRootPassword}, and MariaDB only reads it when the database is first created; an existing secret is never replaced. Leave this value out (or change the password inside MariaDB first)`,
+        );
+      }
+      secretValues[key] = old;
+      secretSources[key] = 'existing';
+    } else if (supplied !== undefined) {
+      secretValues[key] = supplied;
+      secretSources[key] = fromEnv !== undefined ? 'environment' : 'answers file';
+    }
+  }
+  if (errors.length) throw new UsageError(errors);
+
+  const ctx: Ctx = { answers: {}, facts: opts.facts };
+  const overrides = new Set<UnsafeOverride>((provided.allowUnsafe as UnsafeOverride[] | undefined) ?? []);
+  const defaults: Partial<Answers> = {};
+  const p = opts.prompter;
+
+  for (const q of QUESTIONS) {
+    if (q.kind === 'override') continue;
+    if (q.kind === 'secret') {
+      const key = q.key as SecretKey;
+      if (secretValues[key] === undefined) {
+        if (p && key !== 'databaseRootPassword') {
+          await promptSecret(p, key, secretValues, secretSources, ctx);
+        } else if (p && key === 'databaseRootPassword' && secretSources.databasePassword === 'prompt') {
+          await promptSecret(p, key, secretValues, secretSources, ctx);
+        } else {
+          secretValues[key] = generatePassword(key === 'adminPassword' ? GENERATED_LENGTH.admin : GENERATED_LENGTH.database);
+          secretSources[key] = 'generated';
+        }
+      } else if (p && secretSources[key] === 'existing') {
+        p.note([`${q.label}: kept from the existing installation (it was applied when the account or database was created)`]);
+      }
+      const problems = q.check ? q.check(secretValues[key] as never, ctx) : [];
+      errors.push(...problems.map(problemText));
+      (ctx.answers as Record<string, unknown>)[key] = secretValues[key];
+      continue;
+    }
+    const dflt = q.default(ctx);
+    (defaults as Record<string, unknown>)[q.key] = dflt;
+    let value: unknown;
+    if (provided[q.key] !== undefined) {
+      value = provided[q.key];
+      const problems = q.check ? q.check(value as never, ctx) : [];
+      for (const pr of problems) {
+        if (pr.override && overrides.has(pr.override)) continue;
+        if (pr.override && p && (await confirmRisk(p, pr))) {
+          overrides.add(pr.override);
+          continue;
+        }
+        errors.push(problemText(pr));
+      }
+    } else if (p && (!q.when || q.when(ctx))) {
+      value = await ask(p, q, dflt, ctx, overrides);
+    } else {
+      value = dflt;
+      const problems = q.check ? q.check(value as never, ctx) : [];
+      for (const pr of problems) if (!(pr.override && overrides.has(pr.override))) errors.push(problemText(pr));
+    }
+    (ctx.answers as Record<string, unknown>)[q.key] = value;
+  }
+  if (errors.length) throw new UsageError(errors);
+
+  const answers = { ...(ctx.answers as Answers), allowUnsafe: [...overrides].sort() };
+  return { answers, secretSources, defaults };
+}
+
+async function confirmRisk(p: Prompter, pr: Problem): Promise<boolean> {
+  p.note([`Warning: ${pr.message}.`, `Risk: ${UNSAFE_OVERRIDE_RISKS[pr.override!]}.`]);
+  return p.confirm({ message: 'Accept this risk and use it anyway?', default: false });
+}
+
+/** Ask one question until its answer passes parse and check (or a risk is explicitly accepted). */
+async function ask(p: Prompter, q: Question, dflt: unknown, ctx: Ctx, overrides: Set<UnsafeOverride>): Promise<unknown> {
+  const hints = q.hint ? q.hint(ctx) : [];
+  if (hints.length) p.note(hints);
+  for (;;) {
+    let value: unknown;
+    const validate = (raw: unknown): true | string => {
+      const r = q.parse(raw);
+      return r.ok ? true : r.message;
+    };
+    switch (q.kind) {
+      case 'confirm':
+        value = await p.confirm({ message: q.message, default: dflt as boolean });
+        break;
+      case 'select':
+        value = await p.select({ message: q.message, choices: q.choices!(ctx), default: dflt as string });
+        break;
+      case 'checkbox': {
+        const d = dflt as string[];
+        const raw = await p.checkbox({
+          message: q.message,
+          choices: q.choices!(ctx).map((c) => ({ ...c, checked: d.includes(c.value) })),
+          validate: (v) => validate([...v]),
+        });
+        value = raw;
+        break;
+      }
+      default: {
+        const raw = await p.input({ message: q.message, default: String(dflt), validate });
+        value = raw;
+      }
+    }
+    const r = q.parse(value);
+    if (!r.ok) {
+      p.note([r.message]);
+      continue;
+    }
+    value = r.value;
+    const problems = q.check ? q.check(value as never, ctx) : [];
+    let accepted = true;
+    for (const pr of problems) {
+      if (pr.override && overrides.has(pr.override)) continue;
+      if (pr.override && (await confirmRisk(p, pr))) {
+        overrides.add(pr.override);
+        continue;
+      }
+      if (!pr.override) p.note([pr.message]);
+      accepted = false;
+      break;
+    }
+    if (accepted) return value;
+  }
+}
+
+async function promptSecret(
+  p: Prompter,
+  key: SecretKey,
+  values: Partial<Record<SecretKey, string>>,
+  sources: Record<SecretKey, SecretSource>,
+  ctx: Ctx,
+): Promise<void> {
+  const q = QUESTIONS.find((x) => x.key === key)!;
+  const isDb = key !== 'adminPassword';
+  if (key !== 'databaseRootPassword') {
+    const how = await p.select({
+      message: isDb ? 'MariaDB passwords' : 'Admin password',
+      choices: [
+        { value: 'generate', name: 'Generate a strong random password (recommended)', description: 'created with node:crypto; you will find it in the written files' },
+        { value: 'enter', name: 'Enter my own', description: '8-72 characters, typed hidden' },
+      ],
+      default: 'generate',
+    });
+    if (how === 'generate') {
+      values[key] = generatePassword(isDb ? GENERATED_LENGTH.database : GENERATED_LENGTH.admin);
+      sources[key] = 'generated';
+      if (key === 'databasePassword' && values.databaseRootPassword === undefined) {
+        values.databaseRootPassword = generatePassword(GENERATED_LENGTH.database);
+        sources.databaseRootPassword = 'generated';
+      }
+      return;
+    }
+  }
+  for (;;) {
+    const validate = (v: string): true | string => {
+      const r = q.parse(v);
+      if (!r.ok) return r.message;
+      const problems = q.check ? q.check(v as never, ctx) : [];
+      return problems.length ? problems[0]!.message : true;
+    };
+    const first = await p.password({ message: q.message, validate });
+    const again = await p.password({ message: `${q.label} again`, validate: () => true });
+    if (first === again) {
+      values[key] = first;
+      sources[key] = 'prompt';
+      return;
+    }
+    p.note(['The two entries differ; please type it again.']);
+  }
+}

@@ -1,0 +1,132 @@
+// Facts about PhotoPrism, MariaDB and Compose that the generator must respect.
+// Sources: ../shared/reference/photoprism.md (PhotoPrism entrypoint, scripts/dist/Makefile,
+// create-users.sh, MariaDB docker-entrypoint.sh) and the Docker security guide.
+
+/** A closed range of ids, inclusive at both ends. */
+export type IdRange = readonly [number, number];
+
+/** UIDs the PhotoPrism image supports (documented list; accounts pre-created in the image). */
+export const SUPPORTED_UIDS: readonly IdRange[] = [
+  [0, 0],
+  [33, 33],
+  [50, 99],
+  [500, 600],
+  [900, 1250],
+  [2000, 2100],
+];
+
+/** GIDs the PhotoPrism image supports: the UID list plus video, davfs2, renderd, render, ssl-cert. */
+export const SUPPORTED_GIDS: readonly IdRange[] = [
+  [0, 0],
+  [33, 33],
+  [44, 44],
+  [50, 99],
+  [105, 105],
+  [109, 109],
+  [115, 116],
+  [500, 600],
+  [900, 1250],
+  [2000, 2100],
+];
+
+/** Groups every pre-created account of the image belongs to (video, davfs2, renderd, render, ssl-cert). */
+export const IMAGE_MEMBER_GIDS: ReadonlyMap<number, string> = new Map([
+  [44, 'video'],
+  [105, 'davfs2'],
+  [109, 'renderd'],
+  [115, 'render'],
+  [116, 'ssl-cert'],
+]);
+
+export function inRanges(id: number, ranges: readonly IdRange[]): boolean {
+  return ranges.some(([lo, hi]) => id >= lo && id <= hi);
+}
+
+export function formatRanges(ranges: readonly IdRange[]): string {
+  return ranges.map(([lo, hi]) => (lo === hi ? `${lo}` : `${lo}-${hi}`)).join(', ');
+}
+
+export interface InitActionInfo {
+  readonly name: string;
+  readonly description: string;
+}
+
+/**
+ * PHOTOPRISM_INIT actions: each word is a make target in the image's /scripts/Makefile, run once per
+ * container as root. An unknown word fails silently at container start, so only these are accepted.
+ */
+export const INIT_ACTIONS: readonly InitActionInfo[] = [
+  { name: 'update', description: 'install the latest security updates of the image\'s packages (recommended)' },
+  { name: 'https', description: 'create a self-signed CA and certificate so PhotoPrism can serve HTTPS by itself' },
+  { name: 'tensorflow', description: 'install the TensorFlow CPU build that matches this CPU (AVX/AVX2) for faster AI features' },
+  { name: 'gpu', description: 'install GPU drivers for the detected vendor (amd64 only)' },
+  { name: 'intel', description: 'install Intel media, OpenCL and Quick Sync packages (for Intel hardware transcoding)' },
+  { name: 'ffmpeg', description: 'install a static FFmpeg 7 build (software encoding only; not with hardware transcoding)' },
+  { name: 'darktable', description: 'install the latest Darktable for RAW conversion' },
+  { name: 'davfs', description: 'install davfs2 to mount WebDAV shares inside the container' },
+  { name: 'clitools', description: 'install command-line tools for troubleshooting (jq, lsof, ...)' },
+  { name: 'mariadb', description: 'install the MariaDB client tools (for database backups from inside the container)' },
+  { name: 'clean', description: 'remove package caches and temporary files (no network access needed)' },
+];
+
+export const INIT_ACTION_NAMES: readonly string[] = INIT_ACTIONS.map((a) => a.name);
+
+export const TRANSCODINGS = ['software', 'intel', 'vaapi', 'nvidia', 'raspberry'] as const;
+export type Transcoding = (typeof TRANSCODINGS)[number];
+
+export const TRANSCODING_INFO: Record<Transcoding, { title: string; description: string }> = {
+  software: { title: 'Software (CPU)', description: 'no device needed; works everywhere' },
+  intel: { title: 'Intel Quick Sync', description: 'needs /dev/dri (Intel iGPU); pairs with the "intel" init action' },
+  vaapi: { title: 'VA-API', description: 'needs /dev/dri (Intel or AMD GPU with VA-API drivers)' },
+  nvidia: { title: 'NVIDIA NVENC', description: 'needs the NVIDIA Container Toolkit on the host' },
+  raspberry: { title: 'Raspberry Pi (V4L2)', description: 'needs /dev/video11 (Raspberry Pi 4 hardware encoder)' },
+};
+
+/** The device a transcoding choice needs inside the container, if any. */
+export function transcodingDevice(t: Transcoding): 'dri' | 'video11' | 'nvidia' | null {
+  switch (t) {
+    case 'intel':
+    case 'vaapi':
+      return 'dri';
+    case 'raspberry':
+      return 'video11';
+    case 'nvidia':
+      return 'nvidia';
+    default:
+      return null;
+  }
+}
+
+export const USER_MODES = ['photoprism-uid', 'user'] as const;
+export type UserMode = (typeof USER_MODES)[number];
+
+/** Explicit risk overrides. Each must be asked for by name; the risk is stated when it is used. */
+export const UNSAFE_OVERRIDES = ['root', 'host-account', 'device-group'] as const;
+export type UnsafeOverride = (typeof UNSAFE_OVERRIDES)[number];
+
+export const UNSAFE_OVERRIDE_RISKS: Record<UnsafeOverride, string> = {
+  root: 'PhotoPrism runs as root: after a container escape the process owns the whole host',
+  'host-account':
+    'the container user shares its numeric id with a person on this host: after a container escape it can read and write that person\'s files',
+  'device-group':
+    'the chosen GID cannot open the video device, so hardware transcoding will fail and PhotoPrism falls back to software',
+};
+
+/** Fixed layout of the official compose file (container side). */
+export const CONTAINER_PORT = 2342;
+export const DB_NAME = 'photoprism';
+export const DB_USER = 'photoprism';
+export const DB_SERVICE = 'mariadb';
+export const SECRET_FILES = {
+  dbPassword: '.secrets/db_pwd.txt',
+  dbRootPassword: '.secrets/db_root_pwd.txt',
+} as const;
+export const OPTIONS_FILE = 'storage/config/options.yml';
+export const COMPOSE_FILE = 'docker-compose.yml';
+
+/** Environment presets for passwords (never command-line arguments). */
+export const PASSWORD_ENV = {
+  adminPassword: 'PHOTOPRISM_HARDEN_ADMIN_PASSWORD',
+  databasePassword: 'PHOTOPRISM_HARDEN_DATABASE_PASSWORD',
+  databaseRootPassword: 'PHOTOPRISM_HARDEN_DATABASE_ROOT_PASSWORD',
+} as const;

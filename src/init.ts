@@ -1,0 +1,142 @@
+// `init`: collect -> plan -> (confirm) -> apply. Loaded lazily by the CLI.
+
+import { promises as fsp } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { applyPlan } from './apply.js';
+import { collect, type Collected, type Prompter } from './collect.js';
+import { UsageError } from './errors.js';
+import { defaultProbe, type HostFacts, type HostProbe } from './host.js';
+import { Output, dryRunLines, messageLines, nextStepLines, planLines, repeatCommand, summaryLines } from './output.js';
+import { buildPlan, type Plan } from './plan.js';
+import { QUESTIONS, type Key } from './questions.js';
+import { readTargetState } from './state.js';
+
+export interface InitOptions {
+  dir: string;
+  yes: boolean;
+  answers?: string;
+  dryRun: boolean;
+  /** raw flag values by answer key */
+  flags: Partial<Record<Key, unknown>>;
+  version: string;
+  env?: NodeJS.ProcessEnv;
+  out?: Output;
+  probe?: HostProbe;
+  /** interactive prompts; when absent and the run is interactive, inquirer is used */
+  prompter?: Prompter;
+  stdinIsTTY?: boolean;
+}
+
+export function expandHome(p: string, home: string): string {
+  if (p === '~') return home;
+  if (p.startsWith('~/')) return path.join(home, p.slice(2));
+  return p;
+}
+
+/** Absolute host path of a bind-mount source, as Compose resolves it (relative to the compose file). */
+export function hostPath(p: string, dir: string, home: string): string {
+  return path.resolve(dir, expandHome(p, home));
+}
+
+export async function runInit(o: InitOptions): Promise<number> {
+  const out = o.out ?? new Output();
+  const env = o.env ?? process.env;
+  const interactive = !o.yes && !o.answers;
+  const tty = o.stdinIsTTY ?? Boolean(process.stdin.isTTY);
+  if (interactive && !o.prompter && !tty) {
+    throw new UsageError([
+      'standard input is not a terminal, so the wizard cannot ask its questions. Use --yes (accept all defaults) or --answers FILE.yml (answers from a file).',
+    ]);
+  }
+  const dir = path.resolve(o.dir);
+  let answersFile: { name: string; text: string } | undefined;
+  if (o.answers) {
+    try {
+      answersFile = { name: o.answers, text: await fsp.readFile(o.answers, 'utf8') };
+    } catch (e) {
+      throw new UsageError([`--answers: cannot read ${o.answers}: ${(e as Error).message}`]);
+    }
+  }
+
+  const facts: HostFacts = await (o.probe ?? (await defaultProbe())).facts();
+  const home = env.HOME ?? os.homedir();
+  const state0 = await readTargetState(dir);
+
+  let prompter = o.prompter;
+  if (interactive && !prompter) {
+    const { inquirerPrompter } = await import('./prompter.js');
+    prompter = inquirerPrompter((l) => out.out(l));
+  }
+  if (interactive) {
+    out.out(`photoprism-harden ${o.version}: a hardened PhotoPrism installation in ${dir}`);
+    out.out('Press Enter to accept a default. Nothing is written before you confirm.');
+    out.out('');
+  }
+
+  const collected = await collect({ facts, state: state0, flags: o.flags, answersFile, env, prompter });
+  out.addSecrets(Object.values(collected.answers).filter((v): v is string => typeof v === 'string' && v.length >= 8 && isSecretValue(collected, v)));
+
+  const a = collected.answers;
+  const originals = hostPath(a.originalsPath, dir, home);
+  const imp = a.importPath ? hostPath(a.importPath, dir, home) : null;
+  const state = await readTargetState(dir, [originals, ...(imp ? [imp] : [])]);
+  const repeat = repeatCommand(collected, dir);
+  const plan = buildPlan({ answers: a, facts, state, version: o.version, regenerate: repeat, hostPaths: { originals, import: imp } });
+  const invoker = `${facts.euid}:${facts.egid}`;
+
+  out.out(interactive ? '' : `photoprism-harden ${o.version}: ${o.dryRun ? 'dry run for' : 'writing'} ${dir}`);
+  out.out('Summary (no password is ever shown):');
+  for (const l of summaryLines(collected)) out.out(l);
+  out.out('');
+  for (const l of planLines(plan, invoker)) out.out(l);
+  if (plan.messages.length) {
+    out.out('Notes:');
+    for (const l of messageLines(plan)) out.out(l);
+  }
+
+  if (o.dryRun) {
+    for (const l of dryRunLines(plan)) out.out(l);
+    out.out('');
+    out.out('Dry run: nothing was written.');
+    return 0;
+  }
+  if (!plan.files.some((f) => f.status !== 'unchanged') && (await plansNoDirWork(plan))) {
+    out.out('');
+    out.out('Nothing to change: the installation already matches these answers.');
+    return 0;
+  }
+  if (prompter) {
+    out.out('');
+    const go = await prompter.confirm({ message: `Write these files to ${dir}?`, default: true });
+    if (!go) {
+      out.out('Nothing was written.');
+      return 1;
+    }
+  }
+  const result = await applyPlan(plan);
+  out.out('');
+  out.out(`Done: ${result.written.length} file(s) written${result.unchanged.length ? `, ${result.unchanged.length} unchanged` : ''}${result.createdDirs.length ? `, ${result.createdDirs.length} folder(s) created` : ''}.`);
+  for (const l of nextStepLines(plan, result, collected, repeat)) out.out(l);
+  return 0;
+}
+
+function isSecretValue(c: Collected, v: string): boolean {
+  return v === c.answers.adminPassword || v === c.answers.databasePassword || v === c.answers.databaseRootPassword;
+}
+
+/** True when every planned folder already exists with the planned mode and owner. */
+async function plansNoDirWork(plan: Plan): Promise<boolean> {
+  const { lstatInfo } = await import('./state.js');
+  for (const d of plan.dirs) {
+    const info = await lstatInfo(path.isAbsolute(d.path) ? d.path : path.join(plan.dir, d.path));
+    if (!info.exists) return false;
+    if (d.policy === 'if-missing') continue;
+    if (info.mode !== d.mode) return false;
+    if (d.owner && (info.uid !== d.owner.uid || info.gid !== d.owner.gid)) return false;
+  }
+  return true;
+}
+
+/** Flags of the question table (for the CLI). */
+export const QUESTION_FLAGS = QUESTIONS.filter((q) => q.flag);

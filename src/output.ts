@@ -1,0 +1,152 @@
+// Everything the user reads. All text passes through Output, which scrubs every known secret value
+// before it reaches stdout or stderr (a second line of defence: nothing here prints one on purpose).
+
+import path from 'node:path';
+import type { ApplyResult } from './apply.js';
+import { shellQuote } from './apply.js';
+import type { Collected } from './collect.js';
+import { QUESTIONS, type Answers, type Key } from './questions.js';
+import type { Plan, PlannedFile } from './plan.js';
+
+export class Output {
+  private secrets: string[] = [];
+  constructor(
+    private readonly stdout: NodeJS.WritableStream = process.stdout,
+    private readonly stderr: NodeJS.WritableStream = process.stderr,
+  ) {}
+
+  addSecrets(values: Iterable<string>): void {
+    for (const v of values) if (v && !this.secrets.includes(v)) this.secrets.push(v);
+    this.secrets.sort((a, b) => b.length - a.length);
+  }
+
+  scrub(text: string): string {
+    let out = text;
+    for (const s of this.secrets) out = out.split(s).join('********');
+    return out;
+  }
+
+  out(text = ''): void {
+    this.stdout.write(`${this.scrub(text)}\n`);
+  }
+
+  err(text: string): void {
+    this.stderr.write(`${this.scrub(text)}\n`);
+  }
+}
+
+const mode = (m: number) => m.toString(8).padStart(4, '0');
+
+function ownerText(f: { owner: { uid: number; gid: number } | null }, invoker: string): string {
+  return f.owner ? `${f.owner.uid}:${f.owner.gid}` : invoker;
+}
+
+/** One line per answer, never a password. */
+export function summaryLines(c: Collected): string[] {
+  const a = c.answers;
+  const lines: string[] = [];
+  const width = Math.max(...QUESTIONS.map((q) => q.label.length)) + 2;
+  for (const q of QUESTIONS) {
+    let v: string;
+    if (q.kind === 'secret') {
+      const src = c.secretSources[q.key as keyof Collected['secretSources']];
+      const len = [...(a[q.key] as string)].length;
+      v = src === 'existing' ? 'kept from the existing installation' : `${src === 'generated' ? 'generated' : `from ${src}`} (${len} characters, hidden)`;
+    } else if (q.kind === 'override') {
+      if (a.allowUnsafe.length === 0) continue;
+      v = a.allowUnsafe.join(', ');
+    } else v = displayValue(q.key, a);
+    lines.push(`  ${q.label.padEnd(width)}${v}`);
+  }
+  return lines;
+}
+
+function displayValue(key: Key, a: Answers): string {
+  const v = a[key];
+  if (key === 'importPath' && v === '') return '(none)';
+  if (key === 'initActions') return (v as string[]).length ? (v as string[]).join(' ') : '(none)';
+  if (typeof v === 'boolean') return v ? 'yes' : 'no';
+  return String(v);
+}
+
+export function planLines(plan: Plan, invoker: string): string[] {
+  const lines: string[] = [];
+  lines.push('Files:');
+  for (const f of plan.files) {
+    lines.push(`  ${f.status.padEnd(9)} ${f.path.padEnd(32)} ${mode(f.mode)}  ${ownerText(f, invoker).padEnd(11)} ${f.why}`);
+  }
+  lines.push('Folders:');
+  for (const d of plan.dirs) {
+    const shown = path.isAbsolute(d.path) ? d.path : `${d.path}/`;
+    const policy = d.policy === 'if-missing' ? 'if missing' : 'ensure';
+    lines.push(`  ${policy.padEnd(9)} ${shown.padEnd(32)} ${mode(d.mode)}  ${ownerText(d, invoker).padEnd(11)} ${d.why}`);
+  }
+  return lines;
+}
+
+export function messageLines(plan: Plan): string[] {
+  return plan.messages.map((m) => `  ${m.level === 'warn' ? '! ' : '- '}${m.text}`);
+}
+
+/** A file's content as it may be shown: secrets masked. */
+export function maskedContent(f: PlannedFile, secrets: string[]): string {
+  if (f.secret === 'whole') return `<secret: ${[...f.content].length} characters, hidden>`;
+  let out = f.content;
+  if (f.secret === 'values') for (const s of secrets) out = out.split(s).join('********');
+  return out;
+}
+
+export function dryRunLines(plan: Plan): string[] {
+  const lines: string[] = [];
+  for (const f of plan.files) {
+    lines.push('', `--- ${f.path} (${f.status}, mode ${mode(f.mode)}) ---`);
+    lines.push(maskedContent(f, plan.secrets).replace(/\n$/, ''));
+  }
+  return lines;
+}
+
+/** The non-interactive command that repeats this run (never with a password). */
+export function repeatCommand(c: Collected, dir: string): string {
+  const a = c.answers;
+  const parts = ['npx', 'photoprism-harden', 'init', '--dir', shellQuote(dir), '--yes'];
+  for (const q of QUESTIONS) {
+    if (!q.flag || q.kind === 'secret') continue;
+    const v = a[q.key];
+    const always = q.key === 'uid' || q.key === 'gid';
+    if (!always && JSON.stringify(v) === JSON.stringify(c.defaults[q.key] ?? (q.kind === 'override' ? [] : undefined))) continue;
+    if (q.kind === 'confirm') parts.push(v ? `--${q.flag}` : `--no-${q.flag}`);
+    else if (Array.isArray(v)) parts.push(`--${q.flag}`, shellQuote(v.join(',') || ''));
+    else parts.push(`--${q.flag}`, shellQuote(String(v)));
+  }
+  return parts.join(' ').replace(/--init-actions $/, "--init-actions ''");
+}
+
+export function nextStepLines(plan: Plan, result: ApplyResult, c: Collected, repeat: string): string[] {
+  const a = c.answers;
+  const lines: string[] = [];
+  if (result.backups.length) lines.push(`Backups of replaced files: ${result.backups.join(', ')}`);
+  if (result.manual.length) {
+    lines.push(
+      '',
+      'This run is not root, so it could not give these paths to the PhotoPrism user. Run:',
+      ...result.manual.map((m) => `  ${m}`),
+    );
+  }
+  const opts = plan.files.find((f) => f.path.endsWith('options.yml'))!.path;
+  lines.push(
+    '',
+    'Next steps:',
+    `  cd ${shellQuote(plan.dir)}`,
+    '  docker compose up -d',
+    `  then open ${a.siteUrl} and sign in as "${a.adminUser}"`,
+    `  (the admin password is AdminPassword in ${opts}: sudo grep AdminPassword ${opts})`,
+    '',
+    'After any later change:',
+    '  docker compose stop',
+    '  docker compose up -d --force-recreate',
+    '',
+    'To repeat this setup without prompts (passwords are kept from the written files):',
+    `  ${repeat}`,
+  );
+  return lines;
+}

@@ -1,0 +1,254 @@
+// Plan: a pure function of (answers, host facts, current target state) -> files and folders with
+// content, mode and owner, plus the messages to show. Nothing here touches the disk.
+
+import path from 'node:path';
+import {
+  COMPOSE_FILE,
+  CONTAINER_PORT,
+  DB_NAME,
+  DB_SERVICE,
+  DB_USER,
+  SECRET_FILES,
+  UNSAFE_OVERRIDE_RISKS,
+  transcodingDevice,
+} from './domain.js';
+import type { HostFacts } from './host.js';
+import { deviceHints, type Answers } from './questions.js';
+import { renderYaml } from './render.js';
+import type { PathInfo, TargetState } from './state.js';
+import { initActionWarnings } from './validate.js';
+
+export interface Owner {
+  uid: number;
+  gid: number;
+}
+
+export interface PlannedDir {
+  path: string;
+  mode: number;
+  /** null: whoever runs the tool (root on a normal install) */
+  owner: Owner | null;
+  /** 'ensure': create, or fix mode/owner of an existing one; 'if-missing': create only, never touch an existing one */
+  policy: 'ensure' | 'if-missing';
+  why: string;
+}
+
+export interface PlannedFile {
+  path: string;
+  content: string;
+  mode: number;
+  owner: Owner | null;
+  /** 'whole': the content is a secret; 'values': it contains secrets (mask them when shown) */
+  secret: 'whole' | 'values' | false;
+  why: string;
+  status: 'create' | 'update' | 'unchanged';
+}
+
+export interface Message {
+  level: 'info' | 'warn';
+  text: string;
+}
+
+export interface Plan {
+  dir: string;
+  dirs: PlannedDir[];
+  files: PlannedFile[];
+  messages: Message[];
+  /** every secret value, so output can be scrubbed */
+  secrets: string[];
+}
+
+export interface PlanInput {
+  answers: Answers;
+  facts: HostFacts;
+  state: TargetState;
+  version: string;
+  /** the command that regenerates this installation (no secrets) */
+  regenerate: string;
+  /** the originals/import folders resolved to absolute host paths (keys of state.paths) */
+  hostPaths: { originals: string; import: string | null };
+}
+
+export const GITIGNORE_LINES = ['.secrets/', 'storage/config/options.yml', 'storage/settings/options.yml'];
+
+/** Where PhotoPrism will actually read options.yml: the legacy settings folder wins when it exists. */
+export function optionsPath(state: TargetState): string {
+  return state.legacySettings ? 'storage/settings/options.yml' : 'storage/config/options.yml';
+}
+
+function status(state: TargetState, rel: string, content: string): PlannedFile['status'] {
+  const old = state.contents[rel];
+  if (old === undefined) return state.paths[rel]?.exists ? 'update' : 'create';
+  return old === content ? 'unchanged' : 'update';
+}
+
+/** Can uid:gid read (and write) a folder, judged from its mode bits as the kernel would? */
+function folderAccess(info: PathInfo, o: Owner): { read: boolean; write: boolean } {
+  const bits = info.uid === o.uid ? (info.mode >> 6) & 7 : info.gid === o.gid ? (info.mode >> 3) & 7 : info.mode & 7;
+  return { read: (bits & 5) === 5, write: (bits & 3) === 3 };
+}
+
+export function buildPlan(input: PlanInput): Plan {
+  const { answers: a, facts, state } = input;
+  const owner: Owner = { uid: a.uid, gid: a.gid };
+  const messages: Message[] = [];
+  const dirs: PlannedDir[] = [];
+  const files: PlannedFile[] = [];
+
+  const ctx = {
+    version: input.version,
+    regenerate: input.regenerate,
+    uid: a.uid,
+    gid: a.gid,
+    uidString: String(a.uid),
+    gidString: String(a.gid),
+    userMode: a.userMode,
+    userSpec: `${a.uid}:${a.gid}`,
+    behindProxy: a.behindProxy,
+    portMapping: a.behindProxy ? `127.0.0.1:${a.httpPort}:${CONTAINER_PORT}` : `${a.httpPort}:${CONTAINER_PORT}`,
+    initLine: a.initActions.join(' '),
+    transcoding: a.transcoding,
+    devices: devicesFor(a),
+    nvidia: a.transcoding === 'nvidia',
+    originalsPath: a.originalsPath,
+    importPath: a.importPath,
+    dbName: DB_NAME,
+    dbUser: DB_USER,
+    dbServer: `${DB_SERVICE}:3306`,
+    adminUser: a.adminUser,
+    adminPassword: a.adminPassword,
+    databasePassword: a.databasePassword,
+    siteUrl: a.siteUrl,
+  };
+
+  // folders
+  dirs.push({ path: 'storage', mode: 0o750, owner, policy: 'ensure', why: 'PhotoPrism storage (cache, sidecars, backups, config)' });
+  const opts = optionsPath(state);
+  dirs.push({ path: path.dirname(opts), mode: 0o750, owner, policy: 'ensure', why: 'PhotoPrism configuration' });
+  dirs.push({ path: '.secrets', mode: 0o700, owner: null, policy: 'ensure', why: 'MariaDB secret files' });
+  dirs.push({ path: 'database', mode: 0o700, owner: null, policy: 'if-missing', why: 'MariaDB data (the image chowns it to mysql; never chowned here)' });
+
+  for (const [label, rel, abs] of [
+    ['originals', a.originalsPath, input.hostPaths.originals],
+    ['import', a.importPath, input.hostPaths.import],
+  ] as const) {
+    if (!rel || !abs) continue;
+    const info = state.paths[abs];
+    if (!info || !info.exists) {
+      dirs.push({ path: abs, mode: 0o750, owner, policy: 'if-missing', why: `${label} folder (new and empty, so owned by ${a.uid}:${a.gid})` });
+      continue;
+    }
+    if (!info.isDir) {
+      messages.push({ level: 'warn', text: `${label} path ${abs} exists but is not a folder` });
+      continue;
+    }
+    const acc = folderAccess(info, owner);
+    if (!acc.read) {
+      messages.push({
+        level: 'warn',
+        text: `${label} folder ${abs} (owner ${info.uid}:${info.gid}, mode ${info.mode.toString(8).padStart(4, '0')}) is not readable by ${a.uid}:${a.gid}: PhotoPrism will not see your files. It is not changed here; grant access, e.g. "setfacl -R -m u:${a.uid}:rX ${abs}"`,
+      });
+    } else if (!acc.write && label === 'originals') {
+      messages.push({
+        level: 'info',
+        text: `originals folder ${abs} is read-only for ${a.uid}:${a.gid}: indexing works, uploads and imports into it do not (or set ReadOnly: true in options.yml)`,
+      });
+    }
+  }
+
+  // files
+  const composeText = renderYaml('docker-compose.yml', ctx);
+  files.push({
+    path: COMPOSE_FILE,
+    content: composeText,
+    mode: 0o644,
+    owner: null,
+    secret: false,
+    why: 'services, hardened (no passwords)',
+    status: status(state, COMPOSE_FILE, composeText),
+  });
+  const optionsText = renderYaml('options.yml', ctx);
+  files.push({
+    path: opts,
+    content: optionsText,
+    mode: 0o600,
+    owner,
+    secret: 'values',
+    why: 'PhotoPrism settings incl. AdminPassword and DatabasePassword',
+    status: status(state, opts, optionsText),
+  });
+  for (const [rel, value, why] of [
+    [SECRET_FILES.dbPassword, a.databasePassword, 'MariaDB password of user photoprism'],
+    [SECRET_FILES.dbRootPassword, a.databaseRootPassword, 'MariaDB root password'],
+  ] as const) {
+    files.push({ path: rel, content: value, mode: 0o600, owner: null, secret: 'whole', why, status: status(state, rel, value) });
+  }
+  const gitignore = gitignoreContent(state.contents['.gitignore']);
+  files.push({
+    path: '.gitignore',
+    content: gitignore,
+    mode: state.paths['.gitignore']?.exists ? state.paths['.gitignore'].mode & 0o777 : 0o644,
+    owner: null,
+    secret: false,
+    why: 'keeps .secrets/ and options.yml out of git',
+    status: status(state, '.gitignore', gitignore),
+  });
+
+  // messages
+  if (state.legacySettings) {
+    messages.push({
+      level: 'warn',
+      text: 'storage/settings/ exists (legacy layout): PhotoPrism reads options.yml from there, so it is written to storage/settings/options.yml',
+    });
+  }
+  for (const text of deviceHints({ answers: a, facts })) messages.push({ level: 'info', text });
+  for (const text of initActionWarnings(a.initActions, a.transcoding, a.behindProxy)) messages.push({ level: 'warn', text });
+  for (const o of a.allowUnsafe) messages.push({ level: 'warn', text: `accepted risk "${o}": ${UNSAFE_OVERRIDE_RISKS[o]}` });
+  if (a.userMode === 'user') {
+    messages.push({
+      level: 'warn',
+      text: '"user:" mode: no root phase in the container, so the entrypoint cannot fix storage ownership and init actions run only through sudo',
+    });
+  }
+  if (!a.behindProxy) {
+    messages.push({
+      level: 'info',
+      text: `PhotoPrism's port ${a.httpPort} is published on all interfaces; outside a home network put an HTTPS reverse proxy in front`,
+    });
+  }
+  if (state.databaseInitialised) {
+    messages.push({
+      level: 'info',
+      text: 'database/ already holds a MariaDB data folder: MariaDB keeps the passwords it was created with, so the existing secrets are kept',
+    });
+  }
+
+  return {
+    dir: state.dir,
+    dirs,
+    files,
+    messages,
+    secrets: [a.adminPassword, a.databasePassword, a.databaseRootPassword],
+  };
+}
+
+function devicesFor(a: Answers): string[] {
+  switch (transcodingDevice(a.transcoding)) {
+    case 'dri':
+      return ['/dev/dri:/dev/dri'];
+    case 'video11':
+      return ['/dev/video11:/dev/video11'];
+    default:
+      return [];
+  }
+}
+
+export function gitignoreContent(existing: string | undefined): string {
+  const have = new Set((existing ?? '').split('\n').map((l) => l.trim()));
+  const missing = GITIGNORE_LINES.filter((l) => !have.has(l) && !have.has(`/${l}`));
+  if (existing !== undefined && missing.length === 0) return existing;
+  let out = existing ?? '';
+  if (out && !out.endsWith('\n')) out += '\n';
+  out += `# photoprism-harden: these hold passwords, never commit them\n${missing.join('\n')}\n`;
+  return out;
+}

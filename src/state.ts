@@ -1,0 +1,92 @@
+// Reading the current state of the target directory (read-only I/O). The plan is computed from this.
+
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { SECRET_FILES } from './domain.js';
+
+export interface PathInfo {
+  exists: boolean;
+  isSymlink: boolean;
+  isDir: boolean;
+  uid: number;
+  gid: number;
+  mode: number;
+}
+
+export interface TargetState {
+  dir: string;
+  /** lstat of every path the plan may touch, keyed by path relative to dir */
+  paths: Record<string, PathInfo>;
+  /** contents of existing regular files the plan reads (compose, options, secrets, .gitignore) */
+  contents: Record<string, string>;
+  /** storage/settings exists: PhotoPrism then reads options.yml from there (legacy layout) */
+  legacySettings: boolean;
+  /** the database folder holds an initialised MariaDB data directory */
+  databaseInitialised: boolean;
+}
+
+const MISSING: PathInfo = { exists: false, isSymlink: false, isDir: false, uid: -1, gid: -1, mode: 0 };
+
+export async function lstatInfo(p: string): Promise<PathInfo> {
+  try {
+    const st = await fsp.lstat(p);
+    return {
+      exists: true,
+      isSymlink: st.isSymbolicLink(),
+      isDir: st.isDirectory(),
+      uid: st.uid,
+      gid: st.gid,
+      mode: st.mode & 0o7777,
+    };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return MISSING;
+    throw e;
+  }
+}
+
+/** Paths the plan may create or change, relative to the install directory. */
+export const MANAGED_PATHS = [
+  'docker-compose.yml',
+  '.gitignore',
+  '.secrets',
+  SECRET_FILES.dbPassword,
+  SECRET_FILES.dbRootPassword,
+  'storage',
+  'storage/config',
+  'storage/config/options.yml',
+  'storage/settings',
+  'storage/settings/options.yml',
+  'database',
+] as const;
+
+const READ_CONTENTS = new Set<string>([
+  'docker-compose.yml',
+  '.gitignore',
+  SECRET_FILES.dbPassword,
+  SECRET_FILES.dbRootPassword,
+  'storage/config/options.yml',
+  'storage/settings/options.yml',
+]);
+
+/** Read what is there now. Never follows a symlink for a managed path. */
+export async function readTargetState(dir: string, extraPaths: string[] = []): Promise<TargetState> {
+  const abs = path.resolve(dir);
+  const paths: Record<string, PathInfo> = {};
+  const contents: Record<string, string> = {};
+  for (const rel of [...MANAGED_PATHS, ...extraPaths]) {
+    const info = await lstatInfo(path.resolve(abs, rel));
+    paths[rel] = info;
+    if (info.exists && !info.isSymlink && !info.isDir && READ_CONTENTS.has(rel)) {
+      contents[rel] = await fsp.readFile(path.join(abs, rel), 'utf8');
+    }
+  }
+  const legacy = paths['storage/settings']!;
+  const dbMarker = await lstatInfo(path.join(abs, 'database', 'mysql'));
+  return {
+    dir: abs,
+    paths,
+    contents,
+    legacySettings: legacy.exists && legacy.isDir && !legacy.isSymlink,
+    databaseInitialised: dbMarker.exists,
+  };
+}

@@ -1,0 +1,279 @@
+// Pure validation rules, shared by the prompts, the flags and the answers file.
+// Every function here is side-effect free: it gets values (and host facts) and returns a verdict.
+
+import {
+  IMAGE_MEMBER_GIDS,
+  INIT_ACTION_NAMES,
+  SUPPORTED_GIDS,
+  SUPPORTED_UIDS,
+  formatRanges,
+  inRanges,
+  transcodingDevice,
+  type Transcoding,
+  type UnsafeOverride,
+} from './domain.js';
+import type { DeviceNode, HostFacts } from './host.js';
+
+/** A refusal. `override` names the explicit risk override that would allow it anyway. */
+export interface Problem {
+  message: string;
+  override?: UnsafeOverride;
+}
+
+export type Result<T> = { ok: true; value: T } | { ok: false; message: string };
+
+export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
+export const fail = <T>(message: string): Result<T> => ({ ok: false, message });
+
+// ---------------------------------------------------------------------------------------------
+// ids
+
+export function parseInteger(raw: unknown, what: string, min: number, max: number): Result<number> {
+  let n: number;
+  if (typeof raw === 'number') n = raw;
+  else if (typeof raw === 'string' && /^\s*\d+\s*$/.test(raw)) n = Number(raw.trim());
+  else return fail(`${what} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    return fail(`${what} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  }
+  return ok(n);
+}
+
+export function parseUid(raw: unknown): Result<number> {
+  const r = parseInteger(raw, 'uid', 0, 2147483647);
+  if (!r.ok) return r;
+  if (!inRanges(r.value, SUPPORTED_UIDS)) {
+    return fail(`uid ${r.value} is not supported by the PhotoPrism image; allowed: ${formatRanges(SUPPORTED_UIDS)}`);
+  }
+  return r;
+}
+
+export function parseGid(raw: unknown): Result<number> {
+  const r = parseInteger(raw, 'gid', 0, 2147483647);
+  if (!r.ok) return r;
+  if (!inRanges(r.value, SUPPORTED_GIDS)) {
+    return fail(`gid ${r.value} is not supported by the PhotoPrism image; allowed: ${formatRanges(SUPPORTED_GIDS)}`);
+  }
+  return r;
+}
+
+/** A "regular account" is a person's login on this host: UID_MIN..UID_MAX from login.defs, not nobody. */
+export function regularAccount(facts: HostFacts, uid: number) {
+  if (uid === 65534) return undefined;
+  return facts.accounts.find((a) => a.uid === uid && uid >= facts.uidMin && uid <= facts.uidMax);
+}
+
+/** Risks of a UID choice that need an explicit override. */
+export function uidProblems(uid: number, facts: HostFacts): Problem[] {
+  const problems: Problem[] = [];
+  if (uid === 0) {
+    problems.push({
+      message: 'uid 0 is root: PhotoPrism would keep root privileges after initialisation',
+      override: 'root',
+    });
+  }
+  const acct = regularAccount(facts, uid);
+  if (acct) {
+    problems.push({
+      message: `uid ${uid} belongs to the regular host account "${acct.name}": after a container escape PhotoPrism could read and write that person's files`,
+      override: 'host-account',
+    });
+  }
+  return problems;
+}
+
+export function gidProblems(gid: number): Problem[] {
+  if (gid === 0) {
+    return [{ message: 'gid 0 is the root group: files of group root on the host would be open to PhotoPrism', override: 'root' }];
+  }
+  return [];
+}
+
+// ---------------------------------------------------------------------------------------------
+// devices
+
+/** Why (or whether) a process running as uid:gid with the image's supplementary groups can open a node. */
+export function deviceAccess(node: DeviceNode, uid: number, gid: number): { canOpen: boolean; via: string } {
+  const m = node.mode & 0o777;
+  if ((m & 0o006) === 0o006) return { canOpen: true, via: 'the node is readable and writable by everyone' };
+  if (node.uid === uid && (m & 0o600) === 0o600) return { canOpen: true, via: `uid ${uid} owns the node` };
+  if ((m & 0o060) === 0o060) {
+    if (node.gid === gid) return { canOpen: true, via: `the node belongs to group ${gid}, the chosen GID` };
+    const name = IMAGE_MEMBER_GIDS.get(node.gid);
+    if (name) {
+      return {
+        canOpen: true,
+        via: `the node belongs to group ${node.gid} (${name} in the image), and the image's accounts are already members of it`,
+      };
+    }
+  }
+  return { canOpen: false, via: `the node belongs to ${node.uid}:${node.gid} with mode ${m.toString(8).padStart(4, '0')}` };
+}
+
+export function devicesFor(t: Transcoding, facts: HostFacts): DeviceNode[] {
+  const need = transcodingDevice(t);
+  if (need === 'dri') return facts.renderNodes;
+  if (need === 'video11') return facts.video11 ? [facts.video11] : [];
+  return [];
+}
+
+/** Problems with the chosen transcoding on this host (device missing, or not openable with uid:gid). */
+export function transcodingProblems(t: Transcoding, uid: number, gid: number, facts: HostFacts): Problem[] {
+  const need = transcodingDevice(t);
+  if (need === 'dri' && facts.renderNodes.length === 0) {
+    return [{ message: `transcoding "${t}" needs /dev/dri render nodes, and this host has none (the container would fail to start); choose "software" or install the GPU driver first` }];
+  }
+  if (need === 'video11' && !facts.video11) {
+    return [{ message: 'transcoding "raspberry" needs /dev/video11, and this host has none (the container would fail to start); choose "software"' }];
+  }
+  const problems: Problem[] = [];
+  for (const node of devicesFor(t, facts)) {
+    const access = deviceAccess(node, uid, gid);
+    if (!access.canOpen) {
+      problems.push({
+        message: `gid ${gid} cannot open ${node.path} (${access.via}); ${deviceGidAdvice(node)}`,
+        override: 'device-group',
+      });
+    }
+  }
+  return problems;
+}
+
+/** What to do about a device node's group, in one sentence. */
+export function deviceGidAdvice(node: DeviceNode): string {
+  const name = IMAGE_MEMBER_GIDS.get(node.gid);
+  if (name) return `its group ${node.gid} (${name}) is already shared by the image's accounts`;
+  if (inRanges(node.gid, SUPPORTED_GIDS) && node.gid !== 0) return `use gid ${node.gid} (the node's group), which the image supports`;
+  return `its group ${node.gid} is not a GID the image supports: give the node to group video (44) with a udev rule, e.g. /etc/udev/rules.d/99-photoprism.rules: SUBSYSTEM=="drm", KERNEL=="renderD*", GROUP="video", MODE="0660" (then: udevadm control --reload && udevadm trigger)`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// init actions
+
+export function parseInitActions(raw: unknown): Result<string[]> {
+  let list: unknown[];
+  if (Array.isArray(raw)) list = raw;
+  else if (typeof raw === 'string') list = raw.split(/[\s,]+/).filter(Boolean);
+  else return fail(`initActions must be a list of: ${INIT_ACTION_NAMES.join(', ')}`);
+  const out: string[] = [];
+  for (const item of list) {
+    if (typeof item !== 'string' || !INIT_ACTION_NAMES.includes(item)) {
+      return fail(
+        `initActions: unknown action ${JSON.stringify(item)} (PhotoPrism ignores unknown actions silently at start); allowed: ${INIT_ACTION_NAMES.join(', ')}`,
+      );
+    }
+    if (!out.includes(item)) out.push(item);
+  }
+  // keep the canonical order so the same choice always renders the same line
+  out.sort((a, b) => INIT_ACTION_NAMES.indexOf(a) - INIT_ACTION_NAMES.indexOf(b));
+  return ok(out);
+}
+
+/** Contradictory combinations of init actions and transcoding. */
+export function initActionProblems(actions: readonly string[], t: Transcoding): Problem[] {
+  const problems: Problem[] = [];
+  if (actions.includes('ffmpeg') && t !== 'software') {
+    problems.push({
+      message: `initActions: "ffmpeg" installs a static FFmpeg build that cannot use hardware transcoding ("${t}"); remove "ffmpeg" or choose transcoding "software"`,
+    });
+  }
+  if (t === 'raspberry') {
+    for (const a of ['gpu', 'intel']) {
+      if (actions.includes(a)) {
+        problems.push({
+          message: `initActions: "${a}" installs amd64 GPU/Intel packages, which do not exist for a Raspberry Pi (arm64); remove "${a}" or choose another transcoding`,
+        });
+      }
+    }
+  }
+  return problems;
+}
+
+/** Advice (not refusals) about init actions. */
+export function initActionWarnings(actions: readonly string[], t: Transcoding, behindProxy: boolean): string[] {
+  const w: string[] = [];
+  if (!actions.includes('update')) {
+    w.push('initActions without "update": the container will not install security updates of its packages at start (the guide recommends "update")');
+  }
+  if (t === 'intel' && !actions.includes('intel')) {
+    w.push('transcoding "intel" usually needs the "intel" init action (Quick Sync packages)');
+  }
+  if (behindProxy && actions.includes('https')) {
+    w.push('"https" creates a self-signed certificate, but behind a reverse proxy PhotoPrism serves plain HTTP on 127.0.0.1 (TLS is disabled): the action has no effect');
+  }
+  return w;
+}
+
+// ---------------------------------------------------------------------------------------------
+// names, URLs, ports, paths
+
+export function parseAdminUser(raw: unknown): Result<string> {
+  if (typeof raw !== 'string') return fail('adminUser must be a string');
+  if (!/^[a-z0-9][a-z0-9._@-]{0,254}$/.test(raw)) {
+    return fail(
+      `adminUser ${JSON.stringify(raw)} is not a valid PhotoPrism user name; allowed: 1-255 characters, lowercase letters, digits and . _ @ - (starting with a letter or digit)`,
+    );
+  }
+  if (raw === 'visitor') return fail('adminUser "visitor" is reserved by PhotoPrism; choose another name');
+  return ok(raw);
+}
+
+export function parsePort(raw: unknown): Result<number> {
+  return parseInteger(raw, 'httpPort', 1, 65535);
+}
+
+export function parseSiteUrl(raw: unknown): Result<string> {
+  if (typeof raw !== 'string' || raw.trim() === '') return fail('siteUrl must be a URL like https://photos.example.com/');
+  let u: URL;
+  try {
+    u = new URL(raw.trim());
+  } catch {
+    return fail(`siteUrl ${JSON.stringify(raw)} is not a URL; expected http(s)://domain.name(:port)/(path)`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+    return fail(`siteUrl must start with http:// or https://, got ${JSON.stringify(raw)}`);
+  }
+  if (u.username || u.password) return fail('siteUrl must not contain a user name or password');
+  if (u.search || u.hash) return fail('siteUrl must not contain a query (?) or fragment (#)');
+  let s = u.toString();
+  if (!s.endsWith('/')) s += '/';
+  return ok(s);
+}
+
+const SENSITIVE_HOST_DIRS = ['/', '/etc', '/proc', '/sys', '/dev', '/boot', '/root', '/run', '/var/run', '/var/lib/docker', '/usr', '/bin', '/sbin', '/lib'];
+
+/** A host path for a bind mount (originals or import). Relative paths are relative to the install dir. */
+export function parseHostPath(raw: unknown, what: string, allowEmpty: boolean): Result<string> {
+  if (typeof raw !== 'string') return fail(`${what} must be a path string`);
+  const s = raw.trim();
+  if (s === '') return allowEmpty ? ok('') : fail(`${what} must not be empty`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(s)) return fail(`${what} must not contain control characters or newlines`);
+  let p = s;
+  if (!p.startsWith('/') && !p.startsWith('~') && !p.startsWith('./') && !p.startsWith('../')) p = `./${p}`;
+  if (p.length > 1) p = p.replace(/\/+$/, '');
+  if (SENSITIVE_HOST_DIRS.includes(p)) {
+    return fail(`${what} ${JSON.stringify(s)} is a sensitive host directory; mounting it would expose the host to the container. Choose the folder that holds your photos`);
+  }
+  if (p === '.' || p === './' || p === './storage' || p.startsWith('./storage/') || p === './database' || p.startsWith('./database/') || p === './.secrets' || p.startsWith('./.secrets/')) {
+    return fail(`${what} ${JSON.stringify(s)} overlaps the installation's own folders (storage, database, .secrets); choose a separate folder such as ./originals`);
+  }
+  return ok(p);
+}
+
+// ---------------------------------------------------------------------------------------------
+// passwords
+
+/** Rules for a password someone supplies (generated ones satisfy them by construction). */
+export function checkPassword(raw: unknown, what: string): Result<string> {
+  if (typeof raw !== 'string') return fail(`${what} must be a string`);
+  const chars = [...raw].length;
+  if (chars < 8 || chars > 72) return fail(`${what} must be 8-72 characters long (it has ${chars})`);
+  if (raw !== raw.trim()) return fail(`${what} must not start or end with whitespace (PhotoPrism trims it, so the stored password would differ)`);
+  if (raw.includes('${')) return fail(`${what} must not contain "\${" (PhotoPrism rejects such passwords to avoid variable expansion)`);
+  if (raw.toLowerCase().includes('ldap://')) return fail(`${what} must not contain "ldap://" (PhotoPrism rejects such passwords)`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(raw)) return fail(`${what} must be a single line of printable characters (no newlines, tabs or control characters)`);
+  if (Buffer.byteLength(raw, 'utf8') > 72) return fail(`${what} is longer than 72 bytes in UTF-8; bcrypt would silently cut it, so use fewer non-ASCII characters`);
+  return ok(raw);
+}
