@@ -8,7 +8,7 @@ import { collect, type Collected, type Prompter } from './collect.js';
 import { UsageError } from './errors.js';
 import { defaultProbe, type HostFacts, type HostProbe } from './host.js';
 import { Output, dryRunLines, messageLines, nextStepLines, planLines, repeatCommand, summaryLines } from './output.js';
-import { buildPlan, type Plan } from './plan.js';
+import { buildPlan, planIsNoop } from './plan.js';
 import { QUESTIONS, type Key } from './questions.js';
 import { readTargetState } from './state.js';
 
@@ -101,7 +101,7 @@ export async function runInit(o: InitOptions): Promise<number> {
     out.out('Dry run: nothing was written.');
     return 0;
   }
-  if (!plan.files.some((f) => f.status !== 'unchanged') && (await plansNoDirWork(plan))) {
+  if (planIsNoop(plan)) {
     out.out('');
     out.out('Nothing to change: the installation already matches these answers.');
     return 0;
@@ -123,19 +123,6 @@ export async function runInit(o: InitOptions): Promise<number> {
 
 function isSecretValue(c: Collected, v: string): boolean {
   return v === c.answers.adminPassword || v === c.answers.databasePassword || v === c.answers.databaseRootPassword;
-}
-
-/** True when every planned folder already exists with the planned mode and owner. */
-async function plansNoDirWork(plan: Plan): Promise<boolean> {
-  const { lstatInfo } = await import('./state.js');
-  for (const d of plan.dirs) {
-    const info = await lstatInfo(path.isAbsolute(d.path) ? d.path : path.join(plan.dir, d.path));
-    if (!info.exists) return false;
-    if (d.policy === 'if-missing') continue;
-    if (info.mode !== d.mode) return false;
-    if (d.owner && (info.uid !== d.owner.uid || info.gid !== d.owner.gid)) return false;
-  }
-  return true;
 }
 
 /** Flags of the question table (for the CLI). */

@@ -78,8 +78,8 @@ export function planLines(plan: Plan, invoker: string): string[] {
   lines.push('Folders:');
   for (const d of plan.dirs) {
     const shown = path.isAbsolute(d.path) ? d.path : `${d.path}/`;
-    const policy = d.policy === 'if-missing' ? 'if missing' : 'ensure';
-    lines.push(`  ${policy.padEnd(9)} ${shown.padEnd(32)} ${mode(d.mode)}  ${ownerText(d, invoker).padEnd(11)} ${d.why}`);
+    const st = d.status === 'create' ? 'create' : d.status === 'fix' ? 'fix' : 'ok';
+    lines.push(`  ${st.padEnd(9)} ${shown.padEnd(32)} ${mode(d.mode)}  ${ownerText(d, invoker).padEnd(11)} ${d.why}`);
   }
   return lines;
 }
@@ -118,7 +118,7 @@ export function repeatCommand(c: Collected, dir: string): string {
     else if (Array.isArray(v)) parts.push(`--${q.flag}`, shellQuote(v.join(',') || ''));
     else parts.push(`--${q.flag}`, shellQuote(String(v)));
   }
-  return parts.join(' ').replace(/--init-actions $/, "--init-actions ''");
+  return parts.join(' ');
 }
 
 export function nextStepLines(plan: Plan, result: ApplyResult, c: Collected, repeat: string): string[] {

@@ -31,6 +31,8 @@ export interface PlannedDir {
   /** 'ensure': create, or fix mode/owner of an existing one; 'if-missing': create only, never touch an existing one */
   policy: 'ensure' | 'if-missing';
   why: string;
+  /** from the current state: missing, present but wrong mode/owner, or already right */
+  status: 'create' | 'fix' | 'ok';
 }
 
 export interface PlannedFile {
@@ -42,6 +44,8 @@ export interface PlannedFile {
   secret: 'whole' | 'values' | false;
   why: string;
   status: 'create' | 'update' | 'unchanged';
+  /** the existing file already has this mode and owner */
+  metaOk: boolean;
 }
 
 export interface Message {
@@ -71,9 +75,27 @@ export interface PlanInput {
 
 export const GITIGNORE_LINES = ['.secrets/', 'storage/config/options.yml', 'storage/settings/options.yml'];
 
+/** True when applying the plan would change nothing at all. */
+export function planIsNoop(plan: Plan): boolean {
+  return plan.files.every((f) => f.status === 'unchanged' && f.metaOk) && plan.dirs.every((d) => d.status === 'ok');
+}
+
 /** Where PhotoPrism will actually read options.yml: the legacy settings folder wins when it exists. */
 export function optionsPath(state: TargetState): string {
   return state.legacySettings ? 'storage/settings/options.yml' : 'storage/config/options.yml';
+}
+
+function metaMatches(info: PathInfo | undefined, mode: number, owner: Owner | null): boolean {
+  if (!info || !info.exists) return false;
+  if ((info.mode & 0o7777) !== mode) return false;
+  return !owner || (info.uid === owner.uid && info.gid === owner.gid);
+}
+
+function dirStatus(state: TargetState, p: string, mode: number, owner: Owner | null, policy: PlannedDir['policy']): PlannedDir['status'] {
+  const info = state.paths[p];
+  if (!info || !info.exists) return 'create';
+  if (policy === 'if-missing') return 'ok';
+  return metaMatches(info, mode, owner) ? 'ok' : 'fix';
 }
 
 function status(state: TargetState, rel: string, content: string): PlannedFile['status'] {
@@ -92,8 +114,8 @@ export function buildPlan(input: PlanInput): Plan {
   const { answers: a, facts, state } = input;
   const owner: Owner = { uid: a.uid, gid: a.gid };
   const messages: Message[] = [];
-  const dirs: PlannedDir[] = [];
-  const files: PlannedFile[] = [];
+  const dirs: Omit<PlannedDir, 'status'>[] = [];
+  const files: Omit<PlannedFile, 'metaOk'>[] = [];
 
   const ctx = {
     version: input.version,
@@ -225,8 +247,8 @@ export function buildPlan(input: PlanInput): Plan {
 
   return {
     dir: state.dir,
-    dirs,
-    files,
+    dirs: dirs.map((d) => ({ ...d, status: dirStatus(state, d.path, d.mode, d.owner, d.policy) })),
+    files: files.map((f) => ({ ...f, metaOk: metaMatches(state.paths[f.path], f.mode, f.owner) })),
     messages,
     secrets: [a.adminPassword, a.databasePassword, a.databaseRootPassword],
   };
