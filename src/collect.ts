@@ -3,7 +3,7 @@
 // whatever its source. Nothing is written here.
 
 import { parseDocument } from 'yaml';
-import { PASSWORD_ENV, SECRET_FILES, UNSAFE_OVERRIDE_RISKS, type UnsafeOverride } from './domain.js';
+import { PASSWORD_ENV, SECRET_FILES, type UnsafeOverride } from './domain.js';
 import { UsageError } from './errors.js';
 import type { HostFacts } from './host.js';
 import { GENERATED_LENGTH, generatePassword } from './passwords.js';
@@ -226,8 +226,8 @@ export async function collect(opts: CollectOptions): Promise<Collected> {
 }
 
 async function confirmRisk(p: Prompter, pr: Problem): Promise<boolean> {
-  p.note([`Warning: ${pr.message}.`, `Risk: ${UNSAFE_OVERRIDE_RISKS[pr.override!]}.`]);
-  return p.confirm({ message: 'Accept this risk and use it anyway?', default: false });
+  p.note([`Warning: ${pr.message}.`]);
+  return p.confirm({ message: `Accept this risk ("${pr.override}") and use it anyway?`, default: false });
 }
 
 /** Ask one question until its answer passes parse and check (or a risk is explicitly accepted). */
@@ -297,8 +297,8 @@ async function promptSecret(
     const how = await p.select({
       message: isDb ? 'MariaDB passwords' : 'Admin password',
       choices: [
-        { value: 'generate', name: 'Generate a strong random password (recommended)', description: 'created with node:crypto; you will find it in the written files' },
-        { value: 'enter', name: 'Enter my own', description: '8-72 characters, typed hidden' },
+        { value: 'generate', name: 'Generate a strong random password (recommended)', short: 'generate', description: 'created with node:crypto; you will find it in the written files' },
+        { value: 'enter', name: 'Enter my own', short: 'enter my own', description: '8-72 characters, typed hidden' },
       ],
       default: 'generate',
     });

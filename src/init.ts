@@ -83,14 +83,17 @@ export async function runInit(o: InitOptions): Promise<number> {
   const state = await readTargetState(dir, [originals, ...(imp ? [imp] : [])]);
   const repeat = repeatCommand(collected, dir);
   const plan = buildPlan({ answers: a, facts, state, version: o.version, regenerate: repeat, hostPaths: { originals, import: imp } });
-  const invoker = `${facts.euid}:${facts.egid}`;
+  const name = (id: number, list: { name: string; uid?: number; gid?: number }[], k: 'uid' | 'gid') => list.find((x) => x[k] === id)?.name ?? String(id);
+  const invoker = `${name(facts.euid, facts.accounts, 'uid')}:${name(facts.egid, facts.groups, 'gid')}`;
 
-  out.out(interactive ? '' : `photoprism-harden ${o.version}: ${o.dryRun ? 'dry run for' : 'writing'} ${dir}`);
+  if (!interactive) out.out(`photoprism-harden ${o.version}: ${o.dryRun ? 'dry run for' : 'writing'} ${dir}`);
+  out.out('');
   out.out('Summary (no password is ever shown):');
   for (const l of summaryLines(collected)) out.out(l);
   out.out('');
   for (const l of planLines(plan, invoker)) out.out(l);
   if (plan.messages.length) {
+    out.out('');
     out.out('Notes:');
     for (const l of messageLines(plan)) out.out(l);
   }

@@ -37,6 +37,24 @@ export class Output {
 
 const mode = (m: number) => m.toString(8).padStart(4, '0');
 
+/** Word-wrap one line of text to `width` columns (continuation lines indented by two spaces). */
+export function wrap(text: string, width: number): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      out.push(line);
+      line = `  ${word}`;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) out.push(line);
+  return out;
+}
+
+export function termWidth(): number {
+  return Math.min(process.stdout.columns || 100, 100);
+}
+
 function ownerText(f: { owner: { uid: number; gid: number } | null }, invoker: string): string {
   return f.owner ? `${f.owner.uid}:${f.owner.gid}` : invoker;
 }
@@ -73,19 +91,20 @@ export function planLines(plan: Plan, invoker: string): string[] {
   const lines: string[] = [];
   lines.push('Files:');
   for (const f of plan.files) {
-    lines.push(`  ${f.status.padEnd(9)} ${f.path.padEnd(32)} ${mode(f.mode)}  ${ownerText(f, invoker).padEnd(11)} ${f.why}`);
+    lines.push(`  ${f.status.padEnd(9)} ${f.path.padEnd(28)} ${mode(f.mode)}  ${ownerText(f, invoker).padEnd(10)} ${f.why}`);
   }
-  lines.push('Folders:');
+  lines.push('', 'Folders:');
   for (const d of plan.dirs) {
     const shown = path.isAbsolute(d.path) ? d.path : `${d.path}/`;
     const st = d.status === 'create' ? 'create' : d.status === 'fix' ? 'fix' : 'ok';
-    lines.push(`  ${st.padEnd(9)} ${shown.padEnd(32)} ${mode(d.mode)}  ${ownerText(d, invoker).padEnd(11)} ${d.why}`);
+    lines.push(`  ${st.padEnd(9)} ${shown.padEnd(28)} ${mode(d.mode)}  ${ownerText(d, invoker).padEnd(10)} ${d.why}`);
   }
   return lines;
 }
 
 export function messageLines(plan: Plan): string[] {
-  return plan.messages.map((m) => `  ${m.level === 'warn' ? '! ' : '- '}${m.text}`);
+  const width = termWidth() - 6;
+  return plan.messages.flatMap((m) => wrap(m.text, width).map((l, i) => `  ${i === 0 ? (m.level === 'warn' ? '! ' : '- ') : ''}${l}`));
 }
 
 /** A file's content as it may be shown: secrets masked. */
@@ -139,7 +158,7 @@ export function nextStepLines(plan: Plan, result: ApplyResult, c: Collected, rep
     `  cd ${shellQuote(plan.dir)}`,
     '  docker compose up -d',
     `  then open ${a.siteUrl} and sign in as "${a.adminUser}"`,
-    `  (the admin password is AdminPassword in ${opts}: sudo grep AdminPassword ${opts})`,
+    `  (to see the admin password: sudo grep AdminPassword ${opts})`,
     '',
     'After any later change:',
     '  docker compose stop',

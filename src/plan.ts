@@ -144,11 +144,11 @@ export function buildPlan(input: PlanInput): Plan {
   };
 
   // folders
-  dirs.push({ path: 'storage', mode: 0o750, owner, policy: 'ensure', why: 'PhotoPrism storage (cache, sidecars, backups, config)' });
+  dirs.push({ path: 'storage', mode: 0o750, owner, policy: 'ensure', why: 'PhotoPrism storage' });
   const opts = optionsPath(state);
   dirs.push({ path: path.dirname(opts), mode: 0o750, owner, policy: 'ensure', why: 'PhotoPrism configuration' });
   dirs.push({ path: '.secrets', mode: 0o700, owner: null, policy: 'ensure', why: 'MariaDB secret files' });
-  dirs.push({ path: 'database', mode: 0o700, owner: null, policy: 'if-missing', why: 'MariaDB data (the image chowns it to mysql; never chowned here)' });
+  dirs.push({ path: 'database', mode: 0o700, owner: null, policy: 'if-missing', why: 'MariaDB data (never chowned)' });
 
   for (const [label, rel, abs] of [
     ['originals', a.originalsPath, input.hostPaths.originals],
@@ -157,7 +157,7 @@ export function buildPlan(input: PlanInput): Plan {
     if (!rel || !abs) continue;
     const info = state.paths[abs];
     if (!info || !info.exists) {
-      dirs.push({ path: abs, mode: 0o750, owner, policy: 'if-missing', why: `${label} folder (new and empty, so owned by ${a.uid}:${a.gid})` });
+      dirs.push({ path: abs, mode: 0o750, owner, policy: 'if-missing', why: `${label} (new, empty)` });
       continue;
     }
     if (!info.isDir) {
@@ -186,7 +186,7 @@ export function buildPlan(input: PlanInput): Plan {
     mode: 0o644,
     owner: null,
     secret: false,
-    why: 'services, hardened (no passwords)',
+    why: 'services (no passwords)',
     status: status(state, COMPOSE_FILE, composeText),
   });
   const optionsText = renderYaml('options.yml', ctx);
@@ -196,11 +196,11 @@ export function buildPlan(input: PlanInput): Plan {
     mode: 0o600,
     owner,
     secret: 'values',
-    why: 'PhotoPrism settings incl. AdminPassword and DatabasePassword',
+    why: 'settings + admin/DB passwords',
     status: status(state, opts, optionsText),
   });
   for (const [rel, value, why] of [
-    [SECRET_FILES.dbPassword, a.databasePassword, 'MariaDB password of user photoprism'],
+    [SECRET_FILES.dbPassword, a.databasePassword, 'MariaDB user password'],
     [SECRET_FILES.dbRootPassword, a.databaseRootPassword, 'MariaDB root password'],
   ] as const) {
     files.push({ path: rel, content: value, mode: 0o600, owner: null, secret: 'whole', why, status: status(state, rel, value) });
@@ -212,7 +212,7 @@ export function buildPlan(input: PlanInput): Plan {
     mode: state.paths['.gitignore']?.exists ? state.paths['.gitignore'].mode & 0o777 : 0o644,
     owner: null,
     secret: false,
-    why: 'keeps .secrets/ and options.yml out of git',
+    why: 'keeps secrets out of git',
     status: status(state, '.gitignore', gitignore),
   });
 

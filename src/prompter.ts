@@ -2,6 +2,7 @@
 
 import { checkbox, confirm, input, password, select } from '@inquirer/prompts';
 import type { Prompter } from './collect.js';
+import { wrap } from './output.js';
 
 export function inquirerPrompter(out: (line: string) => void): Prompter {
   return {
@@ -11,17 +12,24 @@ export function inquirerPrompter(out: (line: string) => void): Prompter {
       select({
         message: o.message,
         default: o.default,
-        choices: o.choices.map((c) => ({ value: c.value, name: c.name, description: c.description })),
+        choices: o.choices.map((c) => ({ value: c.value, name: c.name, description: c.description, short: c.short })),
       }),
     checkbox: (o) =>
       checkbox({
         message: o.message,
-        choices: o.choices.map((c) => ({ value: c.value, name: `${c.name.padEnd(11)} ${c.description ?? ''}`, checked: c.checked })),
+        choices: o.choices.map((c) => ({
+          value: c.value,
+          name: `${c.name.padEnd(11)} ${c.description ?? ''}`,
+          short: c.value,
+          checked: c.checked,
+        })),
         validate: (v) => o.validate(v.map((x) => x.value)),
       }),
     password: (o) => password({ message: o.message, mask: '*', validate: o.validate }),
     note: (lines) => {
-      for (const l of lines) out(`  ${l}`);
+      const width = Math.min(process.stdout.columns || 100, 100) - 4;
+      for (const l of lines) for (const w of wrap(l, width)) out(`  ${w}`);
     },
   };
 }
+

@@ -71,6 +71,8 @@ export interface Choice<V> {
   value: V;
   name: string;
   description?: string;
+  /** shown as the answer once chosen */
+  short?: string;
 }
 
 export type Kind = 'input' | 'number' | 'confirm' | 'select' | 'checkbox' | 'secret' | 'override';
@@ -195,7 +197,7 @@ export const QUESTIONS: readonly Question[] = [
     key: 'originalsPath',
     kind: 'input',
     label: 'Originals folder',
-    message: 'Folder with your photos and videos (originals) on this host',
+    message: 'Folder with your photos and videos (originals)',
     description: 'host folder mounted as /photoprism/originals; relative paths are relative to the install directory; it is never chowned',
     flag: 'originals-path',
     flagArg: '<path>',
@@ -207,7 +209,7 @@ export const QUESTIONS: readonly Question[] = [
     key: 'importPath',
     kind: 'input',
     label: 'Import folder',
-    message: 'Optional import folder (files to import into originals; empty for none)',
+    message: 'Import folder (optional; leave empty for none)',
     description: 'host folder mounted as /photoprism/import; empty string for none',
     flag: 'import-path',
     flagArg: '<path>',
@@ -220,7 +222,7 @@ export const QUESTIONS: readonly Question[] = [
     key: 'behindProxy',
     kind: 'confirm',
     label: 'Behind a reverse proxy',
-    message: 'Is PhotoPrism behind a reverse proxy on this host (Caddy, Traefik, nginx)? Then its port is bound to 127.0.0.1 only',
+    message: 'Is there a reverse proxy (Caddy, Traefik, nginx) on this host in front of PhotoPrism?',
     description: 'true binds the PhotoPrism port to 127.0.0.1 only and lets the proxy terminate TLS',
     flag: 'behind-proxy',
     default: () => false,
@@ -255,7 +257,7 @@ export const QUESTIONS: readonly Question[] = [
     key: 'transcoding',
     kind: 'select',
     label: 'Video transcoding',
-    message: 'Video transcoding (hardware encoders need a device shared with the container)',
+    message: 'Video transcoding',
     description: 'FFmpeg encoder and the device it needs: software, intel (Quick Sync), vaapi, nvidia, raspberry',
     flag: 'transcoding',
     flagArg: '<encoder>',
@@ -293,27 +295,31 @@ export const QUESTIONS: readonly Question[] = [
     key: 'uid',
     kind: 'number',
     label: 'UID',
-    message: `User id PhotoPrism runs as (supported: ${formatRanges(SUPPORTED_UIDS)})`,
+    message: 'User id (UID) PhotoPrism runs as',
     description: `PHOTOPRISM_UID (or user:) - supported: ${formatRanges(SUPPORTED_UIDS)}; default: a supported UID no host account uses`,
     flag: 'uid',
     flagArg: '<uid>',
     default: (ctx) => defaultUid(ctx.facts),
     parse: parseUid,
     check: (v, ctx) => uidProblems(v, ctx.facts),
+    hint: (ctx) => [
+      `Supported UIDs: ${formatRanges(SUPPORTED_UIDS)}. Avoid root and the UID of any person on this host (ids are shared with the host).`,
+      `Suggested: ${defaultUid(ctx.facts)}, which no account on this host uses.`,
+    ],
     schema: { type: 'integer', minimum: 0 },
   }),
   def({
     key: 'gid',
     kind: 'number',
     label: 'GID',
-    message: `Group id PhotoPrism runs as (supported: ${formatRanges(SUPPORTED_GIDS)})`,
+    message: 'Group id (GID) PhotoPrism runs as',
     description: `PHOTOPRISM_GID (always set with the UID) - supported: ${formatRanges(SUPPORTED_GIDS)}; default: the render node's group when hardware transcoding needs it, else a free GID`,
     flag: 'gid',
     flagArg: '<gid>',
     default: (ctx) => suggestedGid(ctx),
     parse: parseGid,
     check: (v, ctx) => [...gidProblems(v), ...transcodingProblems(need(ctx, 'transcoding'), need(ctx, 'uid'), v, ctx.facts)],
-    hint: deviceHints,
+    hint: (ctx) => [`Supported GIDs: ${formatRanges(SUPPORTED_GIDS)}.`, ...deviceHints(ctx)],
     schema: { type: 'integer', minimum: 0 },
   }),
   def({
