@@ -407,7 +407,6 @@ export function answersSchema(): Record<string, unknown> {
   for (const q of QUESTIONS) properties[q.key] = { description: q.description, ...q.schema };
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
-    $id: 'https://github.com/photoprism-harden/photoprism-harden/schema/answers.schema.json',
     title: 'photoprism-harden answers file',
     description: 'Answers for `photoprism-harden init --answers FILE.yml`. Every key is optional; missing keys take the wizard\'s defaults.',
     type: 'object',
