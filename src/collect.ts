@@ -115,6 +115,8 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 export async function collect(opts: CollectOptions): Promise<Collected> {
   const errors: string[] = [];
   const provided: Partial<Record<Key, unknown>> = {};
+  /** keys whose given value was refused: already reported, later checks go on with the default */
+  const failed = new Set<Key>();
 
   let fileValues: Partial<Record<Key, unknown>> = {};
   if (opts.answersFile) {
@@ -129,7 +131,7 @@ export async function collect(opts: CollectOptions): Promise<Collected> {
     if (raw === undefined) continue;
     const r = q.parse(raw);
     if (r.ok) provided[q.key] = r.value;
-    else errors.push(fromFlag !== undefined || !opts.answersFile ? r.message : `${opts.answersFile.name}: ${r.message}`);
+    else if (failed.add(q.key)) errors.push(fromFlag !== undefined || !opts.answersFile ? r.message : `${opts.answersFile.name}: ${r.message}`);
   }
 
   // secrets: answers file, environment presets, existing installation
@@ -168,7 +170,8 @@ export async function collect(opts: CollectOptions): Promise<Collected> {
       secretSources[key] = fromEnv !== undefined ? 'environment' : 'answers file';
     }
   }
-  if (errors.length) throw new UsageError(errors);
+  // an interactive run stops here; a non-interactive one goes on so cross-field problems are reported too
+  if (errors.length && opts.prompter) throw new UsageError(errors);
 
   const ctx: Ctx = { answers: {}, facts: opts.facts };
   const overrides = new Set<UnsafeOverride>((provided.allowUnsafe as UnsafeOverride[] | undefined) ?? []);
@@ -199,7 +202,9 @@ export async function collect(opts: CollectOptions): Promise<Collected> {
     const dflt = q.default(ctx);
     (defaults as Record<string, unknown>)[q.key] = dflt;
     let value: unknown;
-    if (provided[q.key] !== undefined) {
+    if (failed.has(q.key)) {
+      value = dflt;
+    } else if (provided[q.key] !== undefined) {
       value = provided[q.key];
       const problems = q.check ? q.check(value as never, ctx) : [];
       for (const pr of problems) {

@@ -1,6 +1,7 @@
 // Pure validation rules, shared by the prompts, the flags and the answers file.
 // Every function here is side-effect free: it gets values (and host facts) and returns a verdict.
 
+import path from 'node:path';
 import {
   IMAGE_MEMBER_GIDS,
   INIT_ACTION_NAMES,
@@ -82,9 +83,18 @@ export function uidProblems(uid: number, facts: HostFacts): Problem[] {
   return problems;
 }
 
-export function gidProblems(gid: number): Problem[] {
+export function gidProblems(gid: number, facts?: HostFacts): Problem[] {
   if (gid === 0) {
     return [{ message: 'gid 0 is the root group: files of group root on the host would be open to PhotoPrism', override: 'root' }];
+  }
+  const person = facts?.accounts.find((a) => a.gid === gid && regularAccount(facts, a.uid));
+  if (person) {
+    return [
+      {
+        message: `gid ${gid} is the primary group of the regular host account "${person.name}": after a container escape PhotoPrism could read and write that group's files`,
+        override: 'host-account',
+      },
+    ];
   }
   return [];
 }
@@ -234,13 +244,15 @@ export function parseSiteUrl(raw: unknown): Result<string> {
     return fail(`siteUrl must start with http:// or https://, got ${JSON.stringify(raw)}`);
   }
   if (u.username || u.password) return fail('siteUrl must not contain a user name or password');
-  if (u.search || u.hash) return fail('siteUrl must not contain a query (?) or fragment (#)');
+  if (u.search || u.hash || /[?#]/.test(u.href)) return fail('siteUrl must not contain a query (?) or fragment (#)');
   let s = u.toString();
   if (!s.endsWith('/')) s += '/';
   return ok(s);
 }
 
-const SENSITIVE_HOST_DIRS = ['/', '/etc', '/proc', '/sys', '/dev', '/boot', '/root', '/run', '/var/run', '/var/lib/docker', '/usr', '/bin', '/sbin', '/lib'];
+/** never mounted themselves; the second list not even a folder inside them */
+const SENSITIVE_EXACT = ['/', '/root', '/home', '/var', '/srv', '/opt', '/mnt', '/media'];
+const SENSITIVE_TREES = ['/etc', '/proc', '/sys', '/dev', '/boot', '/run', '/var/run', '/var/lib/docker', '/usr', '/bin', '/sbin', '/lib', '/lib64'];
 
 /** A host path for a bind mount (originals or import). Relative paths are relative to the install dir. */
 export function parseHostPath(raw: unknown, what: string, allowEmpty: boolean): Result<string> {
@@ -251,12 +263,19 @@ export function parseHostPath(raw: unknown, what: string, allowEmpty: boolean): 
   if (/[\u0000-\u001f\u007f]/.test(s)) return fail(`${what} must not contain control characters or newlines`);
   let p = s;
   if (!p.startsWith('/') && !p.startsWith('~') && !p.startsWith('./') && !p.startsWith('../')) p = `./${p}`;
-  if (p.length > 1) p = p.replace(/\/+$/, '');
-  if (SENSITIVE_HOST_DIRS.includes(p)) {
-    return fail(`${what} ${JSON.stringify(s)} is a sensitive host directory; mounting it would expose the host to the container. Choose the folder that holds your photos`);
+  if (!p.startsWith('~')) {
+    // collapse "//", "." and ".." so the checks below see the real folder
+    const n = path.posix.normalize(p);
+    p = p.startsWith('/') || n === '.' || n === './' || n === '..' || n.startsWith('../') ? n : `./${n}`;
   }
-  if (p === '.' || p === './' || p === './storage' || p.startsWith('./storage/') || p === './database' || p.startsWith('./database/') || p === './.secrets' || p.startsWith('./.secrets/')) {
-    return fail(`${what} ${JSON.stringify(s)} overlaps the installation's own folders (storage, database, .secrets); choose a separate folder such as ./originals`);
+  if (p.length > 1) p = p.replace(/\/+$/, '');
+  const sensitive = SENSITIVE_EXACT.find((d) => p === d) ?? SENSITIVE_TREES.find((d) => p === d || p.startsWith(`${d}/`));
+  if (sensitive) {
+    return fail(`${what} ${JSON.stringify(s)} is ${sensitive === p ? 'a sensitive host directory' : `inside the sensitive host directory ${sensitive}`}; mounting it would expose the host to the container. Choose the folder that holds your photos`);
+  }
+  const inside = ['./storage', './database', './.secrets', './.photoprism-harden'];
+  if (p === '.' || /^\.\.(\/\.\.)*$/.test(p) || inside.some((d) => p === d || p.startsWith(`${d}/`))) {
+    return fail(`${what} ${JSON.stringify(s)} overlaps the installation itself (its folder, storage, database or .secrets); choose a separate folder such as ./originals`);
   }
   return ok(p);
 }
@@ -273,7 +292,7 @@ export function checkPassword(raw: unknown, what: string): Result<string> {
   if (raw.includes('${')) return fail(`${what} must not contain "\${" (PhotoPrism rejects such passwords to avoid variable expansion)`);
   if (raw.toLowerCase().includes('ldap://')) return fail(`${what} must not contain "ldap://" (PhotoPrism rejects such passwords)`);
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(raw)) return fail(`${what} must be a single line of printable characters (no newlines, tabs or control characters)`);
+  if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(raw)) return fail(`${what} must be a single line of printable characters (no newlines, tabs or control characters)`);
   if (Buffer.byteLength(raw, 'utf8') > 72) return fail(`${what} is longer than 72 bytes in UTF-8; bcrypt would silently cut it, so use fewer non-ASCII characters`);
   return ok(raw);
 }
