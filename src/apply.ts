@@ -50,7 +50,11 @@ export async function preflight(plan: Plan): Promise<void> {
       parent = path.dirname(parent);
     }
     if (f.secret === 'whole' && f.status === 'update') {
-      problems.push(`${f.path} already exists with another value; existing secrets are never replaced`);
+      // the same secret with trailing newlines (MariaDB strips them) may be rewritten without them
+      const old = info.exists && !info.isSymlink && !info.isDir ? await fsp.readFile(p, 'utf8') : undefined;
+      if (old === undefined || old.replace(/\n+$/, '') !== f.content) {
+        problems.push(`${f.path} already exists with another value; existing secrets are never replaced`);
+      }
     }
   }
   if (problems.length) throw new ApplyError(`nothing was written:\n  - ${problems.join('\n  - ')}`);

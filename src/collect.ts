@@ -57,7 +57,10 @@ export interface CollectOptions {
 export function parseAnswersFile(name: string, text: string): { values: Partial<Record<Key, unknown>>; errors: string[] } {
   const errors: string[] = [];
   const doc = parseDocument(text, { uniqueKeys: true });
-  if (doc.errors.length) return { values: {}, errors: [`${name}: not valid YAML: ${doc.errors[0]!.message}`] };
+  // only the first line ("... at line L, column C"): the rest quotes the file, which may hold passwords
+  if (doc.errors.length) {
+    return { values: {}, errors: [`${name}: not valid YAML: ${doc.errors[0]!.message.split('\n')[0]!.replace(/:$/, '')}`] };
+  }
   const data: unknown = doc.toJS();
   if (data === null || data === undefined) return { values: {}, errors };
   if (typeof data !== 'object' || Array.isArray(data)) return { values: {}, errors: [`${name}: must be a YAML mapping of answer keys`] };

@@ -44,6 +44,17 @@ export async function lstatInfo(p: string): Promise<PathInfo> {
   }
 }
 
+/** Like lstatInfo, but follows symlinks (a bind-mount source is resolved by Docker). */
+export async function statInfo(p: string): Promise<PathInfo> {
+  try {
+    const st = await fsp.stat(p);
+    return { exists: true, isSymlink: false, isDir: st.isDirectory(), uid: st.uid, gid: st.gid, mode: st.mode & 0o7777 };
+  } catch (e) {
+    if (['ENOENT', 'ENOTDIR', 'ELOOP'].includes((e as NodeJS.ErrnoException).code ?? '')) return MISSING;
+    throw e;
+  }
+}
+
 /** Paths the plan may create or change, relative to the install directory. */
 export const MANAGED_PATHS = [
   'docker-compose.yml',
@@ -74,7 +85,8 @@ export async function readTargetState(dir: string, extraPaths: string[] = []): P
   const paths: Record<string, PathInfo> = {};
   const contents: Record<string, string> = {};
   for (const rel of [...MANAGED_PATHS, ...extraPaths]) {
-    const info = await lstatInfo(path.resolve(abs, rel));
+    // managed paths: lstat (a symlink is refused later); originals/import: follow links like Docker does
+    const info = (MANAGED_PATHS as readonly string[]).includes(rel) ? await lstatInfo(path.resolve(abs, rel)) : await statInfo(path.resolve(abs, rel));
     paths[rel] = info;
     if (info.exists && !info.isSymlink && !info.isDir && READ_CONTENTS.has(rel)) {
       contents[rel] = await fsp.readFile(path.join(abs, rel), 'utf8');
