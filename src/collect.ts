@@ -3,7 +3,7 @@
 // whatever its source. Nothing is written here.
 
 import { parseDocument } from 'yaml';
-import { PASSWORD_ENV, SECRET_FILES, type UnsafeOverride } from './domain.js';
+import { PASSWORD_ENV, SECRET_FILES, UNSAFE_OVERRIDE_RISKS, type UnsafeOverride } from './domain.js';
 import { UsageError } from './errors.js';
 import type { HostFacts } from './host.js';
 import { GENERATED_LENGTH, generatePassword } from './passwords.js';
@@ -234,7 +234,7 @@ export async function collect(opts: CollectOptions): Promise<Collected> {
 }
 
 async function confirmRisk(p: Prompter, pr: Problem): Promise<boolean> {
-  p.note([`Warning: ${pr.message}.`]);
+  p.note([`Warning: ${pr.message}.`, `If you accept: ${UNSAFE_OVERRIDE_RISKS[pr.override!]}.`]);
   return p.confirm({ message: `Accept this risk ("${pr.override}") and use it anyway?`, default: false });
 }
 
@@ -244,17 +244,24 @@ async function ask(p: Prompter, q: Question, dflt: unknown, ctx: Ctx, overrides:
   if (hints.length) p.note(hints);
   for (;;) {
     let value: unknown;
+    // the wizard names the question, not the answers-file key
+    const say = (m: string) => (m.startsWith(q.key) ? `${q.label}${m.slice(q.key.length)}` : m);
     const validate = (raw: unknown): true | string => {
       const r = q.parse(raw);
-      return r.ok ? true : r.message;
+      if (!r.ok) return say(r.message);
+      const hard = (q.check ? q.check(r.value as never, ctx) : []).filter((pr) => !pr.override);
+      return hard.length ? say(hard[0]!.message) : true;
     };
     switch (q.kind) {
       case 'confirm':
         value = await p.confirm({ message: q.message, default: dflt as boolean });
         break;
-      case 'select':
-        value = await p.select({ message: q.message, choices: q.choices!(ctx), default: dflt as string });
+      case 'select': {
+        const choices = q.choices!(ctx);
+        const usable = choices.find((c) => c.value === dflt && !c.disabled) ? (dflt as string) : choices.find((c) => !c.disabled)!.value;
+        value = await p.select({ message: q.message, choices, default: usable });
         break;
+      }
       case 'checkbox': {
         const d = dflt as string[];
         const raw = await p.checkbox({
@@ -272,7 +279,7 @@ async function ask(p: Prompter, q: Question, dflt: unknown, ctx: Ctx, overrides:
     }
     const r = q.parse(value);
     if (!r.ok) {
-      p.note([r.message]);
+      p.note([say(r.message)]);
       continue;
     }
     value = r.value;
@@ -284,7 +291,7 @@ async function ask(p: Prompter, q: Question, dflt: unknown, ctx: Ctx, overrides:
         overrides.add(pr.override);
         continue;
       }
-      if (!pr.override) p.note([pr.message]);
+      if (!pr.override) p.note([say(pr.message)]);
       accepted = false;
       break;
     }
@@ -303,9 +310,9 @@ async function promptSecret(
   const isDb = key !== 'adminPassword';
   if (key !== 'databaseRootPassword') {
     const how = await p.select({
-      message: isDb ? 'MariaDB passwords' : 'Admin password',
+      message: isDb ? 'MariaDB passwords (user photoprism and root)' : 'Admin password',
       choices: [
-        { value: 'generate', name: 'Generate a strong random password (recommended)', short: 'generate', description: 'created with node:crypto; you will find it in the written files' },
+        { value: 'generate', name: isDb ? 'Generate two strong random passwords (recommended)' : 'Generate a strong random password (recommended)', short: 'generate', description: 'created with node:crypto; you will find it in the written files' },
         { value: 'enter', name: 'Enter my own', short: 'enter my own', description: '8-72 characters, typed hidden' },
       ],
       default: 'generate',

@@ -56,17 +56,17 @@ export interface InitActionInfo {
  * container as root. An unknown word fails silently at container start, so only these are accepted.
  */
 export const INIT_ACTIONS: readonly InitActionInfo[] = [
-  { name: 'update', description: 'install the latest security updates of the image\'s packages (recommended)' },
-  { name: 'https', description: 'create a self-signed CA and certificate so PhotoPrism can serve HTTPS by itself' },
-  { name: 'tensorflow', description: 'install the TensorFlow CPU build that matches this CPU (AVX/AVX2) for faster AI features' },
-  { name: 'gpu', description: 'install GPU drivers for the detected vendor (amd64 only)' },
-  { name: 'intel', description: 'install Intel media, OpenCL and Quick Sync packages (for Intel hardware transcoding)' },
-  { name: 'ffmpeg', description: 'install a static FFmpeg 7 build (software encoding only; not with hardware transcoding)' },
-  { name: 'darktable', description: 'install the latest Darktable for RAW conversion' },
-  { name: 'davfs', description: 'install davfs2 to mount WebDAV shares inside the container' },
-  { name: 'clitools', description: 'install command-line tools for troubleshooting (jq, lsof, ...)' },
-  { name: 'mariadb', description: 'install the MariaDB client tools (for database backups from inside the container)' },
-  { name: 'clean', description: 'remove package caches and temporary files (no network access needed)' },
+  { name: 'update', description: "install security updates of the image's packages (recommended)" },
+  { name: 'https', description: 'self-signed certificate, so PhotoPrism can serve HTTPS itself' },
+  { name: 'tensorflow', description: 'TensorFlow build matching this CPU (AVX/AVX2): faster AI' },
+  { name: 'gpu', description: 'GPU drivers for the detected vendor (amd64 only)' },
+  { name: 'intel', description: 'Intel media/OpenCL/Quick Sync packages (Intel transcoding)' },
+  { name: 'ffmpeg', description: 'static FFmpeg 7 (software only; not with hardware encoders)' },
+  { name: 'darktable', description: 'latest Darktable for RAW conversion' },
+  { name: 'davfs', description: 'davfs2, to mount WebDAV shares in the container' },
+  { name: 'clitools', description: 'command-line tools for troubleshooting' },
+  { name: 'mariadb', description: 'MariaDB client tools (database backups from the container)' },
+  { name: 'clean', description: 'remove package caches (needs no network access)' },
 ];
 
 export const INIT_ACTION_NAMES: readonly string[] = INIT_ACTIONS.map((a) => a.name);

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { ApplyResult } from './apply.js';
 import { shellQuote } from './apply.js';
 import type { Collected } from './collect.js';
+import { TRANSCODING_INFO } from './domain.js';
 import { QUESTIONS, type Answers, type Key } from './questions.js';
 import type { Plan, PlannedFile } from './plan.js';
 
@@ -39,6 +40,8 @@ const mode = (m: number) => m.toString(8).padStart(4, '0');
 
 /** Word-wrap one line of text to `width` columns (continuation lines indented by two spaces). */
 export function wrap(text: string, width: number): string[] {
+  // an indented line is a command or a config line: never broken, so it can be copied
+  if (text.startsWith('    ')) return [text];
   const out: string[] = [];
   let line = '';
   for (const word of text.split(' ')) {
@@ -84,6 +87,8 @@ function displayValue(key: Key, a: Answers): string {
   if (key === 'importPath' && v === '') return '(none)';
   if (key === 'initActions') return (v as string[]).length ? (v as string[]).join(' ') : '(none)';
   if (typeof v === 'boolean') return v ? 'yes' : 'no';
+  if (key === 'transcoding') return `${TRANSCODING_INFO[a.transcoding].title} (${a.transcoding})`;
+  if (key === 'userMode') return a.userMode === 'user' ? 'compose "user:" (user)' : 'PHOTOPRISM_UID / PHOTOPRISM_GID (photoprism-uid)';
   return String(v);
 }
 

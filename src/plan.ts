@@ -232,7 +232,12 @@ export function buildPlan(input: PlanInput): Plan {
       text: '"user:" mode: no root phase in the container, so the entrypoint cannot fix storage ownership and init actions run only through sudo',
     });
   }
-  if (!a.behindProxy) {
+  if (a.behindProxy) {
+    messages.push({
+      level: 'info',
+      text: `point the reverse proxy at http://127.0.0.1:${a.httpPort} (PhotoPrism serves plain HTTP there; the proxy terminates TLS for ${a.siteUrl})`,
+    });
+  } else {
     messages.push({
       level: 'info',
       text: `PhotoPrism's port ${a.httpPort} is published on all interfaces; outside a home network put an HTTPS reverse proxy in front`,

@@ -12,7 +12,7 @@ export function inquirerPrompter(out: (line: string) => void): Prompter {
       select({
         message: o.message,
         default: o.default,
-        choices: o.choices.map((c) => ({ value: c.value, name: c.name, description: c.description, short: c.short })),
+        choices: o.choices.map((c) => ({ value: c.value, name: c.name, description: c.description, short: c.short, disabled: c.disabled ?? false })),
       }),
     checkbox: (o) =>
       checkbox({
@@ -23,9 +23,11 @@ export function inquirerPrompter(out: (line: string) => void): Prompter {
           short: c.value,
           checked: c.checked,
         })),
+        pageSize: o.choices.length,
         validate: (v) => o.validate(v.map((x) => x.value)),
       }),
-    password: (o) => password({ message: o.message, mask: '*', validate: o.validate }),
+    // toggleMask off: a password is never shown on screen
+    password: (o) => password({ message: o.message, mask: '*', toggleMask: false, validate: o.validate }),
     note: (lines) => {
       const width = Math.min(process.stdout.columns || 100, 100) - 4;
       for (const l of lines) for (const w of wrap(l, width)) out(`  ${w}`);

@@ -32,6 +32,7 @@ import {
   parsePort,
   parseSiteUrl,
   parseUid,
+  transcodingDeviceProblems,
   transcodingProblems,
   uidProblems,
   type Problem,
@@ -73,6 +74,8 @@ export interface Choice<V> {
   description?: string;
   /** shown as the answer once chosen */
   short?: string;
+  /** not selectable here, with the reason */
+  disabled?: string;
 }
 
 export type Kind = 'input' | 'number' | 'confirm' | 'select' | 'checkbox' | 'secret' | 'override';
@@ -168,7 +171,9 @@ export function deviceHints(ctx: Ctx): string[] {
     else if (n.gid !== 0 && inRanges(n.gid, SUPPORTED_GIDS)) lines.push(`${label}: the image supports GID ${n.gid}, so it is suggested as PHOTOPRISM_GID.`);
     else
       lines.push(
-        `${label}: GID ${n.gid} is not one the image supports (${formatRanges(SUPPORTED_GIDS)}). Give the node to group video (44) with a udev rule: SUBSYSTEM=="drm", KERNEL=="renderD*", GROUP="video", MODE="0660" in /etc/udev/rules.d/99-photoprism.rules, then "udevadm control --reload && udevadm trigger".`,
+        `${label}: GID ${n.gid} is not one the image supports, so no GID can open it. Either choose Software transcoding, or give the node to group video (44) and run init again. The udev rule, in /etc/udev/rules.d/99-photoprism.rules:`,
+        `    SUBSYSTEM=="drm", KERNEL=="renderD*", GROUP="video", MODE="0660"`,
+        `    udevadm control --reload && udevadm trigger`,
       );
   }
   if (transcodingDevice(t) === 'nvidia' && !ctx.facts.nvidia) {
@@ -180,7 +185,8 @@ export function deviceHints(ctx: Ctx): string[] {
 export function defaultInitActions(ctx: Ctx): string[] {
   const t = need(ctx, 'transcoding');
   const a = ['update'];
-  if (!need(ctx, 'behindProxy')) a.push('https');
+  // PhotoPrism serves its own TLS only for an https:// site URL and without a proxy in front
+  if (!need(ctx, 'behindProxy') && need(ctx, 'siteUrl').startsWith('https://')) a.push('https');
   if (t !== 'raspberry') a.push('tensorflow');
   if (t === 'nvidia') a.push('gpu');
   if (t === 'intel') a.push('intel');
@@ -261,9 +267,20 @@ export const QUESTIONS: readonly Question[] = [
     description: 'FFmpeg encoder and the device it needs: software, intel (Quick Sync), vaapi, nvidia, raspberry',
     flag: 'transcoding',
     flagArg: '<encoder>',
-    choices: () => TRANSCODINGS.map((t) => ({ value: t, name: TRANSCODING_INFO[t].title, description: TRANSCODING_INFO[t].description })),
+    choices: (ctx) =>
+      TRANSCODINGS.map((t) => {
+        const missing = transcodingDeviceProblems(t, ctx.facts).length > 0;
+        const dev = transcodingDevice(t) === 'video11' ? '/dev/video11' : '/dev/dri';
+        return {
+          value: t,
+          name: TRANSCODING_INFO[t].title,
+          description: TRANSCODING_INFO[t].description,
+          ...(missing ? { disabled: `(no ${dev} on this host)` } : {}),
+        };
+      }),
     default: () => 'software',
     parse: enumParser('transcoding', TRANSCODINGS),
+    check: (v, ctx) => transcodingDeviceProblems(v, ctx.facts),
     schema: { type: 'string', enum: [...TRANSCODINGS] },
   }),
   def({
@@ -283,8 +300,7 @@ export const QUESTIONS: readonly Question[] = [
       {
         value: 'user',
         name: 'compose "user:" property',
-        description:
-          'never root, but: no root init, so the entrypoint cannot chown storage and init actions (update, gpu, ...) only run through sudo inside the container; "no-new-privileges" cannot be used',
+        description: 'never root; but the entrypoint cannot fix storage ownership, and init actions only run via sudo',
       },
     ],
     default: () => 'photoprism-uid',
@@ -326,7 +342,7 @@ export const QUESTIONS: readonly Question[] = [
     key: 'initActions',
     kind: 'checkbox',
     label: 'Init actions',
-    message: 'Init actions (PHOTOPRISM_INIT) run as root when the container is created',
+    message: 'Init actions (PHOTOPRISM_INIT), run once when the container is created',
     description: `PHOTOPRISM_INIT actions: ${INIT_ACTION_NAMES.join(', ')}`,
     flag: 'init-actions',
     flagArg: '<list>',

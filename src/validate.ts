@@ -127,8 +127,8 @@ export function devicesFor(t: Transcoding, facts: HostFacts): DeviceNode[] {
   return [];
 }
 
-/** Problems with the chosen transcoding on this host (device missing, or not openable with uid:gid). */
-export function transcodingProblems(t: Transcoding, uid: number, gid: number, facts: HostFacts): Problem[] {
+/** The chosen transcoding needs a device this host does not have (the container would not start). */
+export function transcodingDeviceProblems(t: Transcoding, facts: HostFacts): Problem[] {
   const need = transcodingDevice(t);
   if (need === 'dri' && facts.renderNodes.length === 0) {
     return [{ message: `transcoding "${t}" needs /dev/dri render nodes, and this host has none (the container would fail to start); choose "software" or install the GPU driver first` }];
@@ -136,6 +136,11 @@ export function transcodingProblems(t: Transcoding, uid: number, gid: number, fa
   if (need === 'video11' && !facts.video11) {
     return [{ message: 'transcoding "raspberry" needs /dev/video11, and this host has none (the container would fail to start); choose "software"' }];
   }
+  return [];
+}
+
+/** The chosen GID cannot open the transcoding device. */
+export function transcodingProblems(t: Transcoding, uid: number, gid: number, facts: HostFacts): Problem[] {
   const problems: Problem[] = [];
   for (const node of devicesFor(t, facts)) {
     const access = deviceAccess(node, uid, gid);
@@ -154,7 +159,7 @@ export function deviceGidAdvice(node: DeviceNode): string {
   const name = IMAGE_MEMBER_GIDS.get(node.gid);
   if (name) return `its group ${node.gid} (${name}) is already shared by the image's accounts`;
   if (inRanges(node.gid, SUPPORTED_GIDS) && node.gid !== 0) return `use gid ${node.gid} (the node's group), which the image supports`;
-  return `its group ${node.gid} is not a GID the image supports: give the node to group video (44) with a udev rule, e.g. /etc/udev/rules.d/99-photoprism.rules: SUBSYSTEM=="drm", KERNEL=="renderD*", GROUP="video", MODE="0660" (then: udevadm control --reload && udevadm trigger)`;
+  return `its group ${node.gid} is not a GID the image supports, so no GID can open it: give the node to group video (44) with a udev rule (SUBSYSTEM=="drm", KERNEL=="renderD*", GROUP="video", MODE="0660" in /etc/udev/rules.d/99-photoprism.rules, then "udevadm control --reload && udevadm trigger") and run init again, or choose transcoding "software"`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -234,9 +239,12 @@ export function parsePort(raw: unknown): Result<number> {
 
 export function parseSiteUrl(raw: unknown): Result<string> {
   if (typeof raw !== 'string' || raw.trim() === '') return fail('siteUrl must be a URL like https://photos.example.com/');
+  let text = raw.trim();
+  // a bare "photos.example.com" means https
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text) && /^[a-z0-9.-]+(:\d+)?(\/.*)?$/i.test(text)) text = `https://${text}`;
   let u: URL;
   try {
-    u = new URL(raw.trim());
+    u = new URL(text);
   } catch {
     return fail(`siteUrl ${JSON.stringify(raw)} is not a URL; expected http(s)://domain.name(:port)/(path)`);
   }
