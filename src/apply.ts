@@ -18,6 +18,8 @@ export interface ApplyResult {
   backups: string[];
   /** commands the user must run because this process may not chown (not root) */
   manual: string[];
+  /** entries re-owned below folders whose UID/GID changed */
+  reowned: number;
 }
 
 const abs = (plan: Plan, p: string) => (path.isAbsolute(p) ? p : path.join(plan.dir, p));
@@ -49,7 +51,7 @@ export async function preflight(plan: Plan): Promise<void> {
       }
       parent = path.dirname(parent);
     }
-    if (f.secret === 'whole' && f.status === 'update') {
+    if (f.secret === 'whole' && f.status === 'update' && !f.replace) {
       problems.push(`${f.path} already exists with another value; existing secrets are never replaced`);
     }
   }
@@ -110,12 +112,46 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
+/** Backups of replaced files: BACKUP_DIR/<timestamp>/<path>, folder 0700, the newest KEEP_BACKUPS runs kept. */
+export const BACKUP_DIR = '.photoprism-harden/backups';
+export const KEEP_BACKUPS = 5;
+
+async function ensureBackupDirs(root: string, dir: string): Promise<void> {
+  const rel = path.relative(root, dir).split(path.sep);
+  let cur = root;
+  for (const part of rel) {
+    cur = path.join(cur, part);
+    const info = await lstatInfo(cur);
+    if (info.isSymlink) throw new ApplyError(`${cur} is a symbolic link; refusing to write a backup through it`);
+    if (!info.exists) await fsp.mkdir(cur, { mode: 0o700 });
+  }
+}
+
+async function pruneBackups(root: string): Promise<void> {
+  const dir = path.join(root, BACKUP_DIR);
+  let runs: string[];
+  try {
+    runs = (await fsp.readdir(dir)).filter((n) => /^\d{8}-\d{6}(-\d+)?$/.test(n)).sort();
+  } catch {
+    return;
+  }
+  for (const old of runs.slice(0, Math.max(0, runs.length - KEEP_BACKUPS))) {
+    await fsp.rm(path.join(dir, old), { recursive: true, force: true });
+  }
+}
+
 function stamp(now: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
   return `${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}-${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
 }
 
-async function ensureDir(plan: Plan, d: PlannedDir, result: ApplyResult, manual: Map<string, string[]>): Promise<void> {
+async function ensureDir(
+  plan: Plan,
+  d: PlannedDir,
+  result: ApplyResult,
+  manual: Map<string, string[]>,
+  progress?: (visited: number, changed: number) => void,
+): Promise<void> {
   const p = abs(plan, d.path);
   const info = await lstatInfo(p);
   if (!info.exists) {
@@ -133,7 +169,15 @@ async function ensureDir(plan: Plan, d: PlannedDir, result: ApplyResult, manual:
     fixed = true;
   }
   if (d.owner && (info.uid !== d.owner.uid || info.gid !== d.owner.gid)) {
-    await tryChown(p, d.owner, manual);
+    if (d.recursive) {
+      const { reownTree } = await import('./reown.js');
+      const r = await reownTree(p, d.owner.uid, d.owner.gid, progress);
+      result.reowned += r.changed;
+      if (r.denied) {
+        const key = `-R ${d.owner.uid}:${d.owner.gid}`;
+        manual.set(key, [...(manual.get(key) ?? []), p]);
+      }
+    } else await tryChown(p, d.owner, manual);
     fixed = true;
   }
   if (fixed) result.fixedDirs.push(d.path);
@@ -151,7 +195,9 @@ async function writeFile(plan: Plan, f: PlannedFile, result: ApplyResult, manual
   }
   if (f.status === 'update') {
     const info = await lstatInfo(p);
-    const backup = `${p}.bak-${stamp(now)}`;
+    const backup = path.join(plan.dir, BACKUP_DIR, stamp(now), f.path);
+    await ensureBackupDirs(plan.dir, path.dirname(backup));
+    // same mode and owner as the original: a backup of options.yml stays 0600 uid:gid
     await writeFileAtomic(backup, await fsp.readFile(p), info.mode & 0o777, { uid: info.uid, gid: info.gid }, manual);
     result.backups.push(path.relative(plan.dir, backup));
   }
@@ -159,13 +205,18 @@ async function writeFile(plan: Plan, f: PlannedFile, result: ApplyResult, manual
   result.written.push(f.path);
 }
 
-export async function applyPlan(plan: Plan, now = new Date()): Promise<ApplyResult> {
+export async function applyPlan(
+  plan: Plan,
+  now = new Date(),
+  progress?: (visited: number, changed: number) => void,
+): Promise<ApplyResult> {
   await preflight(plan);
-  const result: ApplyResult = { written: [], unchanged: [], createdDirs: [], fixedDirs: [], backups: [], manual: [] };
+  const result: ApplyResult = { written: [], unchanged: [], createdDirs: [], fixedDirs: [], backups: [], manual: [], reowned: 0 };
   const manual = new Map<string, string[]>();
   await fsp.mkdir(plan.dir, { recursive: true, mode: 0o755 });
-  for (const d of plan.dirs) await ensureDir(plan, d, result, manual);
+  for (const d of plan.dirs) await ensureDir(plan, d, result, manual, progress);
   for (const f of plan.files) await writeFile(plan, f, result, manual, now);
+  if (result.backups.length) await pruneBackups(plan.dir);
   for (const [o, targets] of manual) {
     result.manual.push(`sudo chown ${o} ${targets.map(shellQuote).join(' ')}`);
   }

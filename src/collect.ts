@@ -19,6 +19,7 @@ import {
   type Question,
   type SecretKey,
 } from './questions.js';
+import { readPrevious } from './previous.js';
 import type { TargetState } from './state.js';
 import type { Problem } from './validate.js';
 
@@ -26,6 +27,9 @@ export type SecretSource = 'generated' | 'answers file' | 'environment' | 'promp
 
 export interface Collected {
   answers: Answers;
+  /** what an existing installation said, and what this run noticed about it */
+  previous: Partial<Answers>;
+  notes: string[];
   secretSources: Record<SecretKey, SecretSource>;
   /** what each question's default was, to build the repeat command */
   defaults: Partial<Answers>;
@@ -51,6 +55,8 @@ export interface CollectOptions {
   env: NodeJS.ProcessEnv;
   /** prompts, or undefined for a non-interactive run (--yes / --answers) */
   prompter?: Prompter;
+  /** existing secrets the user explicitly chose to replace (--replace-secrets) */
+  replaceSecrets?: SecretKey[];
 }
 
 /** Parse an answers file: YAML mapping of known camelCase keys. */
@@ -73,7 +79,10 @@ export function parseAnswersFile(name: string, text: string): { values: Partial<
 }
 
 /** Passwords already in the installation: MariaDB and PhotoPrism only read them on first start. */
-export function existingSecrets(state: TargetState): { values: Partial<Record<SecretKey, string>>; errors: string[] } {
+export function existingSecrets(
+  state: TargetState,
+  fromComposeEnv: Partial<Record<SecretKey, string>> = {},
+): { values: Partial<Record<SecretKey, string>>; errors: string[] } {
   const values: Partial<Record<SecretKey, string>> = {};
   const errors: string[] = [];
   const db = state.contents[SECRET_FILES.dbPassword];
@@ -101,6 +110,8 @@ export function existingSecrets(state: TargetState): { values: Partial<Record<Se
       }
     }
   }
+  // PhotoPrism's example keeps passwords in the compose environment: the database already uses them
+  for (const k of SECRET_KEYS) if (values[k] === undefined && fromComposeEnv[k] !== undefined) values[k] = fromComposeEnv[k];
   return { values, errors };
 }
 
@@ -133,7 +144,10 @@ export async function collect(opts: CollectOptions): Promise<Collected> {
   }
 
   // secrets: answers file, environment presets, existing installation
-  const existing = existingSecrets(opts.state);
+  const prev = readPrevious(opts.state);
+  const existing = existingSecrets(opts.state, prev.envSecrets);
+  const replace = new Set(opts.replaceSecrets ?? []);
+  const notes = [...prev.notes];
   errors.push(...existing.errors);
   const secretSources = {} as Record<SecretKey, SecretSource>;
   const secretValues: Partial<Record<SecretKey, string>> = {};
@@ -148,7 +162,10 @@ export async function collect(opts: CollectOptions): Promise<Collected> {
       else errors.push(`${envName}: ${r.message}`);
     }
     const fromFile = provided[key] as string | undefined;
-    const old = existing.values[key];
+    const old = replace.has(key) ? undefined : existing.values[key];
+    if (replace.has(key) && existing.values[key] === undefined) {
+      errors.push(`--replace-secrets ${key}: there is no existing ${key} to replace`);
+    }
     if (fromFile !== undefined && fromEnv !== undefined && fromFile !== fromEnv) {
       errors.push(`${key}: given both in the answers file and in ${envName} with different values; remove one`);
     }
@@ -191,13 +208,16 @@ export async function collect(opts: CollectOptions): Promise<Collected> {
       } else if (p && secretSources[key] === 'existing') {
         p.note([`${q.label}: kept from the existing installation (it was applied when the account or database was created)`]);
       }
-      const problems = q.check ? q.check(secretValues[key] as never, ctx) : [];
+      // an existing secret is what the database already uses: it is kept even if it would not pass today's rules
+      const problems = q.check && secretSources[key] !== 'existing' ? q.check(secretValues[key] as never, ctx) : [];
       errors.push(...problems.map(problemText));
       (ctx.answers as Record<string, unknown>)[key] = secretValues[key];
       continue;
     }
-    const dflt = q.default(ctx);
-    (defaults as Record<string, unknown>)[q.key] = dflt;
+    const base = q.default(ctx);
+    const dflt = previousDefault(q, prev.values, notes) ?? base;
+    // the repeat command lists what differs from the tool's own defaults, so it also works on a fresh host
+    (defaults as Record<string, unknown>)[q.key] = base;
     let value: unknown;
     if (provided[q.key] !== undefined) {
       value = provided[q.key];
@@ -222,7 +242,17 @@ export async function collect(opts: CollectOptions): Promise<Collected> {
   if (errors.length) throw new UsageError(errors);
 
   const answers = { ...(ctx.answers as Answers), allowUnsafe: [...overrides].sort() };
-  return { answers, secretSources, defaults };
+  return { answers, secretSources, defaults, previous: prev.values, notes };
+}
+
+/** The previous installation's value as this question's default, when it is still valid. */
+function previousDefault(q: Question, prev: Partial<Answers>, notes: string[]): unknown {
+  const v = prev[q.key];
+  if (v === undefined) return undefined;
+  const r = q.parse(v);
+  if (r.ok) return r.value;
+  notes.push(`the existing ${q.key} (${JSON.stringify(v)}) is not valid any more (${r.message}); the default is offered instead`);
+  return undefined;
 }
 
 async function confirmRisk(p: Prompter, pr: Problem): Promise<boolean> {

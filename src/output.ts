@@ -115,10 +115,26 @@ export function maskedContent(f: PlannedFile, secrets: string[]): string {
   return out;
 }
 
+/** Unified diffs (secrets masked) of every file that changes; `old` holds the current contents. */
+export async function diffLines(plan: Plan, old: Record<string, string>): Promise<string[]> {
+  const changed = plan.files.filter((f) => f.status === 'update');
+  if (!changed.length) return [];
+  const { createTwoFilesPatch } = await import('diff');
+  const lines: string[] = [];
+  for (const f of changed) {
+    const before = maskedContent({ ...f, content: old[f.path] ?? '' }, plan.secrets);
+    const after = maskedContent(f, plan.secrets);
+    const patch = createTwoFilesPatch(`a/${f.path}`, `b/${f.path}`, before, after, undefined, undefined, { context: 3 });
+    lines.push(...patch.replace(/^=+\n/, '').trimEnd().split('\n'));
+  }
+  return lines;
+}
+
 export function dryRunLines(plan: Plan): string[] {
   const lines: string[] = [];
   for (const f of plan.files) {
-    lines.push('', `--- ${f.path} (${f.status}, mode ${mode(f.mode)}) ---`);
+    if (f.status !== 'create') continue;
+    lines.push('', `--- ${f.path} (new, mode ${mode(f.mode)}) ---`);
     lines.push(maskedContent(f, plan.secrets).replace(/\n$/, ''));
   }
   return lines;

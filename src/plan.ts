@@ -3,7 +3,6 @@
 
 import path from 'node:path';
 import {
-  COMPOSE_FILE,
   CONTAINER_PORT,
   DB_NAME,
   DB_SERVICE,
@@ -14,6 +13,7 @@ import {
 } from './domain.js';
 import type { HostFacts } from './host.js';
 import { deviceHints, type Answers } from './questions.js';
+import { COMPOSE_RULES, OPTIONS_RULES, mergeYaml, type MergeRules } from './merge.js';
 import { renderYaml } from './render.js';
 import type { PathInfo, TargetState } from './state.js';
 import { initActionWarnings } from './validate.js';
@@ -31,6 +31,8 @@ export interface PlannedDir {
   /** 'ensure': create, or fix mode/owner of an existing one; 'if-missing': create only, never touch an existing one */
   policy: 'ensure' | 'if-missing';
   why: string;
+  /** when the owner is wrong, re-own everything below it too (storage after a UID/GID change) */
+  recursive?: boolean;
   /** from the current state: missing, present but wrong mode/owner, or already right */
   status: 'create' | 'fix' | 'ok';
 }
@@ -44,6 +46,8 @@ export interface PlannedFile {
   secret: 'whole' | 'values' | false;
   why: string;
   status: 'create' | 'update' | 'unchanged';
+  /** an existing secret is replaced, by explicit choice */
+  replace?: boolean;
   /** the existing file already has this mode and owner */
   metaOk: boolean;
 }
@@ -71,9 +75,13 @@ export interface PlanInput {
   regenerate: string;
   /** the originals/import folders resolved to absolute host paths (keys of state.paths) */
   hostPaths: { originals: string; import: string | null };
+  /** notes from reading the existing installation */
+  notes?: string[];
+  /** the user explicitly chose to replace existing secrets (--replace-secrets) */
+  replaceSecrets?: boolean;
 }
 
-export const GITIGNORE_LINES = ['.secrets/', 'storage/config/options.yml', 'storage/settings/options.yml'];
+export const GITIGNORE_LINES = ['.secrets/', 'storage/config/options.yml', 'storage/settings/options.yml', '.photoprism-harden/'];
 
 /** True when applying the plan would change nothing at all. */
 export function planIsNoop(plan: Plan): boolean {
@@ -82,7 +90,7 @@ export function planIsNoop(plan: Plan): boolean {
 
 /** Where PhotoPrism will actually read options.yml: the legacy settings folder wins when it exists. */
 export function optionsPath(state: TargetState): string {
-  return state.legacySettings ? 'storage/settings/options.yml' : 'storage/config/options.yml';
+  return state.optionsFile;
 }
 
 function metaMatches(info: PathInfo | undefined, mode: number, owner: Owner | null): boolean {
@@ -144,7 +152,7 @@ export function buildPlan(input: PlanInput): Plan {
   };
 
   // folders
-  dirs.push({ path: 'storage', mode: 0o750, owner, policy: 'ensure', why: 'PhotoPrism storage' });
+  dirs.push({ path: 'storage', mode: 0o750, owner, policy: 'ensure', why: 'PhotoPrism storage', recursive: true });
   const opts = optionsPath(state);
   dirs.push({ path: path.dirname(opts), mode: 0o750, owner, policy: 'ensure', why: 'PhotoPrism configuration' });
   dirs.push({ path: '.secrets', mode: 0o700, owner: null, policy: 'ensure', why: 'MariaDB secret files' });
@@ -178,18 +186,23 @@ export function buildPlan(input: PlanInput): Plan {
     }
   }
 
-  // files
-  const composeText = renderYaml('docker-compose.yml', ctx);
+  // files: an existing compose file or options.yml is merged into, never overwritten
+  const merged = (rel: string, fresh: string, rules: MergeRules) => {
+    const old = state.contents[rel];
+    return old === undefined ? fresh : mergeYaml(old, fresh, rules).text;
+  };
+  const compose = state.composeFile;
+  const composeText = merged(compose, renderYaml('docker-compose.yml', ctx), COMPOSE_RULES);
   files.push({
-    path: COMPOSE_FILE,
+    path: compose,
     content: composeText,
     mode: 0o644,
     owner: null,
     secret: false,
     why: 'services (no passwords)',
-    status: status(state, COMPOSE_FILE, composeText),
+    status: status(state, compose, composeText),
   });
-  const optionsText = renderYaml('options.yml', ctx);
+  const optionsText = merged(opts, renderYaml('options.yml', ctx), OPTIONS_RULES);
   files.push({
     path: opts,
     content: optionsText,
@@ -203,7 +216,8 @@ export function buildPlan(input: PlanInput): Plan {
     [SECRET_FILES.dbPassword, a.databasePassword, 'MariaDB user password'],
     [SECRET_FILES.dbRootPassword, a.databaseRootPassword, 'MariaDB root password'],
   ] as const) {
-    files.push({ path: rel, content: value, mode: 0o600, owner: null, secret: 'whole', why, status: status(state, rel, value) });
+    const st = status(state, rel, value);
+    files.push({ path: rel, content: value, mode: 0o600, owner: null, secret: 'whole', why, status: st, replace: st === 'update' && input.replaceSecrets === true });
   }
   const gitignore = gitignoreContent(state.contents['.gitignore']);
   files.push({
@@ -220,9 +234,16 @@ export function buildPlan(input: PlanInput): Plan {
   if (state.legacySettings) {
     messages.push({
       level: 'warn',
-      text: 'storage/settings/ exists (legacy layout): PhotoPrism reads options.yml from there, so it is written to storage/settings/options.yml',
+      text: `storage/settings/ exists (legacy layout): PhotoPrism reads its options from there, so they are written to ${opts}`,
     });
   }
+  if (state.composeFilesFound.length > 1) {
+    messages.push({
+      level: 'warn',
+      text: `several compose files exist (${state.composeFilesFound.join(', ')}); Compose uses ${compose}, so that one is updated and the others are left alone`,
+    });
+  }
+  for (const text of input.notes ?? []) messages.push({ level: 'info', text });
   for (const text of deviceHints({ answers: a, facts })) messages.push({ level: 'info', text });
   for (const text of initActionWarnings(a.initActions, a.transcoding, a.behindProxy)) messages.push({ level: 'warn', text });
   for (const o of a.allowUnsafe) messages.push({ level: 'warn', text: `accepted risk "${o}": ${UNSAFE_OVERRIDE_RISKS[o]}` });
