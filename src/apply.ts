@@ -131,12 +131,45 @@ async function pruneBackups(root: string): Promise<void> {
   const dir = path.join(root, BACKUP_DIR);
   let runs: string[];
   try {
-    runs = (await fsp.readdir(dir)).filter((n) => /^\d{8}-\d{6}(-\d+)?$/.test(n)).sort();
+    runs = (await fsp.readdir(dir)).filter((n) => BACKUP_RUN.test(n)).sort(byRun);
   } catch {
     return;
   }
   for (const old of runs.slice(0, Math.max(0, runs.length - KEEP_BACKUPS))) {
     await fsp.rm(path.join(dir, old), { recursive: true, force: true });
+  }
+}
+
+const BACKUP_RUN = /^(\d{8}-\d{6})(?:-(\d+))?$/;
+
+/** oldest first: by timestamp, then by the numeric suffix of runs within the same second */
+function byRun(a: string, b: string): number {
+  const ma = BACKUP_RUN.exec(a)!;
+  const mb = BACKUP_RUN.exec(b)!;
+  return ma[1]! < mb[1]! ? -1 : ma[1]! > mb[1]! ? 1 : Number(ma[2] ?? 0) - Number(mb[2] ?? 0);
+}
+
+/**
+ * A new backup folder for this run: <timestamp>, or <timestamp>-N when runs in the same second made
+ * some already. N is above every existing one, so a name freed by pruning is never reused (it would
+ * sort as the oldest run and be pruned at once).
+ */
+async function newBackupRun(root: string, now: Date): Promise<string> {
+  const base = path.join(root, BACKUP_DIR);
+  await ensureBackupDirs(root, base);
+  let n = 0;
+  for (const name of await fsp.readdir(base)) {
+    const m = BACKUP_RUN.exec(name);
+    if (m && m[1] === stamp(now)) n = Math.max(n, Number(m[2] ?? 0) + 1);
+  }
+  for (; ; n++) {
+    const name = n === 0 ? stamp(now) : `${stamp(now)}-${n}`;
+    try {
+      await fsp.mkdir(path.join(base, name), { mode: 0o700 });
+      return path.join(base, name);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
   }
 }
 
@@ -171,7 +204,7 @@ async function ensureDir(
   if (d.owner && (info.uid !== d.owner.uid || info.gid !== d.owner.gid)) {
     if (d.recursive) {
       const { reownTree } = await import('./reown.js');
-      const r = await reownTree(p, d.owner.uid, d.owner.gid, progress);
+      const r = await reownTree(p, d.owner.uid, d.owner.gid, progress, d.keep);
       result.reowned += r.changed;
       if (r.denied) {
         const key = `-R ${d.owner.uid}:${d.owner.gid}`;
@@ -183,7 +216,13 @@ async function ensureDir(
   if (fixed) result.fixedDirs.push(d.path);
 }
 
-async function writeFile(plan: Plan, f: PlannedFile, result: ApplyResult, manual: Map<string, string[]>, now: Date): Promise<void> {
+async function writeFile(
+  plan: Plan,
+  f: PlannedFile,
+  result: ApplyResult,
+  manual: Map<string, string[]>,
+  backupRun: () => Promise<string>,
+): Promise<void> {
   const p = abs(plan, f.path);
   if (f.status === 'unchanged') {
     // content is right; make sure mode and owner are too
@@ -195,7 +234,7 @@ async function writeFile(plan: Plan, f: PlannedFile, result: ApplyResult, manual
   }
   if (f.status === 'update') {
     const info = await lstatInfo(p);
-    const backup = path.join(plan.dir, BACKUP_DIR, stamp(now), f.path);
+    const backup = path.join(await backupRun(), f.path);
     await ensureBackupDirs(plan.dir, path.dirname(backup));
     // same mode and owner as the original: a backup of options.yml stays 0600 uid:gid
     await writeFileAtomic(backup, await fsp.readFile(p), info.mode & 0o777, { uid: info.uid, gid: info.gid }, manual);
@@ -215,7 +254,10 @@ export async function applyPlan(
   const manual = new Map<string, string[]>();
   await fsp.mkdir(plan.dir, { recursive: true, mode: 0o755 });
   for (const d of plan.dirs) await ensureDir(plan, d, result, manual, progress);
-  for (const f of plan.files) await writeFile(plan, f, result, manual, now);
+  // one backup folder per run, made when the first file is replaced (never shared with an earlier run)
+  let run: Promise<string> | undefined;
+  const backupRun = () => (run ??= newBackupRun(plan.dir, now));
+  for (const f of plan.files) await writeFile(plan, f, result, manual, backupRun);
   if (result.backups.length) await pruneBackups(plan.dir);
   for (const [o, targets] of manual) {
     result.manual.push(`sudo chown ${o} ${targets.map(shellQuote).join(' ')}`);

@@ -83,7 +83,11 @@ export async function runInit(o: InitOptions): Promise<number> {
     return k as SecretKey;
   });
   const collected = await collect({ facts, state: state0, flags: o.flags, answersFile, env, prompter, replaceSecrets });
-  out.addSecrets(Object.values(collected.answers).filter((v): v is string => typeof v === 'string' && v.length >= 8 && isSecretValue(collected, v)));
+  out.addSecrets(
+    [...Object.values(collected.answers), ...collected.knownSecrets].filter(
+      (v): v is string => typeof v === 'string' && v.length >= 8 && (isSecretValue(collected, v) || collected.knownSecrets.includes(v)),
+    ),
+  );
 
   const a = collected.answers;
   const originals = hostPath(a.originalsPath, dir, home);
@@ -99,6 +103,7 @@ export async function runInit(o: InitOptions): Promise<number> {
     hostPaths: { originals, import: imp },
     notes: collected.notes,
     replaceSecrets: replaceSecrets.length > 0,
+    knownSecrets: collected.knownSecrets,
   });
   const name = (id: number, list: { name: string; uid?: number; gid?: number }[], k: 'uid' | 'gid') => list.find((x) => x[k] === id)?.name ?? String(id);
   const invoker = `${name(facts.euid, facts.accounts, 'uid')}:${name(facts.egid, facts.groups, 'gid')}`;
@@ -145,11 +150,15 @@ export async function runInit(o: InitOptions): Promise<number> {
       return 1;
     }
   }
+  let progressShown = false;
   const progress = process.stderr.isTTY
-    ? (visited: number, changed: number) => process.stderr.write(`\r  re-owning storage: ${visited} checked, ${changed} changed`)
+    ? (visited: number, changed: number) => {
+        progressShown = true;
+        process.stderr.write(`\r  re-owning storage: ${visited} checked, ${changed} changed`);
+      }
     : undefined;
   const result = await applyPlan(plan, new Date(), progress);
-  if (progress && result.reowned) process.stderr.write('\n');
+  if (progressShown) process.stderr.write('\n');
   out.out('');
   out.out(`Done: ${result.written.length} file(s) written${result.unchanged.length ? `, ${result.unchanged.length} unchanged` : ''}${result.createdDirs.length ? `, ${result.createdDirs.length} folder(s) created` : ''}${result.reowned ? `, ${result.reowned} storage entries re-owned to ${a.uid}:${a.gid}` : ''}.`);
   for (const l of nextStepLines(plan, result, collected, repeat)) out.out(l);

@@ -2,7 +2,7 @@
 // one with the yaml Document API. Keys the tool manages are updated in place; keys, list entries,
 // services and comments it does not manage stay where the user put them.
 
-import { isMap, isScalar, isSeq, parseDocument, type Node, type Pair, type YAMLMap, type YAMLSeq } from 'yaml';
+import { Pair, Scalar, YAMLMap, isMap, isScalar, isSeq, parseDocument, type Document, type Node, type YAMLSeq } from 'yaml';
 
 type Path = readonly string[];
 
@@ -100,6 +100,27 @@ function mergeSeq(old: YAMLSeq, fresh: YAMLSeq, rule: SeqRule): void {
   old.items = kept;
 }
 
+/**
+ * `environment:` written as a list of KEY=value (Compose accepts both forms) as the equivalent mapping,
+ * entries and comments kept, so it merges key by key. undefined when an entry is not KEY[=value].
+ */
+function envListToMap(seq: YAMLSeq): YAMLMap | undefined {
+  const map = new YAMLMap();
+  for (const item of seq.items) {
+    if (!isScalar(item) || typeof item.value !== 'string') return undefined;
+    const m = /^([^=\s]+)(?:=(.*))?$/s.exec(item.value);
+    if (!m) return undefined;
+    const k = new Scalar(m[1]);
+    const v = new Scalar(m[2] === undefined ? null : m[2]);
+    if (item.commentBefore) k.commentBefore = item.commentBefore;
+    if (item.comment) v.comment = item.comment;
+    map.items.push(new Pair(k, v));
+  }
+  map.commentBefore = seq.commentBefore;
+  map.comment = seq.comment;
+  return map;
+}
+
 function mergeMap(old: YAMLMap, fresh: YAMLMap, path: Path, rules: MergeRules): void {
   for (const pair of fresh.items as Pair[]) {
     const k = key(pair);
@@ -110,6 +131,10 @@ function mergeMap(old: YAMLMap, fresh: YAMLMap, path: Path, rules: MergeRules): 
       continue;
     }
     if (rules.seed(p)) continue;
+    if (k === 'environment' && isSeq(oldPair.value) && isMap(pair.value)) {
+      const asMap = envListToMap(oldPair.value);
+      if (asMap) oldPair.value = asMap;
+    }
     const rule = rules.seqs[p.join('.')];
     if (isMap(oldPair.value) && isMap(pair.value)) mergeMap(oldPair.value, pair.value, p, rules);
     else if (rule && isSeq(oldPair.value) && isSeq(pair.value)) mergeSeq(oldPair.value, pair.value, rule);
@@ -119,17 +144,54 @@ function mergeMap(old: YAMLMap, fresh: YAMLMap, path: Path, rules: MergeRules): 
 
 const STRINGIFY = { lineWidth: 0, flowCollectionPadding: false } as const;
 
-/** Our header is replaced by the fresh one; a foreign header (e.g. PhotoPrism's example) is kept below it. */
-function mergeHeader(old: string, fresh: string, rules: MergeRules): string {
-  let foreign = old;
-  const start = old.indexOf(rules.headerMarker);
-  if (start !== -1 && old.slice(0, start).trim() === '') {
-    const endAt = old.indexOf(rules.headerEnd, start);
-    const lineEnd = endAt === -1 ? -1 : old.indexOf('\n', endAt);
-    foreign = endAt === -1 || lineEnd === -1 ? '' : old.slice(lineEnd + 1);
+/** Where a header comment lives: before the document, or (no blank line after it) on the first key. */
+interface CommentHolder {
+  commentBefore?: string | null;
+}
+
+function headerHolders(doc: Document): CommentHolder[] {
+  const out: CommentHolder[] = [doc];
+  if (isMap(doc.contents)) {
+    out.push(doc.contents);
+    const first = doc.contents.items[0] as Pair | undefined;
+    if (first && isScalar(first.key)) out.push(first.key);
   }
-  foreign = foreign.replace(/^\n+/, '');
-  return foreign ? `${fresh}\n\n${foreign}` : fresh;
+  return out;
+}
+
+/** [start, end) of the header block this tool writes: from the marker's line to the end of the headerEnd line */
+function ourBlock(text: string, rules: MergeRules): [number, number] | undefined {
+  const at = text.indexOf(rules.headerMarker);
+  if (at === -1) return undefined;
+  const endAt = text.indexOf(rules.headerEnd, at);
+  if (endAt === -1) return undefined;
+  const lineEnd = text.indexOf('\n', endAt);
+  return [text.lastIndexOf('\n', at) + 1, lineEnd === -1 ? text.length : lineEnd];
+}
+
+/**
+ * Our header is replaced by the fresh one, in place, wherever the parser attached it (the document,
+ * or the first key when no blank line follows the comment block). A foreign header (e.g. PhotoPrism's
+ * example) is kept, below ours.
+ */
+function mergeHeader(oldDoc: Document, freshDoc: Document, rules: MergeRules): void {
+  let fresh: string | undefined;
+  for (const h of headerHolders(freshDoc)) {
+    const b = h.commentBefore ? ourBlock(h.commentBefore, rules) : undefined;
+    if (b) fresh = h.commentBefore!.slice(b[0], b[1]);
+    if (fresh !== undefined) break;
+  }
+  if (fresh === undefined) return;
+  for (const h of headerHolders(oldDoc)) {
+    const text = h.commentBefore ?? '';
+    const b = ourBlock(text, rules);
+    if (b) {
+      h.commentBefore = text.slice(0, b[0]) + fresh + text.slice(b[1]);
+      return;
+    }
+  }
+  const foreign = (oldDoc.commentBefore ?? '').replace(/^\n+/, '');
+  oldDoc.commentBefore = foreign ? `${fresh}\n\n${foreign}` : fresh;
 }
 
 /**
@@ -166,7 +228,7 @@ export function mergeYaml(oldText: string, freshText: string, rules: MergeRules)
   for (const p of rules.forbidden) deleteIn(root, p.split('.'));
 
   // header: ours is replaced; a foreign header (e.g. PhotoPrism's example) is kept below ours
-  oldDoc.commentBefore = mergeHeader(oldDoc.commentBefore ?? '', freshDoc.commentBefore ?? '', rules);
+  mergeHeader(oldDoc, freshDoc, rules);
 
   const after = oldDoc.toString(STRINGIFY);
   if (after === before) return { text: oldText, changed: false };

@@ -107,11 +107,14 @@ export function messageLines(plan: Plan): string[] {
   return plan.messages.flatMap((m) => wrap(m.text, width).map((l, i) => `  ${i === 0 ? (m.level === 'warn' ? '! ' : '- ') : ''}${l}`));
 }
 
-/** A file's content as it may be shown: secrets masked. */
+/**
+ * A file's content as it may be shown: secrets masked. Every file is masked, not only those that hold
+ * secrets by design: an existing compose file (PhotoPrism's example) has passwords in its environment.
+ */
 export function maskedContent(f: PlannedFile, secrets: string[]): string {
   if (f.secret === 'whole') return `<secret: ${[...f.content].length} characters, hidden>`;
   let out = f.content;
-  if (f.secret === 'values') for (const s of secrets) out = out.split(s).join('********');
+  for (const s of [...secrets].sort((a, b) => b.length - a.length)) if (s) out = out.split(s).join('********');
   return out;
 }
 
@@ -167,7 +170,7 @@ export function nextStepLines(plan: Plan, result: ApplyResult, c: Collected, rep
       ...result.manual.map((m) => `  ${m}`),
     );
   }
-  const opts = plan.files.find((f) => f.path.endsWith('options.yml'))!.path;
+  const opts = plan.files.find((f) => /(^|\/)options\.ya?ml$/.test(f.path))!.path;
   lines.push(
     '',
     'Next steps:',

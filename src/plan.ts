@@ -33,6 +33,8 @@ export interface PlannedDir {
   why: string;
   /** when the owner is wrong, re-own everything below it too (storage after a UID/GID change) */
   recursive?: boolean;
+  /** absolute paths a recursive re-own never touches or enters (database, originals, import) */
+  keep?: string[];
   /** from the current state: missing, present but wrong mode/owner, or already right */
   status: 'create' | 'fix' | 'ok';
 }
@@ -79,6 +81,8 @@ export interface PlanInput {
   notes?: string[];
   /** the user explicitly chose to replace existing secrets (--replace-secrets) */
   replaceSecrets?: boolean;
+  /** secret values of the existing installation (old ones too), masked wherever a file is shown */
+  knownSecrets?: string[];
 }
 
 export const GITIGNORE_LINES = ['.secrets/', 'storage/config/options.yml', 'storage/settings/options.yml', '.photoprism-harden/'];
@@ -125,7 +129,9 @@ export function buildPlan(input: PlanInput): Plan {
   const dirs: Omit<PlannedDir, 'status'>[] = [];
   const files: Omit<PlannedFile, 'metaOk'>[] = [];
 
+  const opts = optionsPath(state);
   const ctx = {
+    optionsFile: opts,
     version: input.version,
     regenerate: input.regenerate,
     uid: a.uid,
@@ -152,8 +158,8 @@ export function buildPlan(input: PlanInput): Plan {
   };
 
   // folders
-  dirs.push({ path: 'storage', mode: 0o750, owner, policy: 'ensure', why: 'PhotoPrism storage', recursive: true });
-  const opts = optionsPath(state);
+  const keep = [path.join(state.dir, 'database'), input.hostPaths.originals, ...(input.hostPaths.import ? [input.hostPaths.import] : [])];
+  dirs.push({ path: 'storage', mode: 0o750, owner, policy: 'ensure', why: 'PhotoPrism storage', recursive: true, keep });
   dirs.push({ path: path.dirname(opts), mode: 0o750, owner, policy: 'ensure', why: 'PhotoPrism configuration' });
   dirs.push({ path: '.secrets', mode: 0o700, owner: null, policy: 'ensure', why: 'MariaDB secret files' });
   dirs.push({ path: 'database', mode: 0o700, owner: null, policy: 'if-missing', why: 'MariaDB data (never chowned)' });
@@ -187,8 +193,8 @@ export function buildPlan(input: PlanInput): Plan {
   }
 
   // files: an existing compose file or options.yml is merged into, never overwritten
-  const merged = (rel: string, fresh: string, rules: MergeRules) => {
-    const old = state.contents[rel];
+  const merged = (rel: string, fresh: string, rules: MergeRules, from = rel) => {
+    const old = state.contents[rel] ?? state.contents[from];
     return old === undefined ? fresh : mergeYaml(old, fresh, rules).text;
   };
   const compose = state.composeFile;
@@ -202,7 +208,8 @@ export function buildPlan(input: PlanInput): Plan {
     why: 'services (no passwords)',
     status: status(state, compose, composeText),
   });
-  const optionsText = merged(opts, renderYaml('options.yml', ctx), OPTIONS_RULES);
+  // a new options file in the folder PhotoPrism reads starts from the one found elsewhere (keys, secrets)
+  const optionsText = merged(opts, renderYaml('options.yml', ctx), OPTIONS_RULES, state.optionsSource);
   files.push({
     path: opts,
     content: optionsText,
@@ -216,10 +223,14 @@ export function buildPlan(input: PlanInput): Plan {
     [SECRET_FILES.dbPassword, a.databasePassword, 'MariaDB user password'],
     [SECRET_FILES.dbRootPassword, a.databaseRootPassword, 'MariaDB root password'],
   ] as const) {
-    const st = status(state, rel, value);
-    files.push({ path: rel, content: value, mode: 0o600, owner: null, secret: 'whole', why, status: st, replace: st === 'update' && input.replaceSecrets === true });
+    // a file written by hand often ends in a newline; MariaDB's entrypoint drops it ("$(< file)"), so the
+    // file already holds this value and is kept byte for byte
+    const old = state.contents[rel];
+    const content = old !== undefined && old.replace(/\n+$/, '') === value ? old : value;
+    const st = status(state, rel, content);
+    files.push({ path: rel, content, mode: 0o600, owner: null, secret: 'whole', why, status: st, replace: st === 'update' && input.replaceSecrets === true });
   }
-  const gitignore = gitignoreContent(state.contents['.gitignore']);
+  const gitignore = gitignoreContent(state.contents['.gitignore'], [opts]);
   files.push({
     path: '.gitignore',
     content: gitignore,
@@ -234,7 +245,11 @@ export function buildPlan(input: PlanInput): Plan {
   if (state.legacySettings) {
     messages.push({
       level: 'warn',
-      text: `storage/settings/ exists (legacy layout): PhotoPrism reads its options from there, so they are written to ${opts}`,
+      text: `storage/settings/ exists (legacy layout): PhotoPrism reads its options from there, so they are written to ${opts}${
+        state.optionsSource !== opts
+          ? `, starting from ${state.optionsSource} (left as it is; PhotoPrism does not read it while storage/settings/ exists)`
+          : ''
+      }`,
     });
   }
   if (state.composeFilesFound.length > 1) {
@@ -271,7 +286,7 @@ export function buildPlan(input: PlanInput): Plan {
     dirs: dirs.map((d) => ({ ...d, status: dirStatus(state, d.path, d.mode, d.owner, d.policy) })),
     files: files.map((f) => ({ ...f, metaOk: metaMatches(state.paths[f.path], f.mode, f.owner) })),
     messages,
-    secrets: [a.adminPassword, a.databasePassword, a.databaseRootPassword],
+    secrets: [...new Set([a.adminPassword, a.databasePassword, a.databaseRootPassword, ...(input.knownSecrets ?? [])])].filter(Boolean),
   };
 }
 
@@ -286,9 +301,11 @@ function devicesFor(a: Answers): string[] {
   }
 }
 
-export function gitignoreContent(existing: string | undefined): string {
+/** `extra`: further paths holding secrets (the options file in use, e.g. storage/config/options.yaml) */
+export function gitignoreContent(existing: string | undefined, extra: string[] = []): string {
   const have = new Set((existing ?? '').split('\n').map((l) => l.trim()));
-  const missing = GITIGNORE_LINES.filter((l) => !have.has(l) && !have.has(`/${l}`));
+  const wanted = [...new Set([...GITIGNORE_LINES, ...extra])];
+  const missing = wanted.filter((l) => !have.has(l) && !have.has(`/${l}`));
   if (existing !== undefined && missing.length === 0) return existing;
   let out = existing ?? '';
   if (out && !out.endsWith('\n')) out += '\n';

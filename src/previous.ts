@@ -1,6 +1,7 @@
 // Read the previous answers back from an existing installation (ours, hand-made, or PhotoPrism's
 // example), so that a second run only asks about what changed. Pure: works on TargetState contents.
 
+import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { TRANSCODINGS, type Transcoding } from './domain.js';
 import { portTarget, volumeTarget } from './merge.js';
@@ -13,6 +14,8 @@ export interface Previous {
   /** passwords found in the environment of an existing compose file (PhotoPrism's example layout) */
   envSecrets: Partial<Record<SecretKey, string>>;
   notes: string[];
+  /** layouts a regeneration would break (data in another place): nothing may be written */
+  problems: string[];
 }
 
 type Obj = Record<string, unknown>;
@@ -47,8 +50,9 @@ export function readPrevious(state: TargetState): Previous {
   const values: Partial<Answers> = {};
   const envSecrets: Partial<Record<SecretKey, string>> = {};
   const notes: string[] = [];
+  const problems: string[] = [];
   const compose = load(state.contents[state.composeFile]);
-  const options = load(state.contents[state.optionsFile]);
+  const options = load(state.contents[state.optionsSource]);
 
   const services = obj(compose?.services);
   const pp = obj(services?.photoprism);
@@ -109,6 +113,27 @@ export function readPrevious(state: TargetState): Previous {
     if (ppEnv.PHOTOPRISM_ADMIN_PASSWORD) envSecrets.adminPassword = unescapeCompose(ppEnv.PHOTOPRISM_ADMIN_PASSWORD);
     if (ppEnv.PHOTOPRISM_DATABASE_PASSWORD) envSecrets.databasePassword = unescapeCompose(ppEnv.PHOTOPRISM_DATABASE_PASSWORD);
   }
+  // the tool always mounts ./storage and ./database: a file that keeps them elsewhere would silently get
+  // an empty storage or database folder, so it is refused
+  const mounted = (svc: Obj | undefined, target: string, expected: string, what: string, name: string) => {
+    const v = (Array.isArray(svc?.volumes) ? svc.volumes : []).find((x) => volumeTarget(x) === target);
+    const src = typeof v === 'string' ? v.split(':')[0]! : typeof obj(v)?.source === 'string' ? (obj(v)!.source as string) : undefined;
+    if (src === undefined || path.resolve(state.dir, unescapeCompose(src)) === path.join(state.dir, expected)) return;
+    problems.push(
+      `${state.composeFile}: services.${name} mounts "${src}" as ${target} (${what}); this tool only supports ./${expected} and would point the service to an empty folder there. Nothing was changed: move the folder to ./${expected} (services stopped), or keep editing this compose file by hand`,
+    );
+  };
+  mounted(pp, '/photoprism/storage', 'storage', 'PhotoPrism storage and options', 'photoprism');
+  mounted(db, '/var/lib/mysql', 'database', 'the MariaDB data', 'mariadb');
+  if (services && !db) {
+    const other = Object.entries(services).find(([, v]) => /(^|\/)(mariadb|mysql)(:|$)/.test(String(obj(v)?.image ?? '')));
+    if (other) {
+      problems.push(
+        `${state.composeFile}: the database service is called "${other[0]}"; this tool writes a service "mariadb" (PhotoPrism connects to mariadb:3306), which would start with an empty database. Nothing was changed: rename the service to "mariadb" first, or keep editing this compose file by hand`,
+      );
+    }
+  }
+
   const dbPwd = dbEnv.MARIADB_PASSWORD ?? dbEnv.MYSQL_PASSWORD;
   const rootPwd = dbEnv.MARIADB_ROOT_PASSWORD ?? dbEnv.MYSQL_ROOT_PASSWORD;
   if (dbPwd) envSecrets.databasePassword ??= unescapeCompose(dbPwd);
@@ -123,5 +148,5 @@ export function readPrevious(state: TargetState): Previous {
   if (adminUser) values.adminUser = adminUser;
   const siteUrl = typeof options?.SiteUrl === 'string' ? options.SiteUrl : ppEnv.PHOTOPRISM_SITE_URL;
   if (siteUrl) values.siteUrl = siteUrl;
-  return { values, envSecrets, notes };
+  return { values, envSecrets, notes, problems };
 }

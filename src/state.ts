@@ -29,6 +29,11 @@ export interface TargetState {
   composeFilesFound: string[];
   /** where PhotoPrism reads options: the legacy settings folder wins when it exists; an existing .yaml is kept */
   optionsFile: string;
+  /**
+   * the existing options file previous answers and secrets are read from: optionsFile when it exists,
+   * else one in the other folder (storage/config/options.yml when storage/settings/ appeared later)
+   */
+  optionsSource: string;
 }
 
 const MISSING: PathInfo = { exists: false, isSymlink: false, isDir: false, uid: -1, gid: -1, mode: 0 };
@@ -103,6 +108,10 @@ export async function readTargetState(dir: string, extraPaths: string[] = []): P
   const optionsDir = legacySettings ? 'storage/settings' : 'storage/config';
   const optionsFile =
     OPTIONS_NAMES.map((n) => `${optionsDir}/${n}`).find((p) => paths[p]!.exists) ?? `${optionsDir}/options.yml`;
+  const otherDir = legacySettings ? 'storage/config' : 'storage/settings';
+  const optionsSource = paths[optionsFile]!.exists
+    ? optionsFile
+    : (OPTIONS_NAMES.map((n) => `${otherDir}/${n}`).find((p) => contents[p] !== undefined) ?? optionsFile);
   return {
     dir: abs,
     paths,
@@ -112,5 +121,6 @@ export async function readTargetState(dir: string, extraPaths: string[] = []): P
     composeFile: composeFilesFound[0] ?? 'docker-compose.yml',
     composeFilesFound,
     optionsFile,
+    optionsSource,
   };
 }
