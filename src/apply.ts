@@ -18,6 +18,8 @@ export interface ApplyResult {
   backups: string[];
   /** commands the user must run because this process may not chown (not root) */
   manual: string[];
+  /** entries re-owned below folders whose UID/GID changed */
+  reowned: number;
 }
 
 const abs = (plan: Plan, p: string) => (path.isAbsolute(p) ? p : path.join(plan.dir, p));
@@ -49,7 +51,7 @@ export async function preflight(plan: Plan): Promise<void> {
       }
       parent = path.dirname(parent);
     }
-    if (f.secret === 'whole' && f.status === 'update') {
+    if (f.secret === 'whole' && f.status === 'update' && !f.replace) {
       // the same secret with trailing newlines (MariaDB strips them) may be rewritten without them
       const old = info.exists && !info.isSymlink && !info.isDir ? await fsp.readFile(p, 'utf8') : undefined;
       if (old === undefined || old.replace(/\n+$/, '') !== f.content) {
@@ -114,12 +116,79 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
+/** Backups of replaced files: BACKUP_DIR/<timestamp>/<path>, folder 0700, the newest KEEP_BACKUPS runs kept. */
+export const BACKUP_DIR = '.photoprism-harden/backups';
+export const KEEP_BACKUPS = 5;
+
+async function ensureBackupDirs(root: string, dir: string): Promise<void> {
+  const rel = path.relative(root, dir).split(path.sep);
+  let cur = root;
+  for (const part of rel) {
+    cur = path.join(cur, part);
+    const info = await lstatInfo(cur);
+    if (info.isSymlink) throw new ApplyError(`${cur} is a symbolic link; refusing to write a backup through it`);
+    if (!info.exists) await fsp.mkdir(cur, { mode: 0o700 });
+  }
+}
+
+async function pruneBackups(root: string): Promise<void> {
+  const dir = path.join(root, BACKUP_DIR);
+  let runs: string[];
+  try {
+    runs = (await fsp.readdir(dir)).filter((n) => BACKUP_RUN.test(n)).sort(byRun);
+  } catch {
+    return;
+  }
+  for (const old of runs.slice(0, Math.max(0, runs.length - KEEP_BACKUPS))) {
+    await fsp.rm(path.join(dir, old), { recursive: true, force: true });
+  }
+}
+
+const BACKUP_RUN = /^(\d{8}-\d{6})(?:-(\d+))?$/;
+
+/** oldest first: by timestamp, then by the numeric suffix of runs within the same second */
+function byRun(a: string, b: string): number {
+  const ma = BACKUP_RUN.exec(a)!;
+  const mb = BACKUP_RUN.exec(b)!;
+  return ma[1]! < mb[1]! ? -1 : ma[1]! > mb[1]! ? 1 : Number(ma[2] ?? 0) - Number(mb[2] ?? 0);
+}
+
+/**
+ * A new backup folder for this run: <timestamp>, or <timestamp>-N when runs in the same second made
+ * some already. N is above every existing one, so a name freed by pruning is never reused (it would
+ * sort as the oldest run and be pruned at once).
+ */
+async function newBackupRun(root: string, now: Date): Promise<string> {
+  const base = path.join(root, BACKUP_DIR);
+  await ensureBackupDirs(root, base);
+  let n = 0;
+  for (const name of await fsp.readdir(base)) {
+    const m = BACKUP_RUN.exec(name);
+    if (m && m[1] === stamp(now)) n = Math.max(n, Number(m[2] ?? 0) + 1);
+  }
+  for (; ; n++) {
+    const name = n === 0 ? stamp(now) : `${stamp(now)}-${n}`;
+    try {
+      await fsp.mkdir(path.join(base, name), { mode: 0o700 });
+      return path.join(base, name);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+}
+
 function stamp(now: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
   return `${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}-${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
 }
 
-async function ensureDir(plan: Plan, d: PlannedDir, result: ApplyResult, manual: Map<string, string[]>): Promise<void> {
+async function ensureDir(
+  plan: Plan,
+  d: PlannedDir,
+  result: ApplyResult,
+  manual: Map<string, string[]>,
+  progress?: (visited: number, changed: number) => void,
+): Promise<void> {
   const p = abs(plan, d.path);
   const info = await lstatInfo(p);
   if (!info.exists) {
@@ -137,13 +206,27 @@ async function ensureDir(plan: Plan, d: PlannedDir, result: ApplyResult, manual:
     fixed = true;
   }
   if (d.owner && (info.uid !== d.owner.uid || info.gid !== d.owner.gid)) {
-    await tryChown(p, d.owner, manual);
+    if (d.recursive) {
+      const { reownTree } = await import('./reown.js');
+      const r = await reownTree(p, d.owner.uid, d.owner.gid, progress, d.keep);
+      result.reowned += r.changed;
+      if (r.denied) {
+        const key = `-R ${d.owner.uid}:${d.owner.gid}`;
+        manual.set(key, [...(manual.get(key) ?? []), p]);
+      }
+    } else await tryChown(p, d.owner, manual);
     fixed = true;
   }
   if (fixed) result.fixedDirs.push(d.path);
 }
 
-async function writeFile(plan: Plan, f: PlannedFile, result: ApplyResult, manual: Map<string, string[]>, now: Date): Promise<void> {
+async function writeFile(
+  plan: Plan,
+  f: PlannedFile,
+  result: ApplyResult,
+  manual: Map<string, string[]>,
+  backupRun: () => Promise<string>,
+): Promise<void> {
   const p = abs(plan, f.path);
   if (f.status === 'unchanged') {
     // content is right; make sure mode and owner are too
@@ -155,7 +238,9 @@ async function writeFile(plan: Plan, f: PlannedFile, result: ApplyResult, manual
   }
   if (f.status === 'update') {
     const info = await lstatInfo(p);
-    const backup = `${p}.bak-${stamp(now)}`;
+    const backup = path.join(await backupRun(), f.path);
+    await ensureBackupDirs(plan.dir, path.dirname(backup));
+    // same mode and owner as the original: a backup of options.yml stays 0600 uid:gid
     await writeFileAtomic(backup, await fsp.readFile(p), info.mode & 0o777, { uid: info.uid, gid: info.gid }, manual);
     result.backups.push(path.relative(plan.dir, backup));
   }
@@ -163,13 +248,21 @@ async function writeFile(plan: Plan, f: PlannedFile, result: ApplyResult, manual
   result.written.push(f.path);
 }
 
-export async function applyPlan(plan: Plan, now = new Date()): Promise<ApplyResult> {
+export async function applyPlan(
+  plan: Plan,
+  now = new Date(),
+  progress?: (visited: number, changed: number) => void,
+): Promise<ApplyResult> {
   await preflight(plan);
-  const result: ApplyResult = { written: [], unchanged: [], createdDirs: [], fixedDirs: [], backups: [], manual: [] };
+  const result: ApplyResult = { written: [], unchanged: [], createdDirs: [], fixedDirs: [], backups: [], manual: [], reowned: 0 };
   const manual = new Map<string, string[]>();
   await fsp.mkdir(plan.dir, { recursive: true, mode: 0o755 });
-  for (const d of plan.dirs) await ensureDir(plan, d, result, manual);
-  for (const f of plan.files) await writeFile(plan, f, result, manual, now);
+  for (const d of plan.dirs) await ensureDir(plan, d, result, manual, progress);
+  // one backup folder per run, made when the first file is replaced (never shared with an earlier run)
+  let run: Promise<string> | undefined;
+  const backupRun = () => (run ??= newBackupRun(plan.dir, now));
+  for (const f of plan.files) await writeFile(plan, f, result, manual, backupRun);
+  if (result.backups.length) await pruneBackups(plan.dir);
   for (const [o, targets] of manual) {
     result.manual.push(`sudo chown ${o} ${targets.map(shellQuote).join(' ')}`);
   }

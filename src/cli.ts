@@ -34,7 +34,11 @@ export function buildProgram(version: string, run: { exitCode: number }): Comman
     .option('--dir <path>', 'installation directory', '.')
     .option('-y, --yes', 'accept every default and never prompt')
     .option('--answers <file>', 'read answers from a YAML file (see `photoprism-harden schema`) and never prompt')
-    .option('--dry-run', 'show what would be written (secrets masked) and write nothing');
+    .option('--dry-run', 'show what would be written (secrets masked) and write nothing')
+    .option(
+      '--replace-secrets <list>',
+      'replace existing secrets on purpose (adminPassword, databasePassword, databaseRootPassword); the running database must then be changed too',
+    );
   for (const q of QUESTIONS) {
     if (!q.flag) continue;
     if (q.kind === 'confirm') {
@@ -66,6 +70,7 @@ Exit codes: 0 success; 2 invalid input or usage (nothing written); 1 any other f
       yes: Boolean(opts.yes),
       answers: opts.answers as string | undefined,
       dryRun: Boolean(opts.dryRun),
+      replaceSecrets: typeof opts.replaceSecrets === 'string' ? opts.replaceSecrets.split(/[\s,]+/).filter(Boolean) : [],
       flags,
       version,
     });

@@ -19,6 +19,7 @@ import {
   type Question,
   type SecretKey,
 } from './questions.js';
+import { readPrevious } from './previous.js';
 import type { TargetState } from './state.js';
 import type { Problem } from './validate.js';
 
@@ -26,9 +27,14 @@ export type SecretSource = 'generated' | 'answers file' | 'environment' | 'promp
 
 export interface Collected {
   answers: Answers;
+  /** what an existing installation said, and what this run noticed about it */
+  previous: Partial<Answers>;
+  notes: string[];
   secretSources: Record<SecretKey, SecretSource>;
   /** what each question's default was, to build the repeat command */
   defaults: Partial<Answers>;
+  /** every secret value found in the existing installation (kept or replaced), to mask in diffs */
+  knownSecrets: string[];
 }
 
 /** The prompt library behind a small interface, so tests can drive the flow without a terminal. */
@@ -51,6 +57,8 @@ export interface CollectOptions {
   env: NodeJS.ProcessEnv;
   /** prompts, or undefined for a non-interactive run (--yes / --answers) */
   prompter?: Prompter;
+  /** existing secrets the user explicitly chose to replace (--replace-secrets) */
+  replaceSecrets?: SecretKey[];
 }
 
 /** Parse an answers file: YAML mapping of known camelCase keys. */
@@ -76,14 +84,19 @@ export function parseAnswersFile(name: string, text: string): { values: Partial<
 }
 
 /** Passwords already in the installation: MariaDB and PhotoPrism only read them on first start. */
-export function existingSecrets(state: TargetState): { values: Partial<Record<SecretKey, string>>; errors: string[] } {
+export function existingSecrets(
+  state: TargetState,
+  fromComposeEnv: Partial<Record<SecretKey, string>> = {},
+): { values: Partial<Record<SecretKey, string>>; errors: string[]; others: string[] } {
   const values: Partial<Record<SecretKey, string>> = {};
   const errors: string[] = [];
+  /** secret values seen that are not the kept ones (never shown either) */
+  const others: string[] = [];
   const db = state.contents[SECRET_FILES.dbPassword];
   const root = state.contents[SECRET_FILES.dbRootPassword];
   if (db !== undefined && db !== '') values.databasePassword = db.replace(/\n+$/, '');
   if (root !== undefined && root !== '') values.databaseRootPassword = root.replace(/\n+$/, '');
-  const optsText = state.contents[optionsPath(state)];
+  const optsText = state.contents[state.optionsSource];
   if (optsText !== undefined) {
     const doc = parseDocument(optsText);
     const data = doc.errors.length ? undefined : (doc.toJS() as Record<string, unknown> | null);
@@ -93,8 +106,9 @@ export function existingSecrets(state: TargetState): { values: Partial<Record<Se
       if (typeof optDb === 'string' && optDb) {
         if (values.databasePassword === undefined) values.databasePassword = optDb;
         else if (optDb !== values.databasePassword) {
+          others.push(optDb);
           errors.push(
-            `databasePassword: DatabasePassword in ${optionsPath(state)} differs from ${SECRET_FILES.dbPassword}. ` +
+            `databasePassword: DatabasePassword in ${state.optionsSource} differs from ${SECRET_FILES.dbPassword}. ` +
               (state.databaseInitialised
                 ? `The database most likely uses ${SECRET_FILES.dbPassword} (MariaDB read it when it created database/). `
                 : 'The database folder is not initialised yet, so neither has been used. ') +
@@ -104,7 +118,9 @@ export function existingSecrets(state: TargetState): { values: Partial<Record<Se
       }
     }
   }
-  return { values, errors };
+  // PhotoPrism's example keeps passwords in the compose environment: the database already uses them
+  for (const k of SECRET_KEYS) if (values[k] === undefined && fromComposeEnv[k] !== undefined) values[k] = fromComposeEnv[k];
+  return { values, errors, others };
 }
 
 function problemText(p: Problem): string {
@@ -138,8 +154,11 @@ export async function collect(opts: CollectOptions): Promise<Collected> {
   }
 
   // secrets: answers file, environment presets, existing installation
-  const existing = existingSecrets(opts.state);
-  errors.push(...existing.errors);
+  const prev = readPrevious(opts.state);
+  const existing = existingSecrets(opts.state, prev.envSecrets);
+  const replace = new Set(opts.replaceSecrets ?? []);
+  const notes = [...prev.notes];
+  errors.push(...prev.problems, ...existing.errors);
   const secretSources = {} as Record<SecretKey, SecretSource>;
   const secretValues: Partial<Record<SecretKey, string>> = {};
   for (const key of SECRET_KEYS) {
@@ -153,7 +172,10 @@ export async function collect(opts: CollectOptions): Promise<Collected> {
       else errors.push(`${envName}: ${r.message}`);
     }
     const fromFile = provided[key] as string | undefined;
-    const old = existing.values[key];
+    const old = replace.has(key) ? undefined : existing.values[key];
+    if (replace.has(key) && existing.values[key] === undefined) {
+      errors.push(`--replace-secrets ${key}: there is no existing ${key} to replace`);
+    }
     if (fromFile !== undefined && fromEnv !== undefined && fromFile !== fromEnv) {
       errors.push(`${key}: given both in the answers file and in ${envName} with different values; remove one`);
     }
@@ -197,13 +219,16 @@ export async function collect(opts: CollectOptions): Promise<Collected> {
       } else if (p && secretSources[key] === 'existing') {
         p.note([`${q.label}: kept from the existing installation (it was applied when the account or database was created)`]);
       }
-      const problems = q.check ? q.check(secretValues[key] as never, ctx) : [];
+      // an existing secret is what the database already uses: it is kept even if it would not pass today's rules
+      const problems = q.check && secretSources[key] !== 'existing' ? q.check(secretValues[key] as never, ctx) : [];
       errors.push(...problems.map(problemText));
       (ctx.answers as Record<string, unknown>)[key] = secretValues[key];
       continue;
     }
-    const dflt = q.default(ctx);
-    (defaults as Record<string, unknown>)[q.key] = dflt;
+    const base = q.default(ctx);
+    const dflt = previousDefault(q, prev.values, notes, ctx) ?? base;
+    // the repeat command lists what differs from the tool's own defaults, so it also works on a fresh host
+    (defaults as Record<string, unknown>)[q.key] = base;
     let value: unknown;
     if (failed.has(q.key)) {
       value = dflt;
@@ -230,7 +255,41 @@ export async function collect(opts: CollectOptions): Promise<Collected> {
   if (errors.length) throw new UsageError(errors);
 
   const answers = { ...(ctx.answers as Answers), allowUnsafe: [...overrides].sort() };
-  return { answers, secretSources, defaults };
+  const knownSecrets = [...new Set([...Object.values(existing.values), ...Object.values(prev.envSecrets), ...existing.others])];
+  return { answers, secretSources, defaults, previous: prev.values, notes, knownSecrets };
+}
+
+/**
+ * Answers whose default is derived from earlier answers. When the previous value was just that derived
+ * default and an answer it derives from changed, the new derived default is offered instead (port 8080
+ * moves the site URL along; nvidia -> software drops the "gpu" init action; a new UID takes its GID along).
+ */
+const DERIVED_FROM: Partial<Record<Key, Key[]>> = {
+  siteUrl: ['httpPort'],
+  gid: ['uid', 'transcoding'],
+  initActions: ['transcoding', 'behindProxy'],
+};
+
+/** The previous installation's value as this question's default, when it is still valid. */
+function previousDefault(q: Question, prev: Partial<Answers>, notes: string[], ctx: Ctx): unknown {
+  const v = prev[q.key];
+  if (v === undefined) return undefined;
+  const r = q.parse(v);
+  if (!r.ok) {
+    notes.push(`the existing ${q.key} (${JSON.stringify(v)}) is not valid any more (${r.message}); the default is offered instead`);
+    return undefined;
+  }
+  const from = DERIVED_FROM[q.key];
+  if (from && from.some((k) => prev[k] !== undefined && !same(prev[k], ctx.answers[k]))) {
+    let was: unknown;
+    try {
+      was = q.default({ answers: prev, facts: ctx.facts });
+    } catch {
+      was = undefined; // the previous installation lacks an answer the default needs
+    }
+    if (same(was, r.value)) return undefined;
+  }
+  return r.value;
 }
 
 async function confirmRisk(p: Prompter, pr: Problem): Promise<boolean> {

@@ -7,9 +7,9 @@ import { applyPlan } from './apply.js';
 import { collect, type Collected, type Prompter } from './collect.js';
 import { UsageError } from './errors.js';
 import { defaultProbe, type HostFacts, type HostProbe } from './host.js';
-import { Output, dryRunLines, messageLines, nextStepLines, planLines, repeatCommand, summaryLines } from './output.js';
+import { Output, diffLines, dryRunLines, messageLines, nextStepLines, planLines, repeatCommand, summaryLines } from './output.js';
 import { buildPlan, planIsNoop } from './plan.js';
-import { QUESTIONS, type Key } from './questions.js';
+import { QUESTIONS, SECRET_KEYS, type Key, type SecretKey } from './questions.js';
 import { readTargetState } from './state.js';
 
 export interface InitOptions {
@@ -23,6 +23,8 @@ export interface InitOptions {
   env?: NodeJS.ProcessEnv;
   out?: Output;
   probe?: HostProbe;
+  /** existing secrets to replace on purpose (--replace-secrets) */
+  replaceSecrets?: string[];
   /** interactive prompts; when absent and the run is interactive, inquirer is used */
   prompter?: Prompter;
   stdinIsTTY?: boolean;
@@ -74,15 +76,35 @@ export async function runInit(o: InitOptions): Promise<number> {
     out.out('');
   }
 
-  const collected = await collect({ facts, state: state0, flags: o.flags, answersFile, env, prompter });
-  out.addSecrets(Object.values(collected.answers).filter((v): v is string => typeof v === 'string' && v.length >= 8 && isSecretValue(collected, v)));
+  const replaceSecrets = (o.replaceSecrets ?? []).map((k) => {
+    if (!(SECRET_KEYS as readonly string[]).includes(k)) {
+      throw new UsageError([`--replace-secrets: unknown secret "${k}"; allowed: ${SECRET_KEYS.join(', ')}`]);
+    }
+    return k as SecretKey;
+  });
+  const collected = await collect({ facts, state: state0, flags: o.flags, answersFile, env, prompter, replaceSecrets });
+  out.addSecrets(
+    [...Object.values(collected.answers), ...collected.knownSecrets].filter(
+      (v): v is string => typeof v === 'string' && v.length >= 8 && (isSecretValue(collected, v) || collected.knownSecrets.includes(v)),
+    ),
+  );
 
   const a = collected.answers;
   const originals = hostPath(a.originalsPath, dir, home);
   const imp = a.importPath ? hostPath(a.importPath, dir, home) : null;
   const state = await readTargetState(dir, [originals, ...(imp ? [imp] : [])]);
   const repeat = repeatCommand(collected, dir);
-  const plan = buildPlan({ answers: a, facts, state, version: o.version, regenerate: repeat, hostPaths: { originals, import: imp } });
+  const plan = buildPlan({
+    answers: a,
+    facts,
+    state,
+    version: o.version,
+    regenerate: repeat,
+    hostPaths: { originals, import: imp },
+    notes: collected.notes,
+    replaceSecrets: replaceSecrets.length > 0,
+    knownSecrets: collected.knownSecrets,
+  });
   const name = (id: number, list: { name: string; uid?: number; gid?: number }[], k: 'uid' | 'gid') => list.find((x) => x[k] === id)?.name ?? String(id);
   const invoker = `${name(facts.euid, facts.accounts, 'uid')}:${name(facts.egid, facts.groups, 'gid')}`;
 
@@ -96,6 +118,17 @@ export async function runInit(o: InitOptions): Promise<number> {
     out.out('');
     out.out('Notes:');
     for (const l of messageLines(plan)) out.out(l);
+  }
+
+  const diff = await diffLines(plan, state.contents);
+  if (diff.length) {
+    out.out('');
+    out.out('Changes (secrets masked):');
+    for (const l of diff) out.out(l);
+  }
+  for (const k of replaceSecrets) {
+    out.out('');
+    out.out(`! ${k} is REPLACED. ${replaceAdvice(k)}`);
   }
 
   if (o.dryRun) {
@@ -117,11 +150,31 @@ export async function runInit(o: InitOptions): Promise<number> {
       return 1;
     }
   }
-  const result = await applyPlan(plan);
+  let progressShown = false;
+  const progress = process.stderr.isTTY
+    ? (visited: number, changed: number) => {
+        progressShown = true;
+        process.stderr.write(`\r  re-owning storage: ${visited} checked, ${changed} changed`);
+      }
+    : undefined;
+  const result = await applyPlan(plan, new Date(), progress);
+  if (progressShown) process.stderr.write('\n');
   out.out('');
-  out.out(`Done: ${result.written.length} file(s) written${result.unchanged.length ? `, ${result.unchanged.length} unchanged` : ''}${result.createdDirs.length ? `, ${result.createdDirs.length} folder(s) created` : ''}.`);
+  out.out(`Done: ${result.written.length} file(s) written${result.unchanged.length ? `, ${result.unchanged.length} unchanged` : ''}${result.createdDirs.length ? `, ${result.createdDirs.length} folder(s) created` : ''}${result.reowned ? `, ${result.reowned} storage entries re-owned to ${a.uid}:${a.gid}` : ''}.`);
   for (const l of nextStepLines(plan, result, collected, repeat)) out.out(l);
   return 0;
+}
+
+/** What a replaced secret means for the running services (never with the password itself). */
+export function replaceAdvice(k: SecretKey): string {
+  switch (k) {
+    case 'adminPassword':
+      return 'PhotoPrism applied the old one when the admin account was created: set the new one with "docker compose exec photoprism photoprism passwd <admin user>" (it is AdminPassword in options.yml).';
+    case 'databasePassword':
+      return "MariaDB keeps the old password until you change it in the running database: before restarting, run \"docker compose exec mariadb mariadb -u root -p\" (the root password is in .secrets/db_root_pwd.txt) and ALTER USER 'photoprism'@'%' IDENTIFIED BY '<the new value of .secrets/db_pwd.txt>'; the old file is kept in .photoprism-harden/backups/.";
+    default:
+      return "MariaDB keeps the old root password until you change it: run \"docker compose exec mariadb mariadb -u root -p\" with the OLD password (kept in .photoprism-harden/backups/) and ALTER USER 'root'@'%' IDENTIFIED BY '<the new value of .secrets/db_root_pwd.txt>' (and 'root'@'localhost').";
+  }
 }
 
 function isSecretValue(c: Collected, v: string): boolean {

@@ -112,18 +112,37 @@ export function messageLines(plan: Plan): string[] {
   return plan.messages.flatMap((m) => wrap(m.text, width).map((l, i) => `  ${i === 0 ? (m.level === 'warn' ? '! ' : '- ') : ''}${l}`));
 }
 
-/** A file's content as it may be shown: secrets masked. */
+/**
+ * A file's content as it may be shown: secrets masked. Every file is masked, not only those that hold
+ * secrets by design: an existing compose file (PhotoPrism's example) has passwords in its environment.
+ */
 export function maskedContent(f: PlannedFile, secrets: string[]): string {
   if (f.secret === 'whole') return `<secret: ${[...f.content].length} characters, hidden>`;
   let out = f.content;
-  if (f.secret === 'values') for (const s of secrets) out = out.split(s).join('********');
+  for (const s of [...secrets].sort((a, b) => b.length - a.length)) if (s) out = out.split(s).join('********');
   return out;
+}
+
+/** Unified diffs (secrets masked) of every file that changes; `old` holds the current contents. */
+export async function diffLines(plan: Plan, old: Record<string, string>): Promise<string[]> {
+  const changed = plan.files.filter((f) => f.status === 'update');
+  if (!changed.length) return [];
+  const { createTwoFilesPatch } = await import('diff');
+  const lines: string[] = [];
+  for (const f of changed) {
+    const before = maskedContent({ ...f, content: old[f.path] ?? '' }, plan.secrets);
+    const after = maskedContent(f, plan.secrets);
+    const patch = createTwoFilesPatch(`a/${f.path}`, `b/${f.path}`, before, after, undefined, undefined, { context: 3 });
+    lines.push(...patch.replace(/^=+\n/, '').trimEnd().split('\n'));
+  }
+  return lines;
 }
 
 export function dryRunLines(plan: Plan): string[] {
   const lines: string[] = [];
   for (const f of plan.files) {
-    lines.push('', `--- ${f.path} (${f.status}, mode ${mode(f.mode)}) ---`);
+    if (f.status !== 'create') continue;
+    lines.push('', `--- ${f.path} (new, mode ${mode(f.mode)}) ---`);
     lines.push(maskedContent(f, plan.secrets).replace(/\n$/, ''));
   }
   return lines;
@@ -156,7 +175,7 @@ export function nextStepLines(plan: Plan, result: ApplyResult, c: Collected, rep
       ...result.manual.map((m) => `  ${m}`),
     );
   }
-  const opts = plan.files.find((f) => f.path.endsWith('options.yml'))!.path;
+  const opts = plan.files.find((f) => /(^|\/)options\.ya?ml$/.test(f.path))!.path;
   lines.push(
     '',
     'Next steps:',

@@ -3,7 +3,6 @@
 
 import path from 'node:path';
 import {
-  COMPOSE_FILE,
   CONTAINER_PORT,
   DB_NAME,
   DB_SERVICE,
@@ -14,6 +13,7 @@ import {
 } from './domain.js';
 import type { HostFacts } from './host.js';
 import { deviceHints, type Answers } from './questions.js';
+import { COMPOSE_RULES, OPTIONS_RULES, mergeYaml, type MergeRules } from './merge.js';
 import { renderYaml } from './render.js';
 import type { PathInfo, TargetState } from './state.js';
 import { initActionWarnings } from './validate.js';
@@ -31,6 +31,10 @@ export interface PlannedDir {
   /** 'ensure': create, or fix mode/owner of an existing one; 'if-missing': create only, never touch an existing one */
   policy: 'ensure' | 'if-missing';
   why: string;
+  /** when the owner is wrong, re-own everything below it too (storage after a UID/GID change) */
+  recursive?: boolean;
+  /** absolute paths a recursive re-own never touches or enters (database, originals, import) */
+  keep?: string[];
   /** from the current state: missing, present but wrong mode/owner, or already right */
   status: 'create' | 'fix' | 'ok';
 }
@@ -44,6 +48,8 @@ export interface PlannedFile {
   secret: 'whole' | 'values' | false;
   why: string;
   status: 'create' | 'update' | 'unchanged';
+  /** an existing secret is replaced, by explicit choice */
+  replace?: boolean;
   /** the existing file already has this mode and owner */
   metaOk: boolean;
 }
@@ -71,9 +77,15 @@ export interface PlanInput {
   regenerate: string;
   /** the originals/import folders resolved to absolute host paths (keys of state.paths) */
   hostPaths: { originals: string; import: string | null };
+  /** notes from reading the existing installation */
+  notes?: string[];
+  /** the user explicitly chose to replace existing secrets (--replace-secrets) */
+  replaceSecrets?: boolean;
+  /** secret values of the existing installation (old ones too), masked wherever a file is shown */
+  knownSecrets?: string[];
 }
 
-export const GITIGNORE_LINES = ['.secrets/', 'storage/config/options.yml', 'storage/settings/options.yml'];
+export const GITIGNORE_LINES = ['.secrets/', 'storage/config/options.yml', 'storage/settings/options.yml', '.photoprism-harden/'];
 
 /** True when applying the plan would change nothing at all. */
 export function planIsNoop(plan: Plan): boolean {
@@ -82,7 +94,7 @@ export function planIsNoop(plan: Plan): boolean {
 
 /** Where PhotoPrism will actually read options.yml: the legacy settings folder wins when it exists. */
 export function optionsPath(state: TargetState): string {
-  return state.legacySettings ? 'storage/settings/options.yml' : 'storage/config/options.yml';
+  return state.optionsFile;
 }
 
 function metaMatches(info: PathInfo | undefined, mode: number, owner: Owner | null): boolean {
@@ -117,7 +129,9 @@ export function buildPlan(input: PlanInput): Plan {
   const dirs: Omit<PlannedDir, 'status'>[] = [];
   const files: Omit<PlannedFile, 'metaOk'>[] = [];
 
+  const opts = optionsPath(state);
   const ctx = {
+    optionsFile: opts,
     version: input.version,
     regenerate: input.regenerate,
     uid: a.uid,
@@ -144,8 +158,8 @@ export function buildPlan(input: PlanInput): Plan {
   };
 
   // folders
-  dirs.push({ path: 'storage', mode: 0o750, owner, policy: 'ensure', why: 'PhotoPrism storage' });
-  const opts = optionsPath(state);
+  const keep = [path.join(state.dir, 'database'), input.hostPaths.originals, ...(input.hostPaths.import ? [input.hostPaths.import] : [])];
+  dirs.push({ path: 'storage', mode: 0o750, owner, policy: 'ensure', why: 'PhotoPrism storage', recursive: true, keep });
   dirs.push({ path: path.dirname(opts), mode: 0o750, owner, policy: 'ensure', why: 'PhotoPrism configuration' });
   dirs.push({ path: '.secrets', mode: 0o700, owner: null, policy: 'ensure', why: 'MariaDB secret files' });
   dirs.push({ path: 'database', mode: 0o700, owner: null, policy: 'if-missing', why: 'MariaDB data (never chowned)' });
@@ -178,18 +192,24 @@ export function buildPlan(input: PlanInput): Plan {
     }
   }
 
-  // files
-  const composeText = renderYaml('docker-compose.yml', ctx);
+  // files: an existing compose file or options.yml is merged into, never overwritten
+  const merged = (rel: string, fresh: string, rules: MergeRules, from = rel) => {
+    const old = state.contents[rel] ?? state.contents[from];
+    return old === undefined ? fresh : mergeYaml(old, fresh, rules).text;
+  };
+  const compose = state.composeFile;
+  const composeText = merged(compose, renderYaml('docker-compose.yml', ctx), COMPOSE_RULES);
   files.push({
-    path: COMPOSE_FILE,
+    path: compose,
     content: composeText,
     mode: 0o644,
     owner: null,
     secret: false,
     why: 'services (no passwords)',
-    status: status(state, COMPOSE_FILE, composeText),
+    status: status(state, compose, composeText),
   });
-  const optionsText = renderYaml('options.yml', ctx);
+  // a new options file in the folder PhotoPrism reads starts from the one found elsewhere (keys, secrets)
+  const optionsText = merged(opts, renderYaml('options.yml', ctx), OPTIONS_RULES, state.optionsSource);
   files.push({
     path: opts,
     content: optionsText,
@@ -203,9 +223,14 @@ export function buildPlan(input: PlanInput): Plan {
     [SECRET_FILES.dbPassword, a.databasePassword, 'MariaDB user password'],
     [SECRET_FILES.dbRootPassword, a.databaseRootPassword, 'MariaDB root password'],
   ] as const) {
-    files.push({ path: rel, content: value, mode: 0o600, owner: null, secret: 'whole', why, status: status(state, rel, value) });
+    // a file written by hand often ends in a newline; MariaDB's entrypoint drops it ("$(< file)"), so the
+    // file already holds this value and is kept byte for byte
+    const old = state.contents[rel];
+    const content = old !== undefined && old.replace(/\n+$/, '') === value ? old : value;
+    const st = status(state, rel, content);
+    files.push({ path: rel, content, mode: 0o600, owner: null, secret: 'whole', why, status: st, replace: st === 'update' && input.replaceSecrets === true });
   }
-  const gitignore = gitignoreContent(state.contents['.gitignore']);
+  const gitignore = gitignoreContent(state.contents['.gitignore'], [opts]);
   files.push({
     path: '.gitignore',
     content: gitignore,
@@ -220,9 +245,20 @@ export function buildPlan(input: PlanInput): Plan {
   if (state.legacySettings) {
     messages.push({
       level: 'warn',
-      text: 'storage/settings/ exists (legacy layout): PhotoPrism reads options.yml from there, so it is written to storage/settings/options.yml',
+      text: `storage/settings/ exists (legacy layout): PhotoPrism reads its options from there, so they are written to ${opts}${
+        state.optionsSource !== opts
+          ? `, starting from ${state.optionsSource} (left as it is; PhotoPrism does not read it while storage/settings/ exists)`
+          : ''
+      }`,
     });
   }
+  if (state.composeFilesFound.length > 1) {
+    messages.push({
+      level: 'warn',
+      text: `several compose files exist (${state.composeFilesFound.join(', ')}); Compose uses ${compose}, so that one is updated and the others are left alone`,
+    });
+  }
+  for (const text of input.notes ?? []) messages.push({ level: 'info', text });
   for (const text of deviceHints({ answers: a, facts })) messages.push({ level: 'info', text });
   for (const text of initActionWarnings(a.initActions, a.transcoding, a.behindProxy)) messages.push({ level: 'warn', text });
   for (const o of a.allowUnsafe) messages.push({ level: 'warn', text: `accepted risk "${o}": ${UNSAFE_OVERRIDE_RISKS[o]}` });
@@ -255,7 +291,7 @@ export function buildPlan(input: PlanInput): Plan {
     dirs: dirs.map((d) => ({ ...d, status: dirStatus(state, d.path, d.mode, d.owner, d.policy) })),
     files: files.map((f) => ({ ...f, metaOk: metaMatches(state.paths[f.path], f.mode, f.owner) })),
     messages,
-    secrets: [a.adminPassword, a.databasePassword, a.databaseRootPassword],
+    secrets: [...new Set([a.adminPassword, a.databasePassword, a.databaseRootPassword, ...(input.knownSecrets ?? [])])].filter(Boolean),
   };
 }
 
@@ -270,9 +306,11 @@ function devicesFor(a: Answers): string[] {
   }
 }
 
-export function gitignoreContent(existing: string | undefined): string {
+/** `extra`: further paths holding secrets (the options file in use, e.g. storage/config/options.yaml) */
+export function gitignoreContent(existing: string | undefined, extra: string[] = []): string {
   const have = new Set((existing ?? '').split('\n').map((l) => l.trim()));
-  const missing = GITIGNORE_LINES.filter((l) => !have.has(l) && !have.has(`/${l}`));
+  const wanted = [...new Set([...GITIGNORE_LINES, ...extra])];
+  const missing = wanted.filter((l) => !have.has(l) && !have.has(`/${l}`));
   if (existing !== undefined && missing.length === 0) return existing;
   let out = existing ?? '';
   if (out && !out.endsWith('\n')) out += '\n';

@@ -23,6 +23,17 @@ export interface TargetState {
   legacySettings: boolean;
   /** the database folder holds an initialised MariaDB data directory */
   databaseInitialised: boolean;
+  /** the compose file in use (an existing one under any of the four names), relative to dir */
+  composeFile: string;
+  /** every compose file name that exists (more than one: Compose uses the first) */
+  composeFilesFound: string[];
+  /** where PhotoPrism reads options: the legacy settings folder wins when it exists; an existing .yaml is kept */
+  optionsFile: string;
+  /**
+   * the existing options file previous answers and secrets are read from: optionsFile when it exists,
+   * else one in the other folder (storage/config/options.yml when storage/settings/ appeared later)
+   */
+  optionsSource: string;
 }
 
 const MISSING: PathInfo = { exists: false, isSymlink: false, isDir: false, uid: -1, gid: -1, mode: 0 };
@@ -55,9 +66,15 @@ export async function statInfo(p: string): Promise<PathInfo> {
   }
 }
 
+/** Compose's own lookup order: the first that exists is the one `docker compose` uses. */
+export const COMPOSE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'] as const;
+
+/** options file names PhotoPrism accepts in its config folder, preferred first */
+export const OPTIONS_NAMES = ['options.yml', 'options.yaml'] as const;
+
 /** Paths the plan may create or change, relative to the install directory. */
 export const MANAGED_PATHS = [
-  'docker-compose.yml',
+  ...COMPOSE_NAMES,
   '.gitignore',
   '.secrets',
   SECRET_FILES.dbPassword,
@@ -65,18 +82,22 @@ export const MANAGED_PATHS = [
   'storage',
   'storage/config',
   'storage/config/options.yml',
+  'storage/config/options.yaml',
   'storage/settings',
   'storage/settings/options.yml',
+  'storage/settings/options.yaml',
   'database',
 ] as const;
 
 const READ_CONTENTS = new Set<string>([
-  'docker-compose.yml',
+  ...COMPOSE_NAMES,
   '.gitignore',
   SECRET_FILES.dbPassword,
   SECRET_FILES.dbRootPassword,
   'storage/config/options.yml',
+  'storage/config/options.yaml',
   'storage/settings/options.yml',
+  'storage/settings/options.yaml',
 ]);
 
 /** Read what is there now. Never follows a symlink for a managed path. */
@@ -94,11 +115,24 @@ export async function readTargetState(dir: string, extraPaths: string[] = []): P
   }
   const legacy = paths['storage/settings']!;
   const dbMarker = await lstatInfo(path.join(abs, 'database', 'mysql'));
+  const legacySettings = legacy.exists && legacy.isDir && !legacy.isSymlink;
+  const composeFilesFound = COMPOSE_NAMES.filter((n) => paths[n]!.exists);
+  const optionsDir = legacySettings ? 'storage/settings' : 'storage/config';
+  const optionsFile =
+    OPTIONS_NAMES.map((n) => `${optionsDir}/${n}`).find((p) => paths[p]!.exists) ?? `${optionsDir}/options.yml`;
+  const otherDir = legacySettings ? 'storage/config' : 'storage/settings';
+  const optionsSource = paths[optionsFile]!.exists
+    ? optionsFile
+    : (OPTIONS_NAMES.map((n) => `${otherDir}/${n}`).find((p) => contents[p] !== undefined) ?? optionsFile);
   return {
     dir: abs,
     paths,
     contents,
-    legacySettings: legacy.exists && legacy.isDir && !legacy.isSymlink,
+    legacySettings,
     databaseInitialised: dbMarker.exists,
+    composeFile: composeFilesFound[0] ?? 'docker-compose.yml',
+    composeFilesFound,
+    optionsFile,
+    optionsSource,
   };
 }
