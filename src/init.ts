@@ -3,7 +3,9 @@
 import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { applyPlan } from './apply.js';
+import { applyPlan, shellQuote } from './apply.js';
+import { auditDir, auditPlan, summaryLine, type Report } from './audit/index.js';
+import { location } from './audit/report.js';
 import { collect, type Collected, type Prompter } from './collect.js';
 import { UsageError } from './errors.js';
 import { defaultProbe, type HostFacts, type HostProbe } from './host.js';
@@ -100,6 +102,7 @@ export async function runInit(o: InitOptions): Promise<number> {
 
   if (o.dryRun) {
     for (const l of dryRunLines(plan)) out.out(l);
+    for (const l of await auditLines(() => auditPlan(plan, facts, o.version, env), null)) out.out(l);
     out.out('');
     out.out('Dry run: nothing was written.');
     return 0;
@@ -107,6 +110,7 @@ export async function runInit(o: InitOptions): Promise<number> {
   if (planIsNoop(plan)) {
     out.out('');
     out.out('Nothing to change: the installation already matches these answers.');
+    for (const l of await auditLines(() => auditDir(dir, facts, o.version, { env }), dir)) out.out(l);
     return 0;
   }
   if (prompter) {
@@ -120,8 +124,26 @@ export async function runInit(o: InitOptions): Promise<number> {
   const result = await applyPlan(plan);
   out.out('');
   out.out(`Done: ${result.written.length} file(s) written${result.unchanged.length ? `, ${result.unchanged.length} unchanged` : ''}${result.createdDirs.length ? `, ${result.createdDirs.length} folder(s) created` : ''}.`);
+  for (const l of await auditLines(() => auditDir(dir, facts, o.version, { env }), dir)) out.out(l);
   for (const l of nextStepLines(plan, result, collected, repeat)) out.out(l);
   return 0;
+}
+
+/**
+ * The audit of what init wrote (or, in a dry run, would write): its one-line summary plus every
+ * error-level finding. `dir` is null in a dry run (there is nothing on disk to audit in detail yet).
+ */
+async function auditLines(run: () => Promise<Report>, dir: string | null): Promise<string[]> {
+  let report: Report;
+  try {
+    report = await run();
+  } catch (e) {
+    return ['', `audit: could not run (${(e as Error).message})`];
+  }
+  const lines = ['', summaryLine(report)];
+  for (const f of report.findings) if (f.severity === 'error') lines.push(`  ! [${f.rule}] ${location(f)}: ${f.message}`);
+  if (report.findings.length && dir) lines.push(`  details: npx photoprism-harden audit --dir ${shellQuote(dir)}`);
+  return lines;
 }
 
 function isSecretValue(c: Collected, v: string): boolean {
