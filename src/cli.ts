@@ -77,6 +77,25 @@ Exit codes: 0 success; 2 invalid input or usage (nothing written); 1 any other f
   });
 
   program
+    .command('audit')
+    .description('check a PhotoPrism installation against the Docker security guide and the Compose hardening rules')
+    .option('--dir <path>', 'installation directory (with compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml)', '.')
+    .option('--json', 'print a machine-readable report (see README, "audit")')
+    .addHelpText(
+      'after',
+      `
+Reads the compose file, env files, options.yml (storage/settings or storage/config), .secrets/ and the
+owners and modes of storage and secret files. Never prints a password.
+
+Exit codes: 0 no error-level finding; 1 at least one error-level finding; 2 usage error or an
+installation that cannot be read (no compose file, invalid YAML).`,
+    )
+    .action(async (opts: { dir: string; json?: boolean }) => {
+      const { runAudit } = await import('./audit/index.js');
+      run.exitCode = await runAudit({ dir: String(opts.dir), json: Boolean(opts.json), version });
+    });
+
+  program
     .command('schema')
     .description('print the JSON Schema of the answers file')
     .action(async () => {

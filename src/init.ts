@@ -3,7 +3,9 @@
 import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { applyPlan } from './apply.js';
+import { applyPlan, shellQuote } from './apply.js';
+import { auditDir, auditPlan, summaryLine, type Report } from './audit/index.js';
+import { location } from './audit/report.js';
 import { collect, type Collected, type Prompter } from './collect.js';
 import { UsageError } from './errors.js';
 import { defaultProbe, type HostFacts, type HostProbe } from './host.js';
@@ -133,6 +135,7 @@ export async function runInit(o: InitOptions): Promise<number> {
 
   if (o.dryRun) {
     for (const l of dryRunLines(plan)) out.out(l);
+    for (const l of await auditLines(() => auditPlan(plan, facts, o.version, env), null)) out.out(l);
     out.out('');
     out.out('Dry run: nothing was written.');
     return 0;
@@ -140,6 +143,7 @@ export async function runInit(o: InitOptions): Promise<number> {
   if (planIsNoop(plan)) {
     out.out('');
     out.out('Nothing to change: the installation already matches these answers.');
+    for (const l of await auditLines(() => auditDir(dir, facts, o.version, { env }), dir)) out.out(l);
     return 0;
   }
   if (prompter) {
@@ -161,6 +165,7 @@ export async function runInit(o: InitOptions): Promise<number> {
   if (progressShown) process.stderr.write('\n');
   out.out('');
   out.out(`Done: ${result.written.length} file(s) written${result.unchanged.length ? `, ${result.unchanged.length} unchanged` : ''}${result.createdDirs.length ? `, ${result.createdDirs.length} folder(s) created` : ''}${result.reowned ? `, ${result.reowned} storage entries re-owned to ${a.uid}:${a.gid}` : ''}.`);
+  for (const l of await auditLines(() => auditDir(dir, facts, o.version, { env }), dir)) out.out(l);
   for (const l of nextStepLines(plan, result, collected, repeat)) out.out(l);
   return 0;
 }
@@ -175,6 +180,23 @@ export function replaceAdvice(k: SecretKey): string {
     default:
       return "MariaDB keeps the old root password until you change it: run \"docker compose exec mariadb mariadb -u root -p\" with the OLD password (kept in .photoprism-harden/backups/) and ALTER USER 'root'@'%' IDENTIFIED BY '<the new value of .secrets/db_root_pwd.txt>' (and 'root'@'localhost').";
   }
+}
+
+/**
+ * The audit of what init wrote (or, in a dry run, would write): its one-line summary plus every
+ * error-level finding. `dir` is null in a dry run (there is nothing on disk to audit in detail yet).
+ */
+async function auditLines(run: () => Promise<Report>, dir: string | null): Promise<string[]> {
+  let report: Report;
+  try {
+    report = await run();
+  } catch (e) {
+    return ['', `audit: could not run (${(e as Error).message})`];
+  }
+  const lines = ['', summaryLine(report)];
+  for (const f of report.findings) if (f.severity === 'error') lines.push(`  ! [${f.rule}] ${location(f)}: ${f.message}`);
+  if (report.findings.length && dir) lines.push(`  details: npx photoprism-harden audit --dir ${shellQuote(dir)}`);
+  return lines;
 }
 
 function isSecretValue(c: Collected, v: string): boolean {

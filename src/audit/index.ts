@@ -1,0 +1,95 @@
+// `audit`: load an installation, run every rule, print the report. Loaded lazily by the CLI; `init`
+// uses auditDir / auditPlan to check what it wrote (or would write).
+
+import path from 'node:path';
+import { defaultProbe, type HostFacts, type HostProbe } from '../host.js';
+import type { Plan } from '../plan.js';
+import type { PathInfo } from '../state.js';
+import { AuditLoadError, loadInstallation, realFs, type FsView } from './load.js';
+import { buildReport, humanLines, type Report } from './report.js';
+import { RULES } from './rules/index.js';
+
+export { RULES } from './rules/index.js';
+export { summaryLine, type Report } from './report.js';
+export { AuditLoadError } from './load.js';
+
+export interface AuditOptions {
+  dir: string;
+  json: boolean;
+  version: string;
+  probe?: HostProbe;
+  env?: NodeJS.ProcessEnv;
+  stdout?: NodeJS.WritableStream;
+  stderr?: NodeJS.WritableStream;
+}
+
+export async function auditDir(dir: string, facts: HostFacts, version: string, o: { fs?: FsView; env?: NodeJS.ProcessEnv } = {}): Promise<Report> {
+  const ctx = await loadInstallation({ dir, facts, fs: o.fs, env: o.env });
+  return buildReport(ctx, RULES, version);
+}
+
+/** Exit codes: 0 no error-level finding, 1 at least one, 2 usage error or unreadable installation. */
+export async function runAudit(o: AuditOptions): Promise<number> {
+  const stdout = o.stdout ?? process.stdout;
+  const stderr = o.stderr ?? process.stderr;
+  let report: Report;
+  try {
+    const facts = await (o.probe ?? (await defaultProbe())).facts();
+    report = await auditDir(o.dir, facts, o.version, { env: o.env });
+  } catch (e) {
+    const message = e instanceof AuditLoadError ? e.message : `cannot read the installation: ${(e as Error).message}`;
+    if (o.json) stdout.write(`${JSON.stringify({ tool: 'photoprism-harden', version: o.version, dir: path.resolve(o.dir), error: message }, null, 2)}\n`);
+    stderr.write(`photoprism-harden audit: ${message}\n`);
+    return 2;
+  }
+  if (o.json) stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else stdout.write(`${humanLines(report).join('\n')}\n`);
+  return report.summary.clean ? 0 : 1;
+}
+
+/**
+ * The filesystem as it will be once `plan` is applied: planned files with their content, mode and owner
+ * (owner null = the user running the tool), planned folders likewise, everything else as it is now.
+ */
+export function planOverlay(plan: Plan, facts: HostFacts, base: FsView = realFs): FsView {
+  const files = new Map<string, { info: PathInfo; content: string }>();
+  const dirs = new Map<string, PathInfo>();
+  const abs = (p: string) => (path.isAbsolute(p) ? p : path.join(plan.dir, p));
+  const own = (o: { uid: number; gid: number } | null) => o ?? { uid: facts.euid, gid: facts.egid };
+  for (const f of plan.files) {
+    const o = own(f.owner);
+    files.set(abs(f.path), { info: { exists: true, isSymlink: false, isDir: false, uid: o.uid, gid: o.gid, mode: f.mode }, content: f.content });
+  }
+  for (const d of plan.dirs) {
+    if (d.status === 'ok' || (d.policy === 'if-missing' && d.status !== 'create')) continue;
+    const o = own(d.owner);
+    dirs.set(abs(d.path), { exists: true, isSymlink: false, isDir: true, uid: o.uid, gid: o.gid, mode: d.mode });
+  }
+  return {
+    async stat(p) {
+      const f = files.get(p);
+      if (f) return f.info;
+      const d = dirs.get(p);
+      if (d) return d;
+      const real = await base.stat(p);
+      if (real) return real;
+      if (p === plan.dir) return { exists: true, isSymlink: false, isDir: true, uid: facts.euid, gid: facts.egid, mode: 0o755 };
+      return null;
+    },
+    async readFile(p) {
+      const f = files.get(p);
+      if (f) return f.content;
+      return base.readFile(p);
+    },
+    async readdir(p) {
+      const names = new Set((await base.readdir(p)) ?? []);
+      for (const k of [...files.keys(), ...dirs.keys()]) if (path.dirname(k) === p) names.add(path.basename(k));
+      return names.size ? [...names].sort() : null;
+    },
+  };
+}
+
+/** Audit what applying `plan` would produce, without writing anything (init --dry-run). */
+export async function auditPlan(plan: Plan, facts: HostFacts, version: string, env?: NodeJS.ProcessEnv): Promise<Report> {
+  return auditDir(plan.dir, facts, version, { fs: planOverlay(plan, facts), env });
+}

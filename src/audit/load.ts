@@ -1,0 +1,380 @@
+// Load an installation into an AuditContext: the compose file (first of the four names Compose looks
+// for), env files, options.yml (storage/settings wins over storage/config, as in PhotoPrism), secret
+// files, and the owners and modes of the folders. This is the only audit code that reads the disk, and
+// it reads it through an FsView so that `init --dry-run` can audit the planned files before they exist.
+
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import type { HostFacts } from '../host.js';
+import type { PathInfo } from '../state.js';
+import {
+  envFileList,
+  environmentEntries,
+  hostPathOf,
+  interpolate,
+  interpolateDeep,
+  lineAt,
+  parseDotenv,
+  posAt,
+  parseMounts,
+  serviceKind,
+} from './compose.js';
+import type { AuditContext, EnvEntry, FileStat, Identity, SecretFile, ServiceView, YamlFile } from './types.js';
+
+/** The installation cannot be audited (missing folder, no compose file, unreadable or invalid YAML): exit 2. */
+export class AuditLoadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AuditLoadError';
+  }
+}
+
+/** Read-only view of the filesystem. `stat` follows symlinks (what a bind mount sees) but reports isSymlink. */
+export interface FsView {
+  stat(abs: string): Promise<PathInfo | null>;
+  readFile(abs: string): Promise<string>;
+  readdir(abs: string): Promise<string[] | null>;
+}
+
+export const realFs: FsView = {
+  async stat(abs) {
+    let l;
+    try {
+      l = await fsp.lstat(abs);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+      throw e;
+    }
+    let st = l;
+    if (l.isSymbolicLink()) {
+      try {
+        st = await fsp.stat(abs);
+      } catch {
+        /* dangling link: report the link itself */
+      }
+    }
+    return { exists: true, isSymlink: l.isSymbolicLink(), isDir: st.isDirectory(), uid: st.uid, gid: st.gid, mode: st.mode & 0o7777 };
+  },
+  readFile: (abs) => fsp.readFile(abs, 'utf8'),
+  async readdir(abs) {
+    try {
+      return (await fsp.readdir(abs)).sort();
+    } catch {
+      return null;
+    }
+  },
+};
+
+/** Compose's file names, in the order Compose prefers them. */
+export const COMPOSE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'] as const;
+export const OVERRIDE_NAMES = ['compose.override.yaml', 'compose.override.yml', 'docker-compose.override.yaml', 'docker-compose.override.yml'] as const;
+
+/** Variable names whose values are passwords or secrets (never shown; scrubbed from output). */
+export const SECRET_NAME = /(PASSWORD|PASSWD|_PWD|SECRET)$/i;
+/** Variables whose names look like passwords but are not. */
+export const NOT_SECRET = /(_FILE|^MARIADB_RANDOM_ROOT_PASSWORD|^MYSQL_RANDOM_ROOT_PASSWORD|^MARIADB_ALLOW_EMPTY_ROOT_PASSWORD|^MYSQL_ALLOW_EMPTY_PASSWORD|_PASSWORD_LENGTH|_PASSWORD_RESET_URI|_PASSWORD_HASH)$/i;
+
+export function isSecretName(name: string): boolean {
+  return SECRET_NAME.test(name) && !NOT_SECRET.test(name);
+}
+
+/** options.yml keys that hold secrets. */
+export const SECRET_OPTION_KEYS = ['AdminPassword', 'DatabasePassword', 'OIDCSecret', 'AuthSecret', 'NodeClientSecret', 'JoinToken', 'DownloadToken', 'PreviewToken'];
+
+export interface LoadOptions {
+  dir: string;
+  facts: HostFacts;
+  fs?: FsView;
+  /** variables for interpolation (Compose: the shell's environment wins over .env) */
+  env?: NodeJS.ProcessEnv;
+  home?: string;
+}
+
+function rel(dir: string, abs: string): string {
+  const r = path.relative(dir, abs);
+  return r && !r.startsWith('..') && !path.isAbsolute(r) ? r : abs;
+}
+
+async function parseYamlFile(fs: FsView, dir: string, abs: string, info: PathInfo): Promise<YamlFile> {
+  const text = await fs.readFile(abs);
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, merge: true, keepSourceTokens: true, prettyErrors: false });
+  if (doc.errors.length) {
+    const e = doc.errors[0]!;
+    const at = e.pos ? lines.linePos(e.pos[0]).line : undefined;
+    throw Object.assign(new Error(`${rel(dir, abs)}${at ? `:${at}` : ''}: not valid YAML: ${e.message.split('\n')[0]}`), { line: at });
+  }
+  return { rel: rel(dir, abs), abs, text, doc, lines, data: doc.toJS({ maxAliasCount: 1000 }) ?? null, info };
+}
+
+export async function loadInstallation(o: LoadOptions): Promise<AuditContext> {
+  const fs = o.fs ?? realFs;
+  const dir = path.resolve(o.dir);
+  const env = o.env ?? process.env;
+  const home = o.home ?? env.HOME ?? '/root';
+
+  let dirInfo: PathInfo | null;
+  try {
+    dirInfo = await fs.stat(dir);
+  } catch (e) {
+    throw new AuditLoadError(`cannot read ${dir}: ${(e as Error).message}`);
+  }
+  if (!dirInfo) throw new AuditLoadError(`${dir} does not exist`);
+  if (!dirInfo.isDir) throw new AuditLoadError(`${dir} is not a folder`);
+
+  // compose file: the first of the four names, as Compose does
+  const present: string[] = [];
+  for (const n of COMPOSE_NAMES) if (await fs.stat(path.join(dir, n))) present.push(n);
+  if (present.length === 0) {
+    throw new AuditLoadError(`no compose file in ${dir} (looked for ${COMPOSE_NAMES.join(', ')})`);
+  }
+  const overrides: string[] = [];
+  for (const n of OVERRIDE_NAMES) if (await fs.stat(path.join(dir, n))) overrides.push(n);
+  const composeAbs = path.join(dir, present[0]!);
+  let compose: YamlFile;
+  try {
+    compose = await parseYamlFile(fs, dir, composeAbs, (await fs.stat(composeAbs))!);
+  } catch (e) {
+    throw new AuditLoadError(`cannot read ${present[0]}: ${(e as Error).message}`);
+  }
+  const cdata = compose.data;
+  if (!cdata || typeof cdata !== 'object' || Array.isArray(cdata)) throw new AuditLoadError(`${compose.rel} is not a Compose file (expected a mapping with "services:")`);
+  const servicesRaw = (cdata as Record<string, unknown>).services;
+  if (!servicesRaw || typeof servicesRaw !== 'object' || Array.isArray(servicesRaw)) {
+    throw new AuditLoadError(`${compose.rel} has no "services:" mapping`);
+  }
+
+  // interpolation variables: .env in the project folder, overridden by the environment
+  const vars = new Map<string, string>();
+  try {
+    for (const e of parseDotenv(await fs.readFile(path.join(dir, '.env')))) if (e.value !== null) vars.set(e.name, e.value);
+  } catch {
+    /* no .env */
+  }
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) vars.set(k, v);
+
+  const secretValues = new Set<string>();
+  const missingEnvFiles: AuditContext['missingEnvFiles'] = [];
+  const services: ServiceView[] = [];
+  for (const [name, raw] of Object.entries(servicesRaw as Record<string, unknown>)) {
+    const data = (interpolateDeep(raw && typeof raw === 'object' ? raw : {}, vars) ?? {}) as Record<string, unknown>;
+    const envEntries: EnvEntry[] = [];
+    for (const ef of envFileList(data.env_file)) {
+      const abs = path.resolve(dir, ef.path);
+      const at = lineAt(compose.doc, compose.lines, ['services', name, 'env_file', ...(ef.index === null ? [] : [ef.index])]);
+      let text: string;
+      try {
+        text = await fs.readFile(abs);
+      } catch {
+        if (ef.required) missingEnvFiles.push({ file: compose.rel, service: name, line: at });
+        continue;
+      }
+      for (const e of parseDotenv(text)) {
+        const value = e.value === null ? (vars.get(e.name) ?? null) : interpolate(e.value, vars);
+        envEntries.push({ name: e.name, value, file: rel(dir, abs), line: e.line, column: 1, source: 'env_file' });
+      }
+    }
+    for (const e of environmentEntries(data.environment)) {
+      const value = e.value === null ? (vars.get(e.name) ?? null) : e.value;
+      const pos = posAt(compose.doc, compose.lines, ['services', name, 'environment', e.key]);
+      envEntries.push({ name: e.name, value, file: compose.rel, line: pos?.line, column: pos?.col, source: 'environment' });
+    }
+    const envMap = new Map<string, EnvEntry>();
+    for (const e of envEntries) envMap.set(e.name, e);
+    for (const e of envEntries) if (isSecretName(e.name) && e.value) secretValues.add(e.value);
+    services.push({
+      name,
+      kind: serviceKind(name, data),
+      data,
+      env: envEntries,
+      envMap,
+      line: lineAt(compose.doc, compose.lines, ['services', name]) ?? 1,
+    });
+  }
+  const photoprism = services.find((s) => s.kind === 'photoprism') ?? null;
+  const mariadb = services.find((s) => s.kind === 'mariadb') ?? null;
+
+  // storage folder and options.yml
+  let storage: FileStat | null = null;
+  let options: YamlFile | null = null;
+  let optionsError: AuditContext['optionsError'] = null;
+  let optionsShadowed: FileStat | null = null;
+  if (photoprism) {
+    const m = parseMounts(photoprism.data.volumes).find((x) => x.target.replace(/\/+$/, '') === '/photoprism/storage');
+    if (m && m.type === 'bind' && m.source) {
+      const abs = hostPathOf(m.source, dir, home);
+      storage = { rel: rel(dir, abs), abs, info: await fs.stat(abs) };
+      const settings = await fs.stat(path.join(abs, 'settings'));
+      const configOpts = path.join(abs, 'config', 'options.yml');
+      const optsAbs = settings?.isDir ? path.join(abs, 'settings', 'options.yml') : configOpts;
+      if (settings?.isDir) {
+        const shadowInfo = await fs.stat(configOpts);
+        if (shadowInfo) optionsShadowed = { rel: rel(dir, configOpts), abs: configOpts, info: shadowInfo };
+      }
+      const optsInfo = await fs.stat(optsAbs);
+      if (optsInfo && !optsInfo.isDir) {
+        try {
+          options = await parseYamlFile(fs, dir, optsAbs, optsInfo);
+          if (options.data !== null && (typeof options.data !== 'object' || Array.isArray(options.data))) {
+            optionsError = { rel: options.rel, message: 'is not a YAML mapping of option keys' };
+            options = null;
+          }
+        } catch (e) {
+          optionsError = { rel: rel(dir, optsAbs), message: (e as Error).message, line: (e as { line?: number }).line };
+          options = null;
+        }
+      }
+    }
+  }
+  if (options?.data && typeof options.data === 'object') {
+    for (const k of SECRET_OPTION_KEYS) {
+      const v = (options.data as Record<string, unknown>)[k];
+      if (typeof v === 'string' && v) secretValues.add(v);
+    }
+  }
+
+  // secret files: those the compose file declares, plus everything in .secrets/
+  const secretFiles: SecretFile[] = [];
+  const topSecrets = (cdata as Record<string, unknown>).secrets;
+  if (topSecrets && typeof topSecrets === 'object' && !Array.isArray(topSecrets)) {
+    for (const [name, def] of Object.entries(topSecrets as Record<string, unknown>)) {
+      const file = def && typeof def === 'object' ? (def as Record<string, unknown>).file : undefined;
+      if (typeof file !== 'string' || !file) continue;
+      const abs = hostPathOf(interpolate(file, vars), dir, home);
+      const existing = secretFiles.find((s) => s.abs === abs);
+      if (existing) {
+        existing.names.push(name);
+        continue;
+      }
+      secretFiles.push({ rel: rel(dir, abs), abs, info: await fs.stat(abs), names: [name], value: null, line: lineAt(compose.doc, compose.lines, ['secrets', name, 'file']) });
+    }
+  }
+  const secretsDirAbs = path.join(dir, '.secrets');
+  const secretsDirInfo = await fs.stat(secretsDirAbs);
+  const secretsDir: FileStat | null = secretsDirInfo ? { rel: '.secrets', abs: secretsDirAbs, info: secretsDirInfo } : null;
+  if (secretsDirInfo?.isDir) {
+    for (const n of (await fs.readdir(secretsDirAbs)) ?? []) {
+      const abs = path.join(secretsDirAbs, n);
+      if (secretFiles.some((s) => s.abs === abs)) continue;
+      const info = await fs.stat(abs);
+      if (!info || info.isDir) continue;
+      secretFiles.push({ rel: rel(dir, abs), abs, info, names: [], value: null });
+    }
+  }
+  for (const s of secretFiles) {
+    if (!s.info || s.info.isDir) continue;
+    try {
+      const text = await fs.readFile(s.abs);
+      if (text.length <= 65536) {
+        s.value = text.replace(/\n+$/, '');
+        if (s.value) secretValues.add(s.value);
+      }
+    } catch {
+      /* unreadable: the permission rules still see its mode */
+    }
+  }
+
+  const identity = photoprism ? resolveIdentity(photoprism, compose) : null;
+  const ctx: AuditContext = {
+    dir,
+    home,
+    facts: o.facts,
+    dirInfo,
+    compose,
+    ignoredComposeFiles: present.slice(1),
+    overrideFiles: overrides,
+    services,
+    photoprism,
+    mariadb,
+    identity,
+    storage,
+    options,
+    optionsError,
+    optionsShadowed,
+    secretFiles,
+    secretsDir,
+    missingEnvFiles,
+    secretValues: maskable(secretValues, services, options),
+    lineOf: (file, keys) => lineAt(file.doc, file.lines, keys),
+    posOf: (file, keys) => posAt(file.doc, file.lines, keys),
+  };
+  return ctx;
+}
+
+/**
+ * Secret values to mask in the output. A (weak) password that equals a name the report prints anyway -
+ * a service, the database or admin user name - is not masked, because masking it would garble every
+ * mention of that name while hiding nothing a reader could not see in the compose file.
+ */
+function maskable(values: Set<string>, services: ServiceView[], options: YamlFile | null): string[] {
+  const names = new Set(['admin', 'photoprism', 'mariadb', 'mysql', 'password', 'root', 'true', 'false']);
+  for (const s of services) {
+    names.add(s.name.toLowerCase());
+    for (const n of ['MARIADB_USER', 'MARIADB_DATABASE', 'MYSQL_USER', 'MYSQL_DATABASE', 'PHOTOPRISM_ADMIN_USER', 'PHOTOPRISM_DATABASE_USER', 'PHOTOPRISM_DATABASE_NAME']) {
+      const v = s.envMap.get(n)?.value;
+      if (v) names.add(v.toLowerCase());
+    }
+  }
+  const opts = options?.data && typeof options.data === 'object' ? (options.data as Record<string, unknown>) : {};
+  for (const k of ['AdminUser', 'DatabaseUser', 'DatabaseName']) if (typeof opts[k] === 'string') names.add((opts[k] as string).toLowerCase());
+  return [...values].filter((v) => v.length >= 4 && !names.has(v.toLowerCase())).sort((a, b) => b.length - a.length);
+}
+
+const NUMERIC = /^\d+$/;
+
+function idValue(text: string | null): number | null {
+  if (text === null) return null;
+  const t = text.trim();
+  if (NUMERIC.test(t)) return Number(t);
+  if (t === 'root') return 0;
+  return null;
+}
+
+/**
+ * How PhotoPrism drops root, following its entrypoint: `user:` starts the container as that user;
+ * otherwise PHOTOPRISM_UID (or UID / PUID when it is empty and they are numeric and not 0) and
+ * PHOTOPRISM_GID (or GID / PGID, only when PHOTOPRISM_UID is empty) select the account after init.
+ */
+export function resolveIdentity(svc: ServiceView, compose: YamlFile): Identity {
+  const user = svc.data.user;
+  if ((typeof user === 'string' && user.trim() !== '') || typeof user === 'number') {
+    const [u, g] = String(user).trim().split(':') as [string, string | undefined];
+    const at = { file: compose.rel, line: lineAt(compose.doc, compose.lines, ['services', svc.name, 'user']) };
+    return { mode: 'user', uid: idValue(u), gid: g === undefined ? null : idValue(g), uidText: u, gidText: g ?? null, at, gidAt: g === undefined ? null : at };
+  }
+  const get = (n: string) => {
+    const e = svc.envMap.get(n);
+    return e && e.value !== null && e.value.trim() !== '' ? e : undefined;
+  };
+  const aliasOk = (e: EnvEntry | undefined) => e && NUMERIC.test(e.value!.trim()) && e.value!.trim() !== '0';
+  let uidEntry = get('PHOTOPRISM_UID');
+  let gidEntry = get('PHOTOPRISM_GID');
+  if (!uidEntry) {
+    uidEntry = [get('UID'), get('PUID')].find(aliasOk);
+    if (!gidEntry) gidEntry = [get('GID'), get('PGID')].find(aliasOk);
+  }
+  if (!uidEntry) {
+    return {
+      mode: 'root',
+      uid: 0,
+      gid: 0,
+      uidText: null,
+      gidText: gidEntry?.value ?? null,
+      at: { file: compose.rel, line: svc.line },
+      gidAt: gidEntry ? { file: gidEntry.file, line: gidEntry.line } : null,
+    };
+  }
+  const uidText = uidEntry.value!.trim();
+  const gidText = gidEntry ? gidEntry.value!.trim() : null;
+  return {
+    mode: 'env',
+    uid: NUMERIC.test(uidText) ? Number(uidText) : null,
+    gid: gidText !== null && NUMERIC.test(gidText) ? Number(gidText) : null,
+    uidText,
+    gidText,
+    at: { file: uidEntry.file, line: uidEntry.line },
+    gidAt: gidEntry ? { file: gidEntry.file, line: gidEntry.line } : null,
+  };
+}
