@@ -386,12 +386,14 @@ async function promptSecret(
       return;
     }
   }
+  // the wizard names the question, not the answers-file key (as ask() does)
+  const say = (m: string) => (m.startsWith(key) ? `${q.label}${m.slice(key.length)}` : m);
   for (;;) {
     const validate = (v: string): true | string => {
       const r = q.parse(v);
-      if (!r.ok) return r.message;
+      if (!r.ok) return say(r.message);
       const problems = q.check ? q.check(v as never, ctx) : [];
-      return problems.length ? problems[0]!.message : true;
+      return problems.length ? say(problems[0]!.message) : true;
     };
     const first = await p.password({ message: q.message, validate });
     const again = await p.password({ message: `${q.label} again`, validate: () => true });

@@ -8,7 +8,7 @@ import fs, { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { ApplyError, applyPlan, writeFileAtomic } from '../src/apply.js';
+import { ApplyError, BACKUP_DIR, applyPlan, writeFileAtomic } from '../src/apply.js';
 import type { HostFacts } from '../src/host.js';
 import { buildPlan, type Plan } from '../src/plan.js';
 import type { Answers } from '../src/questions.js';
@@ -481,10 +481,17 @@ rootDescribe('updating existing files', () => {
     const plan = await planFor(dir);
     expect(plan.files.find((f) => f.path === 'docker-compose.yml')?.status).toBe('update');
     const result = await applyPlan(plan, NOW);
-    const bak = 'docker-compose.yml.bak-20240102-030405';
+    // backups go to .photoprism-harden/backups/<stamp>/<relative path>, never beside the file
+    const bak = '.photoprism-harden/backups/20240102-030405/docker-compose.yml';
+    expect(BACKUP_DIR).toBe('.photoprism-harden/backups');
     expect(result.backups).toEqual([bak]);
     expect(await fsp.readFile(path.join(dir, bak), 'utf8')).toBe(old);
     expect(await st(path.join(dir, bak))).toEqual({ mode: 0o640, uid: 1000, gid: 1000 });
+    // every backup folder is private to root (0700)
+    for (const d of ['.photoprism-harden', '.photoprism-harden/backups', '.photoprism-harden/backups/20240102-030405']) {
+      expect(await st(path.join(dir, d))).toEqual({ mode: 0o700, uid: 0, gid: 0 });
+    }
+    expect((await fsp.readdir(dir)).filter((n) => n.includes('.bak'))).toEqual([]);
     const compose = plan.files.find((f) => f.path === 'docker-compose.yml')!;
     expect(await fsp.readFile(path.join(dir, 'docker-compose.yml'), 'utf8')).toBe(compose.content);
     expect((await st(path.join(dir, 'docker-compose.yml'))).mode).toBe(0o644);
@@ -499,11 +506,14 @@ rootDescribe('updating existing files', () => {
     const plan = await planFor(dir, answers({ siteUrl: 'https://photos.example.com/' }));
     expect(plan.files.find((f) => f.path === 'storage/config/options.yml')?.status).toBe('update');
     const result = await applyPlan(plan, NOW);
-    const bak = 'storage/config/options.yml.bak-20240102-030405';
+    const bak = '.photoprism-harden/backups/20240102-030405/storage/config/options.yml';
     expect(result.backups).toContain(bak);
     expect(await fsp.readFile(path.join(dir, bak), 'utf8')).toBe(old);
     expect(await st(path.join(dir, bak))).toEqual({ mode: 0o600, uid: 2000, gid: 2000 });
+    expect(await st(path.join(dir, '.photoprism-harden/backups/20240102-030405/storage/config'))).toEqual({ mode: 0o700, uid: 0, gid: 0 });
     expect(catAs(2001, 2000, path.join(dir, bak)).ok).toBe(false);
+    // behind the root-only folders, not even PhotoPrism's own uid can reach it
+    expect(catAs(2000, 2000, path.join(dir, bak)).ok).toBe(false);
     expect(await st(p)).toEqual({ mode: 0o600, uid: 2000, gid: 2000 });
   });
 

@@ -110,6 +110,8 @@ describe('init --yes', () => {
       expect(await exists(path.join(dir, rel))).toBe(true);
     }
     expect(first.stdout).toMatch(/Done: 5 file\(s\) written/);
+    // init audits what it wrote and prints the one-line summary
+    expect(first.stdout).toMatch(/^audit: PASS - 0 errors, \d+ warnings?, \d+ info \(\d+ rules checked\)$/m);
   });
 
   test('generated passwords: admin 24, database 40 characters; options.yml and the secret file agree', () => {
@@ -152,9 +154,21 @@ describe('init --yes', () => {
     expect(now.dbRootPwd.equals(inst.dbRootPwd)).toBe(true);
     expect(now.options.AdminPassword).toBe(inst.options.AdminPassword);
     expect(now.options.DatabasePassword).toBe(inst.options.DatabasePassword);
-    const backups = (await fsp.readdir(dir)).filter((n) => n.startsWith('docker-compose.yml.bak-'));
-    expect(backups).toHaveLength(1);
-    expect(await fsp.readFile(path.join(dir, backups[0]!), 'utf8')).toBe(inst.composeText);
+    // the change is shown as a diff
+    expect(again.stdout).toContain('Changes (secrets masked):');
+    expect(again.stdout).toContain('--- a/docker-compose.yml\n+++ b/docker-compose.yml');
+    expect(again.stdout).toMatch(/^- {6}- "2342:2342"$/m);
+    expect(again.stdout).toMatch(/^\+ {6}- "2500:2342"$/m);
+    // backups: .photoprism-harden/backups/<stamp>/<relative path>, nothing beside the files
+    expect((await fsp.readdir(dir)).filter((n) => n.includes('.bak'))).toEqual([]);
+    const runsDir = path.join(dir, '.photoprism-harden/backups');
+    const backupRuns = await fsp.readdir(runsDir);
+    expect(backupRuns).toHaveLength(1);
+    expect(backupRuns[0]).toMatch(/^\d{8}-\d{6}$/);
+    const bak = path.join(runsDir, backupRuns[0]!, 'docker-compose.yml');
+    expect(await fsp.readFile(bak, 'utf8')).toBe(inst.composeText);
+    expect(again.stdout).toContain(`Backups of replaced files: .photoprism-harden/backups/${backupRuns[0]}/docker-compose.yml`);
+    if (IS_ROOT) expect((await fsp.stat(path.join(runsDir, backupRuns[0]!))).mode & 0o777).toBe(0o700);
   });
 });
 
@@ -305,9 +319,20 @@ describe('--dry-run', () => {
     expectExit(r, 0);
     expect(await exists(dir)).toBe(false);
     expect(r.stdout).toMatch(/Dry run: nothing was written/);
-    for (const f of ['docker-compose.yml', 'storage/config/options.yml', '.secrets/db_pwd.txt', '.secrets/db_root_pwd.txt', '.gitignore']) {
-      expect(r.stdout).toContain(`--- ${f} (create`);
+    // every new file in full, with its mode
+    for (const [f, mode] of [
+      ['docker-compose.yml', '0644'],
+      ['storage/config/options.yml', '0600'],
+      ['.secrets/db_pwd.txt', '0600'],
+      ['.secrets/db_root_pwd.txt', '0600'],
+      ['.gitignore', '0644'],
+    ]) {
+      expect(r.stdout).toContain(`--- ${f} (new, mode ${mode}) ---`);
     }
+    // nothing exists yet, so there is nothing to diff
+    expect(r.stdout).not.toContain('Changes (secrets masked):');
+    // the audit of what would be written comes before the final line
+    expect(r.stdout).toMatch(/^audit: PASS - 0 errors/m);
     expect(r.stdout).toContain('services:');
     expect(r.stdout).toContain('AdminPassword: "********"');
     expect(r.stdout).toContain('DatabasePassword: "********"');
@@ -322,8 +347,16 @@ describe('--dry-run', () => {
     const before = await snapshot(dir);
     const r = await runCli(['init', '--yes', '--dry-run', '--dir', dir, '--http-port', '8080']);
     expectExit(r, 0);
-    expect(r.stdout).toContain('--- docker-compose.yml (update');
-    expect(r.stdout).toContain('"8080:2342"');
+    // updated files are shown as diffs, not in full
+    expect(r.stdout).toContain('Changes (secrets masked):');
+    expect(r.stdout).toContain('--- a/docker-compose.yml\n+++ b/docker-compose.yml');
+    expect(r.stdout).toMatch(/^- {6}- "2342:2342"$/m);
+    expect(r.stdout).toMatch(/^\+ {6}- "8080:2342"$/m);
+    expect(r.stdout).toContain('--- a/storage/config/options.yml');
+    expect(r.stdout).not.toMatch(/--- \S+ \(new, mode/);
+    // secrets stay masked in the diff of options.yml
+    expect(r.stdout).not.toMatch(/(Admin|Database)Password: "(?!\*{8}")/);
+    expect(r.stdout).toMatch(/Dry run: nothing was written/);
     expect(await snapshot(dir)).toEqual(before);
   });
 });
@@ -351,6 +384,28 @@ describe('environment presets for passwords', () => {
     expectExit(r, 2);
     expect(r.stderr).toMatch(/PHOTOPRISM_HARDEN_ADMIN_PASSWORD: adminPassword must be 8-72 characters/);
     expect(await exists(dir)).toBe(false);
+  });
+});
+
+describe('transcoding that needs a device the host does not have', () => {
+  test.each([
+    ['vaapi', '/dev/dri'],
+    ['intel', '/dev/dri'],
+    ['raspberry', '/dev/video11'],
+  ])('--transcoding %s without %s: exit 2 naming the transcoding and the device, no override offered, nothing written', async (t, dev) => {
+    const dir = newDir(`no-device-${t}`);
+    const r = await runCli(['init', '--yes', '--dir', dir, '--transcoding', t]);
+    expectExit(r, 2);
+    expect(r.stderr).toContain(`transcoding "${t}" needs ${dev}`);
+    expect(r.stderr).not.toMatch(/gid \d+ cannot open/);
+    expect(r.stderr).not.toMatch(/--allow-unsafe/);
+    expect(await exists(dir)).toBe(false);
+  });
+
+  test('with the device present, vaapi is accepted', async () => {
+    const dir = newDir('device-vaapi');
+    const r = await runCli(['init', '--yes', '--dry-run', '--dir', dir, '--transcoding', 'vaapi'], { fakeHost: 'cli-host-devices.json' });
+    expectExit(r, 0);
   });
 });
 

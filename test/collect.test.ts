@@ -50,12 +50,13 @@ describe('defaults (--yes, nothing given)', () => {
       uid: 2000,
       gid: 2000,
       allowUnsafe: [],
-      initActions: ['update', 'https', 'tensorflow'],
+      // http://localhost: PhotoPrism does not serve TLS itself, so no "https" action
+      initActions: ['update', 'tensorflow'],
       adminUser: 'admin',
     });
     expect(Object.keys(c.answers).sort()).toEqual([...ANSWER_KEYS].sort());
     expect(c.defaults.uid).toBe(2000);
-    expect(c.defaults.initActions).toEqual(['update', 'https', 'tensorflow']);
+    expect(c.defaults.initActions).toEqual(['update', 'tensorflow']);
   });
 
   test('generated passwords: DB >= 32 chars, admin 8-72, only [A-Za-z0-9], all different', async () => {
@@ -87,8 +88,16 @@ describe('defaults (--yes, nothing given)', () => {
     expect(c.answers.uid).toBe(2006);
   });
 
-  test('behind a proxy the default init actions drop "https"', async () => {
-    const c = await collect(opts({ flags: { behindProxy: true } }));
+  test('an https:// site URL without a proxy preselects "https"; a bare host means https', async () => {
+    for (const siteUrl of ['https://photos.example.com/', 'photos.example.com']) {
+      const c = await collect(opts({ flags: { siteUrl } }));
+      expect(c.answers.siteUrl).toBe('https://photos.example.com/');
+      expect(c.answers.initActions).toEqual(['update', 'https', 'tensorflow']);
+    }
+  });
+
+  test('behind a proxy the default init actions drop "https" (the proxy terminates TLS)', async () => {
+    const c = await collect(opts({ flags: { behindProxy: true, siteUrl: 'https://photos.example.com/' } }));
     expect(c.answers.behindProxy).toBe(true);
     expect(c.answers.initActions).toEqual(['update', 'tensorflow']);
   });
@@ -403,9 +412,9 @@ describe('every error is reported at once', () => {
     expect(problems.join('\n')).toContain('importPath must differ from originalsPath');
   });
 
-  // BUG (see report): collect() throws after the single-field pass, so a bad value hides every
-  // cross-field problem: "--admin-user Bad --uid 1000" reports only adminUser; the uid refusal
-  // appears only on the next run.
+  // Regression (fixed): collect() used to throw after the single-field pass, so a bad value hid every
+  // cross-field problem: "--admin-user Bad --uid 1000" reported only adminUser; the uid refusal
+  // appeared only on the next run.
   test('a bad value and a risky uid are reported together', async () => {
     const problems = await problemsOf(opts({ flags: { adminUser: 'Bad', uid: '1000' } }));
     expect(problems).toHaveLength(2);

@@ -211,12 +211,24 @@ describe('buildPlan: status against the current state', () => {
     expect(planIsNoop(plan)).toBe(false);
   });
 
-  test('a secret file with a trailing newline is rewritten without it', () => {
+  // MariaDB's entrypoint reads the file with "$(< file)", which drops trailing newlines: a hand-written
+  // file with the same password already holds this value, so it is kept byte for byte
+  test('a secret file with a trailing newline holding the same password is kept as it is', () => {
     const state = stateAfter(first);
     state.contents['.secrets/db_pwd.txt'] = `${a.databasePassword}\n`;
     const f = getFile(buildPlan(planInput(a, { state })), '.secrets/db_pwd.txt');
+    expect(f.status).toBe('unchanged');
+    expect(f.content).toBe(`${a.databasePassword}\n`);
+    expect(f.replace).toBe(false);
+  });
+
+  test('a secret file with another password is an update (written without a newline)', () => {
+    const state = stateAfter(first);
+    state.contents['.secrets/db_pwd.txt'] = 'SomeOtherPassw0rd\n';
+    const f = getFile(buildPlan(planInput(a, { state, replaceSecrets: true })), '.secrets/db_pwd.txt');
     expect(f.status).toBe('update');
     expect(f.content).toBe(a.databasePassword);
+    expect(f.replace).toBe(true);
   });
 
   test('wrong mode or owner: folders "fix", files not metaOk; database folder is never fixed', () => {
@@ -242,15 +254,17 @@ describe('buildPlan: status against the current state', () => {
     expect(f.content.startsWith('node_modules\n')).toBe(true);
   });
 
-  // BUG (see report): regenerating drops every options.yml key photoprism-harden does not manage
-  // (e.g. keys the web UI wrote), although the template header promises "photoprism-harden keeps
-  // keys it does not manage" and PhotoPrism's docs say the UI merges its keys into this file.
-  test.failing('options.yml keys it does not manage survive regeneration', () => {
+  // the existing options.yml is merged into (src/merge.ts): keys the web UI wrote stay, as the template
+  // header promises ("photoprism-harden keeps keys it does not manage")
+  test('options.yml keys it does not manage survive regeneration', () => {
     const state = stateAfter(first);
     state.contents['storage/config/options.yml'] += 'SiteTitle: "My Family Photos"\nDisablePlaces: true\n';
     const o = YAML.parse(getFile(buildPlan(planInput(a, { state })), 'storage/config/options.yml').content) as Record<string, unknown>;
     expect(o.SiteTitle).toBe('My Family Photos');
     expect(o.DisablePlaces).toBe(true);
+    // the managed keys are still the tool's
+    expect(o.AdminPassword).toBe(a.adminPassword);
+    expect(o.DatabasePassword).toBe(a.databasePassword);
   });
 });
 
@@ -267,9 +281,15 @@ describe('buildPlan: messages', () => {
     expect(texts(buildPlan(planInput(validAnswers()))).some((t) => t.includes('"user:" mode'))).toBe(false);
   });
 
-  test('public port: info; behind a proxy: none', () => {
-    expect(texts(buildPlan(planInput(validAnswers({ httpPort: 8080 }))), 'info').some((t) => t.includes('port 8080 is published on all interfaces'))).toBe(true);
-    expect(texts(buildPlan(planInput(validAnswers({ behindProxy: true, initActions: ['update'] })))).some((t) => t.includes('all interfaces'))).toBe(false);
+  test('public port: info; behind a proxy: where to point the proxy instead', () => {
+    const pub = texts(buildPlan(planInput(validAnswers({ httpPort: 8080 }))), 'info');
+    expect(pub.some((t) => t.includes('port 8080 is published on all interfaces'))).toBe(true);
+    expect(pub.some((t) => t.includes('point the reverse proxy'))).toBe(false);
+    const proxied = texts(
+      buildPlan(planInput(validAnswers({ behindProxy: true, httpPort: 8080, siteUrl: 'https://photos.example.com/', initActions: ['update'] }))),
+    );
+    expect(proxied.some((t) => t.includes('all interfaces'))).toBe(false);
+    expect(proxied).toContainEqual(expect.stringMatching(/^point the reverse proxy at http:\/\/127\.0\.0\.1:8080 .*https:\/\/photos\.example\.com\//));
   });
 
   test('init action warnings are passed on (https behind a proxy, no update)', () => {
@@ -294,16 +314,17 @@ describe('gitignoreContent', () => {
 
   test('a new .gitignore has the header and every line', () => {
     expect(gitignoreContent(undefined)).toBe(`${HEADER}\n${GITIGNORE_LINES.join('\n')}\n`);
-    expect(GITIGNORE_LINES).toEqual(['.secrets/', 'storage/config/options.yml', 'storage/settings/options.yml']);
+    // .photoprism-harden/ holds the backups, which may contain passwords
+    expect(GITIGNORE_LINES).toEqual(['.secrets/', 'storage/config/options.yml', 'storage/settings/options.yml', '.photoprism-harden/']);
   });
 
   test('only the missing lines are appended, after the existing content', () => {
     const old = 'node_modules\n.secrets/\n';
-    expect(gitignoreContent(old)).toBe(`${old}${HEADER}\nstorage/config/options.yml\nstorage/settings/options.yml\n`);
+    expect(gitignoreContent(old)).toBe(`${old}${HEADER}\nstorage/config/options.yml\nstorage/settings/options.yml\n.photoprism-harden/\n`);
   });
 
   test('a rooted "/x" or indented line counts as present', () => {
-    const old = '/.secrets/\n  storage/config/options.yml\n/storage/settings/options.yml\n';
+    const old = '/.secrets/\n  storage/config/options.yml\n/storage/settings/options.yml\n/.photoprism-harden/\n';
     expect(gitignoreContent(old)).toBe(old);
   });
 

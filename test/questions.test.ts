@@ -287,18 +287,25 @@ describe('hints and defaults', () => {
     expect(deviceHints({ answers: { transcoding: 'nvidia' }, facts: fakeFacts({ nvidia: true }) })).toEqual([]);
   });
 
-  test('defaultInitActions follows transcoding and proxy choice, in canonical order', () => {
-    const d = (transcoding: Answers['transcoding'], behindProxy: boolean) =>
-      defaultInitActions({ answers: { transcoding, behindProxy }, facts: fakeFacts() });
-    expect(d('software', false)).toEqual(['update', 'https', 'tensorflow']);
+  test('defaultInitActions follows transcoding, site URL and proxy choice, in canonical order', () => {
+    const d = (transcoding: Answers['transcoding'], behindProxy: boolean, siteUrl = 'http://localhost:2342/') =>
+      defaultInitActions({ answers: { transcoding, behindProxy, siteUrl }, facts: fakeFacts() });
+    // the default install (http://localhost:2342/): PhotoPrism serves plain HTTP, so no "https"
+    expect(d('software', false)).toEqual(['update', 'tensorflow']);
     expect(d('software', true)).toEqual(['update', 'tensorflow']);
+    // "https" only when PhotoPrism serves TLS itself: an https:// site URL and no reverse proxy
+    expect(d('software', false, 'https://photos.example.com/')).toEqual(['update', 'https', 'tensorflow']);
+    expect(d('software', true, 'https://photos.example.com/')).toEqual(['update', 'tensorflow']);
     expect(d('nvidia', true)).toEqual(['update', 'tensorflow', 'gpu']);
     expect(d('intel', true)).toEqual(['update', 'tensorflow', 'intel']);
+    expect(d('intel', false, 'https://photos.example.com/')).toEqual(['update', 'https', 'tensorflow', 'intel']);
     expect(d('raspberry', true)).toEqual(['update']);
     // the defaults never contradict the transcoding
     for (const t of TRANSCODINGS) {
       for (const bp of [true, false]) {
-        expect(question('initActions').check!(d(t, bp), { answers: { transcoding: t }, facts: fakeFacts() })).toEqual([]);
+        for (const url of ['http://localhost:2342/', 'https://photos.example.com/']) {
+          expect(question('initActions').check!(d(t, bp, url), { answers: { transcoding: t }, facts: fakeFacts() })).toEqual([]);
+        }
       }
     }
   });

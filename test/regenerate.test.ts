@@ -361,7 +361,7 @@ describe('user edits survive', () => {
     expect(pp.environment).not.toHaveProperty('NVIDIA_DRIVER_CAPABILITIES');
     expect(pp.deploy).toEqual({ resources: { limits: { memory: '4g' } } });
     expect(await read(dir, 'docker-compose.yml')).toContain('# mine');
-    expect(pp.environment.PHOTOPRISM_INIT).toBe('update https tensorflow'); // "gpu" was only nvidia's default
+    expect(pp.environment.PHOTOPRISM_INIT).toBe('update tensorflow'); // "gpu" was only nvidia's default
     expect((await yamlOf(dir, 'storage/config/options.yml')).FFmpegEncoder).toBe('software');
     composeConfigOk(dir, 'docker-compose.yml');
 

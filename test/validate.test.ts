@@ -17,6 +17,7 @@ import {
   parseSiteUrl,
   parseUid,
   regularAccount,
+  transcodingDeviceProblems,
   transcodingProblems,
   uidProblems,
   type Result,
@@ -221,18 +222,9 @@ describe('transcodingProblems', () => {
     expect(transcodingProblems('software', 2000, 2000, fakeFacts())).toEqual([]);
   });
 
-  test.each(['intel', 'vaapi'] as const)('%s without render nodes: error without override', (t) => {
-    const p = transcodingProblems(t, 2000, 2000, fakeFacts());
-    expect(p).toHaveLength(1);
-    expect(p[0]!.override).toBeUndefined();
-    expect(p[0]!.message).toContain('/dev/dri');
-  });
-
-  test('raspberry without /dev/video11: error without override', () => {
-    const p = transcodingProblems('raspberry', 2000, 2000, fakeFacts());
-    expect(p).toHaveLength(1);
-    expect(p[0]!.override).toBeUndefined();
-    expect(p[0]!.message).toContain('/dev/video11');
+  // a missing device is the transcoding question's refusal (transcodingDeviceProblems), not the GID's
+  test.each(['intel', 'vaapi', 'raspberry'] as const)('%s without its device: no GID problem (there is nothing to open)', (t) => {
+    expect(transcodingProblems(t, 2000, 2000, fakeFacts())).toEqual([]);
   });
 
   test('nvidia checks no device node (the toolkit provides it)', () => {
@@ -285,6 +277,37 @@ describe('transcodingProblems', () => {
     const p = transcodingProblems('raspberry', 2000, 2000, fakeFacts({ video11: video11Node(110) }));
     expect(p.map((x) => x.override)).toEqual(['device-group']);
     expect(p[0]!.message).toContain('/dev/video11');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('transcodingDeviceProblems', () => {
+  test.each(['intel', 'vaapi'] as const)('%s without render nodes: error without override', (t) => {
+    const p = transcodingDeviceProblems(t, fakeFacts());
+    expect(p).toHaveLength(1);
+    expect(p[0]!.override).toBeUndefined();
+    expect(p[0]!.message).toContain('/dev/dri');
+    expect(p[0]!.message).toContain(`transcoding "${t}"`);
+  });
+
+  test('raspberry without /dev/video11: error without override', () => {
+    const p = transcodingDeviceProblems('raspberry', fakeFacts());
+    expect(p).toHaveLength(1);
+    expect(p[0]!.override).toBeUndefined();
+    expect(p[0]!.message).toContain('/dev/video11');
+  });
+
+  test('software and nvidia never need a device node', () => {
+    expect(transcodingDeviceProblems('software', fakeFacts())).toEqual([]);
+    expect(transcodingDeviceProblems('nvidia', fakeFacts())).toEqual([]);
+  });
+
+  test('a device that exists is enough, whatever its group (the GID question checks access)', () => {
+    const f = fakeFacts({ renderNodes: [renderNode(110)], video11: video11Node(110) });
+    for (const t of ['intel', 'vaapi', 'raspberry'] as const) expect(transcodingDeviceProblems(t, f)).toEqual([]);
+    // render nodes do not satisfy raspberry, and /dev/video11 does not satisfy intel/vaapi
+    expect(transcodingDeviceProblems('raspberry', fakeFacts({ renderNodes: [renderNode(44)] }))).toHaveLength(1);
+    expect(transcodingDeviceProblems('vaapi', fakeFacts({ video11: video11Node(44) }))).toHaveLength(1);
   });
 });
 
@@ -437,8 +460,8 @@ describe('checkPassword', () => {
     expect(failMessage(checkPassword(pw, W))).toContain('single line');
   });
 
-  // BUG (see report): C1 control characters (U+0080-U+009F, e.g. NEL U+0085 "next line") and the
-  // Unicode line/paragraph separators pass, although the rule says "no newlines ... or control
+  // Regression (fixed): C1 control characters (U+0080-U+009F, e.g. NEL U+0085 "next line") and the
+  // Unicode line/paragraph separators used to pass, although the rule says "no newlines ... or control
   // characters". Go's strings.TrimSpace (PhotoPrism) also trims a trailing U+0085, so the stored
   // password would differ from the one written.
   test.each([
@@ -473,7 +496,7 @@ describe('checkPassword', () => {
         !s.includes('${') &&
         !s.toLowerCase().includes('ldap://') &&
         // eslint-disable-next-line no-control-regex
-        !/[\u0000-\u001f\u007f-\u009f]/.test(s)
+        !/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(s)
       );
     });
     fc.assert(
@@ -510,6 +533,10 @@ describe('parseSiteUrl', () => {
     ['https://example.com/photos/', 'https://example.com/photos/'],
     ['  https://example.com/  ', 'https://example.com/'],
     ['HTTPS://Example.COM', 'https://example.com/'],
+    // a bare host (and path) means https
+    ['photos.example.com', 'https://photos.example.com/'],
+    ['photos.example.com/pp', 'https://photos.example.com/pp/'],
+    ['photos.example.com:8443/pp/', 'https://photos.example.com:8443/pp/'],
   ])('%s -> %s', (raw, want) => {
     expect(okValue(parseSiteUrl(raw))).toBe(want);
   });
@@ -517,7 +544,9 @@ describe('parseSiteUrl', () => {
   test.each([
     ['ftp', 'ftp://example.com/', 'http:// or https://'],
     ['file', 'file:///etc/passwd', 'http:// or https://'],
-    ['no scheme', 'example.com', 'not a URL'],
+    ['not a URL (spaces)', 'not a url', 'not a URL'],
+    ['not a URL (host with a space)', 'photos example.com', 'not a URL'],
+    ['not a URL (bare IPv6)', '::1', 'not a URL'],
     ['credentials', 'https://user:pw@example.com/', 'user name or password'],
     ['user only', 'https://user@example.com/', 'user name or password'],
     ['query', 'https://example.com/?a=1', 'query'],
@@ -533,8 +562,8 @@ describe('parseSiteUrl', () => {
     expect(parseSiteUrl(undefined).ok).toBe(false);
   });
 
-  // BUG (see report): an empty query or fragment ("?" / "#" with nothing after) slips through the
-  // u.search / u.hash test and is normalised into "https://example.com/?/".
+  // Regression (fixed): an empty query or fragment ("?" / "#" with nothing after) used to slip through
+  // the u.search / u.hash test and be normalised into "https://example.com/?/".
   test.each(['https://example.com/?', 'https://example.com/#', 'https://example.com/photos?'])('refuses %s (empty query/fragment)', (raw) => {
     expect(parseSiteUrl(raw).ok).toBe(false);
   });
@@ -588,20 +617,20 @@ describe('parseHostPath', () => {
     },
   );
 
-  // BUG (see report): "." is prefixed to "./." and so escapes the "." check: the whole install
-  // directory (with .secrets/ and database/) would be mounted into PhotoPrism.
+  // Regression (fixed): "." used to be prefixed to "./." and so escaped the "." check: the whole
+  // install directory (with .secrets/ and database/) would have been mounted into PhotoPrism.
   test('refuses "." (the installation directory itself)', () => {
     expect(parseHostPath('.', 'originalsPath', false).ok).toBe(false);
   });
 
-  // BUG (see report): "//" (the root directory) loses all its slashes and becomes "" - accepted
-  // even where an empty value is not allowed.
+  // Regression (fixed): "//" (the root directory) used to lose all its slashes and become "" -
+  // accepted even where an empty value is not allowed.
   test('refuses "//" (root written with two slashes)', () => {
     expect(parseHostPath('//', 'originalsPath', false).ok).toBe(false);
   });
 
-  // BUG (see report): the sensitive-directory list is compared with the raw string, so a path that is
-  // not normalised ("/etc/.", "/./etc", "/usr/../etc", "/var//run") slips through.
+  // Regression (fixed): the sensitive-directory list used to be compared with the raw string, so a
+  // path that is not normalised ("/etc/.", "/./etc", "/usr/../etc", "/var//run") slipped through.
   test.each(['/etc/.', '/./etc', '/usr/../etc', '/var//run'])('refuses the non-normalised sensitive path %j', (raw) => {
     expect(parseHostPath(raw, 'originalsPath', false).ok).toBe(false);
   });
