@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { UsageError } from './errors.js';
 import { QUESTIONS, type Key } from './questions.js';
 import { PASSWORD_ENV } from './domain.js';
+import { ENGINE_CHOICES, type EngineChoice } from './engine.js';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
@@ -34,7 +35,15 @@ export function buildProgram(version: string, run: { exitCode: number }): Comman
     .option('--dir <path>', 'installation directory', '.')
     .option('-y, --yes', 'accept every default and never prompt')
     .option('--answers <file>', 'read answers from a YAML file (see `photoprism-harden schema`) and never prompt')
-    .option('--dry-run', 'show what would be written (secrets masked) and write nothing');
+    .option('--dry-run', 'show what would be written (secrets masked), validate it on a temporary copy, and write nothing')
+    .addOption(
+      new Option('--engine <engine>', 'Compose engine to use: docker (docker compose v2), docker-compose, podman (podman-compose); default: the first found in that order').choices([
+        ...ENGINE_CHOICES,
+      ]),
+    )
+    .option('--apply', 'after writing, restart the services: stop, then up -d --force-recreate, and wait until they are healthy')
+    .option('--apply-timeout <seconds>', 'how long --apply waits for healthy/running services', String(300))
+    .option('--no-validate', 'do not check the written compose file with the engine (or the Compose schema)');
   for (const q of QUESTIONS) {
     if (!q.flag) continue;
     if (q.kind === 'confirm') {
@@ -51,7 +60,12 @@ Passwords are never taken from the command line. Supply them through the answers
 prompt, or the environment: ${Object.values(PASSWORD_ENV).join(', ')}.
 When absent they are generated with node:crypto.
 
-Exit codes: 0 success; 2 invalid input or usage (nothing written); 1 any other failure.`,
+Nothing is run against Docker or Podman unless you ask: --apply (or "yes" to the wizard's last question)
+runs "stop" and "up -d --force-recreate". Without --apply the tool only reads: engine versions,
+"docker info" / "podman info", and "config --quiet" on the written file.
+
+Exit codes: 0 success; 2 invalid input or usage (nothing written); 1 any other failure (also: the
+engine rejects the file, or --apply could not start the services).`,
   );
   init.action(async (opts: Record<string, unknown>) => {
     const flags: Partial<Record<Key, unknown>> = {};
@@ -59,6 +73,10 @@ Exit codes: 0 success; 2 invalid input or usage (nothing written); 1 any other f
       if (!q.flag) continue;
       const v = opts[camel(q.flag)];
       if (v !== undefined) flags[q.key] = v;
+    }
+    const timeout = String(opts.applyTimeout);
+    if (!/^\d+$/.test(timeout) || Number(timeout) < 1 || Number(timeout) > 86400) {
+      throw new UsageError([`--apply-timeout must be a whole number of seconds from 1 to 86400, got ${JSON.stringify(timeout)}`]);
     }
     const { runInit } = await import('./init.js');
     run.exitCode = await runInit({
@@ -68,6 +86,10 @@ Exit codes: 0 success; 2 invalid input or usage (nothing written); 1 any other f
       dryRun: Boolean(opts.dryRun),
       flags,
       version,
+      engine: opts.engine as EngineChoice | undefined,
+      apply: Boolean(opts.apply),
+      validate: opts.validate !== false,
+      applyTimeoutSec: Number(timeout),
     });
   });
 

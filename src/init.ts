@@ -3,12 +3,15 @@
 import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { applyPlan } from './apply.js';
+import { applyPlan, type ApplyResult } from './apply.js';
 import { collect, type Collected, type Prompter } from './collect.js';
+import { COMPOSE_FILE } from './domain.js';
+import { installAdvice, shown, type Engine, type EngineChoice } from './engine.js';
 import { UsageError } from './errors.js';
 import { defaultProbe, type HostFacts, type HostProbe } from './host.js';
 import { Output, dryRunLines, messageLines, nextStepLines, planLines, repeatCommand, summaryLines } from './output.js';
 import { buildPlan, planIsNoop } from './plan.js';
+import { preflightLines, runPreflight, type Preflight } from './preflight.js';
 import { QUESTIONS, type Key } from './questions.js';
 import { readTargetState } from './state.js';
 
@@ -26,7 +29,21 @@ export interface InitOptions {
   /** interactive prompts; when absent and the run is interactive, inquirer is used */
   prompter?: Prompter;
   stdinIsTTY?: boolean;
+  /** --engine: only this Compose engine is looked for */
+  engine?: EngineChoice;
+  /** --apply: stop, then up -d --force-recreate, then wait for healthy */
+  apply?: boolean;
+  /** --no-validate turns the engine/schema check of the written file off */
+  validate?: boolean;
+  /** --apply-timeout, seconds to wait for healthy/running (default 300) */
+  applyTimeoutSec?: number;
+  /** poll interval while waiting (tests shorten it) */
+  pollMs?: number;
+  /** a precomputed preflight (tests) */
+  preflight?: Preflight;
 }
+
+export const DEFAULT_APPLY_TIMEOUT_SEC = 300;
 
 export function expandHome(p: string, home: string): string {
   if (p === '~') return home;
@@ -49,6 +66,9 @@ export async function runInit(o: InitOptions): Promise<number> {
       'standard input is not a terminal, so the wizard cannot ask its questions. Use --yes (accept all defaults) or --answers FILE.yml (answers from a file).',
     ]);
   }
+  if (o.apply && o.dryRun) {
+    throw new UsageError(['--apply cannot be combined with --dry-run: a dry run writes nothing and starts nothing']);
+  }
   const dir = path.resolve(o.dir);
   let answersFile: { name: string; text: string } | undefined;
   if (o.answers) {
@@ -59,7 +79,11 @@ export async function runInit(o: InitOptions): Promise<number> {
     }
   }
 
-  const facts: HostFacts = await (o.probe ?? (await defaultProbe())).facts();
+  const probe = o.probe ?? (await defaultProbe());
+  const hostFacts: HostFacts = await probe.facts();
+  // read-only: engine versions, `docker info`/`podman info`, user namespace, SELinux, free disk
+  const pf = o.preflight ?? (await runPreflight({ facts: hostFacts, probe, dir, engineChoice: o.engine, env }));
+  const facts: HostFacts = { ...hostFacts, idMapping: pf.mapping };
   const home = env.HOME ?? os.homedir();
   const state0 = await readTargetState(dir);
 
@@ -72,6 +96,8 @@ export async function runInit(o: InitOptions): Promise<number> {
     out.out(`photoprism-harden ${o.version}: a hardened PhotoPrism installation in ${dir}`);
     out.out('Press Enter to accept a default. Nothing is written before you confirm.');
     out.out('');
+    for (const l of preflightLines(pf, facts)) out.out(l);
+    out.out('');
   }
 
   const collected = await collect({ facts, state: state0, flags: o.flags, answersFile, env, prompter });
@@ -82,11 +108,25 @@ export async function runInit(o: InitOptions): Promise<number> {
   const imp = a.importPath ? hostPath(a.importPath, dir, home) : null;
   const state = await readTargetState(dir, [originals, ...(imp ? [imp] : [])]);
   const repeat = repeatCommand(collected, dir);
-  const plan = buildPlan({ answers: a, facts, state, version: o.version, regenerate: repeat, hostPaths: { originals, import: imp } });
+  const plan = buildPlan({
+    answers: a,
+    facts,
+    state,
+    version: o.version,
+    regenerate: repeat,
+    hostPaths: { originals, import: imp },
+    idMapping: pf.mapping,
+    selinux: pf.selinuxEnforcing,
+  });
+  plan.messages.push(...pf.notes);
   const name = (id: number, list: { name: string; uid?: number; gid?: number }[], k: 'uid' | 'gid') => list.find((x) => x[k] === id)?.name ?? String(id);
   const invoker = `${name(facts.euid, facts.accounts, 'uid')}:${name(facts.egid, facts.groups, 'gid')}`;
 
-  if (!interactive) out.out(`photoprism-harden ${o.version}: ${o.dryRun ? 'dry run for' : 'writing'} ${dir}`);
+  if (!interactive) {
+    out.out(`photoprism-harden ${o.version}: ${o.dryRun ? 'dry run for' : 'writing'} ${dir}`);
+    out.out('');
+    for (const l of preflightLines(pf, facts)) out.out(l);
+  }
   out.out('');
   out.out('Summary (no password is ever shown):');
   for (const l of summaryLines(collected)) out.out(l);
@@ -98,30 +138,94 @@ export async function runInit(o: InitOptions): Promise<number> {
     for (const l of messageLines(plan)) out.out(l);
   }
 
+  const validate = o.validate !== false;
+  const engine = pf.engine;
   if (o.dryRun) {
     for (const l of dryRunLines(plan)) out.out(l);
     out.out('');
+    let code = 0;
+    if (validate) {
+      const { checkText } = await import('./composecheck.js');
+      const compose = plan.files.find((f) => f.path === COMPOSE_FILE)!;
+      const r = await checkText(compose.content, engine, env);
+      code = reportValidation(out, r.validation, r.by, engine, r.tempCopy ? `a temporary copy (${r.tempCopy})` : COMPOSE_FILE, false);
+    }
     out.out('Dry run: nothing was written.');
-    return 0;
+    return code;
   }
-  if (planIsNoop(plan)) {
+  const noop = planIsNoop(plan);
+  if (noop && !o.apply) {
     out.out('');
     out.out('Nothing to change: the installation already matches these answers.');
     return 0;
   }
-  if (prompter) {
+  let result: ApplyResult | null = null;
+  if (!noop) {
+    if (prompter) {
+      out.out('');
+      const go = await prompter.confirm({ message: `Write these files to ${dir}?`, default: true });
+      if (!go) {
+        out.out('Nothing was written.');
+        return 1;
+      }
+    }
+    result = await applyPlan(plan);
     out.out('');
-    const go = await prompter.confirm({ message: `Write these files to ${dir}?`, default: true });
-    if (!go) {
-      out.out('Nothing was written.');
+    out.out(`Done: ${result.written.length} file(s) written${result.unchanged.length ? `, ${result.unchanged.length} unchanged` : ''}${result.createdDirs.length ? `, ${result.createdDirs.length} folder(s) created` : ''}.`);
+  } else {
+    out.out('');
+    out.out('Nothing to change: the installation already matches these answers.');
+  }
+
+  if (validate) {
+    const { checkInstalled } = await import('./composecheck.js');
+    const r = await checkInstalled(dir, engine, env);
+    if (reportValidation(out, r.validation, r.by, engine, COMPOSE_FILE, true) !== 0) return 1;
+  }
+  if (!engine) {
+    out.out('');
+    out.out(`No Compose engine was found: ${pf.notFound.join(', ')}.`);
+    out.out('The files are written; to start PhotoPrism, install one:');
+    for (const l of installAdvice(o.engine)) out.out(`  ${l}`);
+  }
+
+  let apply = Boolean(o.apply);
+  if (!apply && prompter && engine) {
+    out.out('');
+    apply = await prompter.confirm({
+      message: `Start PhotoPrism now? (runs "${shown(engine, ['stop'])}", then "${shown(engine, ['up', '-d', '--force-recreate'])}")`,
+      default: false,
+    });
+  }
+  let started = false;
+  if (apply) {
+    if (!engine) {
+      out.err('--apply: no Compose engine to start the services with (see above); nothing was started.');
       return 1;
     }
+    out.out('');
+    const { startServices } = await import('./lifecycle.js');
+    const timeoutSec = o.applyTimeoutSec ?? DEFAULT_APPLY_TIMEOUT_SEC;
+    const r = await startServices({ engine, dir, env, out: (l) => out.out(l), timeoutMs: timeoutSec * 1000, pollMs: o.pollMs });
+    if (!r.ok) return 1;
+    started = true;
   }
-  const result = await applyPlan(plan);
-  out.out('');
-  out.out(`Done: ${result.written.length} file(s) written${result.unchanged.length ? `, ${result.unchanged.length} unchanged` : ''}${result.createdDirs.length ? `, ${result.createdDirs.length} folder(s) created` : ''}.`);
-  for (const l of nextStepLines(plan, result, collected, repeat)) out.out(l);
+  for (const l of nextStepLines(plan, result, collected, repeat, { engine: engine?.display ?? 'docker compose', started, mapping: pf.mapping })) out.out(l);
   return 0;
+}
+
+/** Print a validation result; 0 when accepted, 1 when rejected (the engine's error verbatim). */
+function reportValidation(out: Output, v: import('./engine.js').Validation, by: 'engine' | 'schema', engine: Engine | null, what: string, written: boolean): number {
+  const judge = by === 'engine' && engine ? `${shown(engine, engine.kind === 'podman-compose' ? ['config'] : ['config', '--quiet'])} (${engine.version})` : 'the Compose JSON schema (no engine found)';
+  if (v.ok) {
+    out.out(`Validated: ${judge} accepts ${what}.`);
+    for (const w of v.warnings) out.out(`  ${w}`);
+    return 0;
+  }
+  out.err('');
+  out.err(`${judge} rejects ${what}${written ? ' (the files are written; nothing was started)' : ''}:`);
+  for (const l of v.error.split('\n')) out.err(`  ${l}`);
+  return 1;
 }
 
 function isSecretValue(c: Collected, v: string): boolean {

@@ -318,7 +318,7 @@ export const QUESTIONS: readonly Question[] = [
     flagArg: '<gid>',
     default: (ctx) => suggestedGid(ctx),
     parse: parseGid,
-    check: (v, ctx) => [...gidProblems(v), ...transcodingProblems(need(ctx, 'transcoding'), need(ctx, 'uid'), v, ctx.facts)],
+    check: (v, ctx) => [...gidProblems(v, ctx.facts), ...transcodingProblems(need(ctx, 'transcoding'), need(ctx, 'uid'), v, ctx.facts)],
     hint: (ctx) => [`Supported GIDs: ${formatRanges(SUPPORTED_GIDS)}.`, ...deviceHints(ctx)],
     schema: { type: 'integer', minimum: 0 },
   }),
