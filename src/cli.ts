@@ -1,122 +1,223 @@
-// Command-line entry. Only commander and the question table load at start; each command imports
-// what it needs when it runs, so --help and --version stay fast.
+// Command-line entry. node:util parseArgs (no dependency to load) and the question table are all that
+// load at start; each command imports what it needs when it runs, so --help and --version stay fast.
 
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
-import { UsageError } from './errors.js';
-import { QUESTIONS, type Key } from './questions.js';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { PASSWORD_ENV } from './domain.js';
+import { ENGINE_CHOICES, type EngineChoice } from './engine.js';
+import { UsageError } from './errors.js';
+import { packagePath } from './paths.js';
+import { QUESTIONS, type Key } from './questions.js';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
 export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string };
   return pkg.version;
 }
 
-function camel(flag: string): string {
-  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+/** One command-line option: the parser's config and the help text come from the same entry. */
+export interface OptionSpec {
+  name: string;
+  short?: string;
+  /** a value placeholder like '<path>' makes it a string option; none makes it a flag */
+  arg?: string;
+  help: string;
+  /** a flag that also has a --no-<name> form */
+  negatable?: boolean;
+  default?: string;
 }
 
-export function buildProgram(version: string, run: { exitCode: number }): Command {
-  const program = new Command();
-  program
-    .name('photoprism-harden')
-    .description('Write a hardened PhotoPrism + MariaDB Docker Compose installation')
-    .version(version, '-V, --version')
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride()
-    .configureOutput({ outputError: (str, write) => write(str) });
+export interface CommandSpec {
+  name: string;
+  summary: string;
+  options: OptionSpec[];
+  epilog?: string;
+}
 
-  const init = program
-    .command('init')
-    .description('ask a few questions and write docker-compose.yml, storage/config/options.yml and .secrets/')
-    .option('--dir <path>', 'installation directory', '.')
-    .option('-y, --yes', 'accept every default and never prompt')
-    .option('--answers <file>', 'read answers from a YAML file (see `photoprism-harden schema`) and never prompt')
-    .option('--dry-run', 'show what would be written (secrets masked) and write nothing')
-    .option(
-      '--replace-secrets <list>',
-      'replace existing secrets on purpose (adminPassword, databasePassword, databaseRootPassword); the running database must then be changed too',
-    );
+const HELP: OptionSpec = { name: 'help', short: 'h', help: 'show this help' };
+
+export function initCommand(): CommandSpec {
+  const options: OptionSpec[] = [
+    { name: 'dir', arg: '<path>', help: 'installation directory', default: '.' },
+    { name: 'yes', short: 'y', help: 'accept every default (or the existing installation\'s values) and never prompt' },
+    { name: 'answers', arg: '<file>', help: 'read answers from a YAML file (see `photoprism-harden schema`) and never prompt' },
+    { name: 'dry-run', help: 'show what would be written (secrets masked), validate it on a temporary copy, and write nothing' },
+    {
+      name: 'replace-secrets',
+      arg: '<list>',
+      help: 'replace existing secrets on purpose (adminPassword, databasePassword, databaseRootPassword); the running database must then be changed too',
+    },
+    {
+      name: 'engine',
+      arg: '<engine>',
+      help: `Compose engine: ${ENGINE_CHOICES.join(', ')} (docker = docker compose v2, podman = podman-compose); default: the first found in that order`,
+    },
+    { name: 'apply', help: 'after writing, restart the services: stop, then up -d --force-recreate, and wait until they are healthy' },
+    { name: 'apply-timeout', arg: '<seconds>', help: 'how long --apply waits for healthy/running services', default: '300' },
+    { name: 'validate', negatable: true, help: 'check the written compose file with the engine (or the Compose schema); --no-validate skips it' },
+  ];
   for (const q of QUESTIONS) {
     if (!q.flag) continue;
-    if (q.kind === 'confirm') {
-      init.addOption(new Option(`--${q.flag}`, q.description));
-      init.addOption(new Option(`--no-${q.flag}`, `opposite of --${q.flag}`));
-    } else {
-      init.addOption(new Option(`--${q.flag} ${q.flagArg ?? '<value>'}`, q.description));
-    }
+    options.push(q.kind === 'confirm' ? { name: q.flag, negatable: true, help: q.description } : { name: q.flag, arg: q.flagArg ?? '<value>', help: q.description });
   }
-  init.addHelpText(
-    'after',
-    `
-Passwords are never taken from the command line. Supply them through the answers file, the hidden
+  options.push(HELP);
+  return {
+    name: 'init',
+    summary: 'ask a few questions and write docker-compose.yml, storage/config/options.yml and .secrets/',
+    options,
+    epilog: `Passwords are never taken from the command line. Supply them through the answers file, the hidden
 prompt, or the environment: ${Object.values(PASSWORD_ENV).join(', ')}.
 When absent they are generated with node:crypto.
 
-Exit codes: 0 success; 2 invalid input or usage (nothing written); 1 any other failure.`,
-  );
-  init.action(async (opts: Record<string, unknown>) => {
-    const flags: Partial<Record<Key, unknown>> = {};
-    for (const q of QUESTIONS) {
-      if (!q.flag) continue;
-      const v = opts[camel(q.flag)];
-      if (v !== undefined) flags[q.key] = v;
-    }
-    const { runInit } = await import('./init.js');
-    run.exitCode = await runInit({
-      dir: String(opts.dir),
-      yes: Boolean(opts.yes),
-      answers: opts.answers as string | undefined,
-      dryRun: Boolean(opts.dryRun),
-      replaceSecrets: typeof opts.replaceSecrets === 'string' ? opts.replaceSecrets.split(/[\s,]+/).filter(Boolean) : [],
-      flags,
-      version,
-    });
-  });
+Nothing is run against Docker or Podman unless you ask: --apply (or "yes" to the wizard's last question)
+runs "stop" and "up -d --force-recreate". Without --apply the tool only reads: engine versions,
+"docker info" / "podman info", and "config --quiet" on the written file.
 
-  program
-    .command('audit')
-    .description('check a PhotoPrism installation against the Docker security guide and the Compose hardening rules')
-    .option('--dir <path>', 'installation directory (with compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml)', '.')
-    .option('--json', 'print a machine-readable report (see README, "audit")')
-    .addHelpText(
-      'after',
-      `
-Reads the compose file, env files, options.yml (storage/settings or storage/config), .secrets/ and the
+Exit codes: 0 success; 2 invalid input or usage (nothing written); 1 any other failure (also: the
+engine rejects the file, or --apply could not start the services).`,
+  };
+}
+
+const AUDIT: CommandSpec = {
+  name: 'audit',
+  summary: 'check a PhotoPrism installation against the Docker security guide and the Compose hardening rules',
+  options: [
+    { name: 'dir', arg: '<path>', help: 'installation directory (with compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml)', default: '.' },
+    { name: 'json', help: 'print a machine-readable report (see README, "audit")' },
+    HELP,
+  ],
+  epilog: `Reads the compose file, env files, options.yml (storage/settings or storage/config), .secrets/ and the
 owners and modes of storage and secret files. Never prints a password.
 
 Exit codes: 0 no error-level finding; 1 at least one error-level finding; 2 usage error or an
 installation that cannot be read (no compose file, invalid YAML).`,
-    )
-    .action(async (opts: { dir: string; json?: boolean }) => {
-      const { runAudit } = await import('./audit/index.js');
-      run.exitCode = await runAudit({ dir: String(opts.dir), json: Boolean(opts.json), version });
-    });
+};
 
-  program
-    .command('schema')
-    .description('print the JSON Schema of the answers file')
-    .action(async () => {
-      const { answersSchema } = await import('./questions.js');
-      process.stdout.write(`${JSON.stringify(answersSchema(), null, 2)}\n`);
-    });
-  return program;
+const SCHEMA: CommandSpec = { name: 'schema', summary: 'print the JSON Schema of the answers file', options: [HELP] };
+
+function commands(): CommandSpec[] {
+  return [initCommand(), AUDIT, SCHEMA];
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const run = { exitCode: EXIT.ok as number };
-  const version = packageVersion();
-  const program = buildProgram(version, run);
+function wrapText(text: string, width: number, indent: number): string {
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line && line.length + 1 + word.length > width) {
+      out.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) out.push(line);
+  return out.join(`\n${' '.repeat(indent)}`);
+}
+
+export function commandHelp(c: CommandSpec): string {
+  const cols = Math.max(60, Math.min(process.stdout.columns || 80, 100));
+  const label = (o: OptionSpec) =>
+    `${o.short ? `-${o.short}, ` : '    '}--${o.name}${o.arg ? ` ${o.arg}` : ''}${o.negatable ? `, --no-${o.name}` : ''}`;
+  const width = Math.min(34, Math.max(...c.options.map((o) => label(o).length)) + 2);
+  const lines = [`Usage: photoprism-harden ${c.name} [options]`, '', c.summary, '', 'Options:'];
+  for (const o of c.options) {
+    const l = label(o);
+    const help = `${o.help}${o.default !== undefined ? ` (default: ${o.default})` : ''}`;
+    const text = wrapText(help, cols - width - 2, width + 2);
+    lines.push(l.length + 2 > width ? `  ${l}\n${' '.repeat(width + 2)}${text}` : `  ${l.padEnd(width)}${text}`);
+  }
+  if (c.epilog) lines.push('', c.epilog);
+  return `${lines.join('\n')}\n`;
+}
+
+export function mainHelp(): string {
+  const lines = ['Usage: photoprism-harden <command> [options]', '', 'Write a hardened PhotoPrism + MariaDB Docker Compose installation', '', 'Commands:'];
+  for (const c of commands()) lines.push(`  ${c.name.padEnd(8)}${c.summary}`);
+  lines.push('', 'Options:', '  -V, --version  print the version', '  -h, --help     show this help (photoprism-harden <command> --help for a command)');
+  return `${lines.join('\n')}\n`;
+}
+
+type Values = Record<string, string | boolean | undefined>;
+
+/** Parse one command's options; unknown options and stray arguments are usage errors (exit 2). */
+export function parseCommand(c: CommandSpec, args: string[]): Values {
+  const options: ParseArgsConfig['options'] = {};
+  for (const o of c.options) options[o.name] = { type: o.arg ? 'string' : 'boolean', ...(o.short ? { short: o.short } : {}) };
+  let parsed;
   try {
-    await program.parseAsync(argv);
-    return run.exitCode;
+    parsed = parseArgs({ args, options, strict: true, allowPositionals: true, allowNegative: true });
   } catch (e) {
-    if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
-      return EXIT.usage;
+    throw new UsageError([`${(e as Error).message.replace(/\. To specify a positional argument.*$/s, '')} (run "photoprism-harden ${c.name} --help")`]);
+  }
+  if (parsed.positionals.length) {
+    throw new UsageError([`unexpected argument ${JSON.stringify(parsed.positionals[0])} (run "photoprism-harden ${c.name} --help")`]);
+  }
+  const values: Values = { ...(parsed.values as Values) };
+  for (const o of c.options) {
+    const v = values[o.name];
+    if (!o.arg && !o.negatable && v === false) throw new UsageError([`--no-${o.name} is not an option (run "photoprism-harden ${c.name} --help")`]);
+    if (o.default !== undefined && v === undefined) values[o.name] = o.default;
+  }
+  return values;
+}
+
+const list = (v: unknown) => (typeof v === 'string' ? v.split(/[\s,]+/).filter(Boolean) : []);
+
+export async function main(argv: string[]): Promise<number> {
+  const args = argv.slice(2);
+  const out = (s: string) => process.stdout.write(s);
+  try {
+    const [first, ...rest] = args;
+    if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
+      const c = first === 'help' ? commands().find((x) => x.name === rest[0]) : undefined;
+      out(c ? commandHelp(c) : mainHelp());
+      return first === undefined ? EXIT.usage : EXIT.ok;
     }
+    if (first === '-V' || first === '--version') {
+      out(`${packageVersion()}\n`);
+      return EXIT.ok;
+    }
+    const c = commands().find((x) => x.name === first);
+    if (!c) throw new UsageError([`unknown command ${JSON.stringify(first)}; commands: ${commands().map((x) => x.name).join(', ')}`]);
+    const v = parseCommand(c, rest);
+    if (v.help) {
+      out(commandHelp(c));
+      return EXIT.ok;
+    }
+    const version = packageVersion();
+    if (c.name === 'schema') {
+      const { answersSchema } = await import('./questions.js');
+      out(`${JSON.stringify(answersSchema(), null, 2)}\n`);
+      return EXIT.ok;
+    }
+    if (c.name === 'audit') {
+      const { runAudit } = await import('./audit/index.js');
+      return await runAudit({ dir: String(v.dir), json: Boolean(v.json), version });
+    }
+    // init
+    const flags: Partial<Record<Key, unknown>> = {};
+    for (const q of QUESTIONS) if (q.flag && v[q.flag] !== undefined) flags[q.key] = v[q.flag];
+    const timeout = String(v['apply-timeout']);
+    if (!/^\d+$/.test(timeout) || Number(timeout) < 1 || Number(timeout) > 86400) {
+      throw new UsageError([`--apply-timeout must be a whole number of seconds from 1 to 86400, got ${JSON.stringify(timeout)}`]);
+    }
+    if (v.engine !== undefined && !(ENGINE_CHOICES as readonly string[]).includes(String(v.engine))) {
+      throw new UsageError([`--engine must be one of: ${ENGINE_CHOICES.join(', ')}; got ${JSON.stringify(v.engine)}`]);
+    }
+    const { runInit } = await import('./init.js');
+    return await runInit({
+      dir: String(v.dir),
+      yes: Boolean(v.yes),
+      answers: v.answers as string | undefined,
+      dryRun: Boolean(v['dry-run']),
+      replaceSecrets: list(v['replace-secrets']),
+      flags,
+      version,
+      engine: v.engine as EngineChoice | undefined,
+      apply: Boolean(v.apply),
+      validate: v.validate !== false,
+      applyTimeoutSec: Number(timeout),
+    });
+  } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`photoprism-harden: invalid input, nothing was written:\n${e.problems.map((p) => `  - ${p}`).join('\n')}\n`);
       return EXIT.usage;

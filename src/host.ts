@@ -5,6 +5,7 @@ import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SUPPORTED_GIDS, SUPPORTED_UIDS, inRanges } from './domain.js';
+import { parseSubIds, type ContainerIdMapping, type SubIdRange } from './idmap.js';
 
 export interface Account {
   name: string;
@@ -43,11 +44,58 @@ export interface HostFacts {
   /** effective uid/gid of this process */
   euid: number;
   egid: number;
+  // Optional facts (engines and user namespaces). Absent means "unknown / not present".
+  /** /etc/subuid and /etc/subgid (subordinate ids for rootless engines and userns-remap) */
+  subuid?: SubIdRange[];
+  subgid?: SubIdRange[];
+  /** SELinux mode from /sys/fs/selinux/enforce ('disabled' when SELinux is not mounted) */
+  selinux?: 'enforcing' | 'permissive' | 'disabled';
+  /** the "userns-remap" value of /etc/docker/daemon.json, if set */
+  dockerUsernsRemap?: string;
+  /**
+   * How container ids map to host ids (rootless Docker/Podman, userns-remap). Not probed by the host:
+   * the engine preflight fills it in, and ownership/UID checks then use host ids.
+   */
+  idMapping?: ContainerIdMapping | null;
 }
 
 /** The probe interface: one async call that gathers facts. */
 export interface HostProbe {
   facts(): Promise<HostFacts>;
+  /** free bytes for an unprivileged user on the file system holding `dir` (or its nearest existing parent) */
+  freeBytes?(dir: string): Promise<{ path: string; bytes: number } | null>;
+}
+
+/** SELinux mode from the content of /sys/fs/selinux/enforce ('' when the file is missing). */
+export function parseSelinuxEnforce(text: string | null): 'enforcing' | 'permissive' | 'disabled' {
+  if (text === null) return 'disabled';
+  return text.trim() === '1' ? 'enforcing' : 'permissive';
+}
+
+/** The "userns-remap" value of a daemon.json text (undefined when unset or unreadable). */
+export function parseDaemonJsonRemap(text: string): string | undefined {
+  if (!text.trim()) return undefined;
+  try {
+    const v = (JSON.parse(text) as Record<string, unknown>)['userns-remap'];
+    return typeof v === 'string' && v.trim() ? v.trim() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** statfs of `dir`, or of its nearest existing parent when it does not exist yet. Read-only. */
+export async function freeBytesAt(dir: string): Promise<{ path: string; bytes: number } | null> {
+  let p = path.resolve(dir);
+  for (;;) {
+    try {
+      const st = await fsp.statfs(p);
+      return { path: p, bytes: Number(st.bavail) * Number(st.bsize) };
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || p === path.dirname(p)) return null;
+      p = path.dirname(p);
+    }
+  }
 }
 
 export function parsePasswd(text: string): Account[] {
@@ -93,6 +141,14 @@ async function readText(file: string): Promise<string> {
   }
 }
 
+async function readOrNull(file: string): Promise<string | null> {
+  try {
+    return await fsp.readFile(file, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
 /** `getent` sees NSS sources (LDAP, sssd) as well as the files; fall back to the files without it. */
 async function getent(db: 'passwd' | 'group', fallbackFile: string): Promise<string> {
   try {
@@ -120,10 +176,14 @@ export class RealHost implements HostProbe {
 
   async facts(): Promise<HostFacts> {
     const r = (p: string) => path.join(this.root, p);
-    const [passwd, group, loginDefs] = await Promise.all([
+    const [passwd, group, loginDefs, subuid, subgid, enforce, daemonJson] = await Promise.all([
       this.root === '/' ? getent('passwd', '/etc/passwd') : readText(r('etc/passwd')),
       this.root === '/' ? getent('group', '/etc/group') : readText(r('etc/group')),
       readText(r('etc/login.defs')),
+      readText(r('etc/subuid')),
+      readText(r('etc/subgid')),
+      readOrNull(r('sys/fs/selinux/enforce')),
+      readText(r('etc/docker/daemon.json')),
     ]);
     let dri: string[] = [];
     try {
@@ -145,13 +205,43 @@ export class RealHost implements HostProbe {
       nvidia,
       euid: process.geteuid?.() ?? os.userInfo().uid,
       egid: process.getegid?.() ?? os.userInfo().gid,
+      subuid: parseSubIds(subuid),
+      subgid: parseSubIds(subgid),
+      selinux: parseSelinuxEnforce(enforce),
+      dockerUsernsRemap: parseDaemonJsonRemap(daemonJson),
     };
+  }
+
+  freeBytes(dir: string) {
+    return freeBytesAt(dir);
   }
 }
 
-/** Fake host from a JSON fixture (used by the spawned-CLI tests through PHOTOPRISM_HARDEN_FAKE_HOST). */
+/**
+ * Fake host from a JSON fixture (used by the spawned-CLI tests through PHOTOPRISM_HARDEN_FAKE_HOST).
+ * `subuid`/`subgid` may be given as the file's text; `freeBytes` fixes the free-disk answer.
+ */
+export type FixtureData = Omit<Partial<HostFacts>, 'subuid' | 'subgid'> & {
+  subuid?: SubIdRange[] | string;
+  subgid?: SubIdRange[] | string;
+  freeBytes?: number;
+};
+
 export class FixtureHost implements HostProbe {
-  constructor(private readonly data: Partial<HostFacts>) {}
+  private readonly data: Partial<HostFacts>;
+  private readonly free?: number;
+  constructor(data: FixtureData) {
+    const { subuid, subgid, freeBytes, ...rest } = data;
+    this.data = {
+      ...rest,
+      ...(subuid !== undefined ? { subuid: typeof subuid === 'string' ? parseSubIds(subuid) : subuid } : {}),
+      ...(subgid !== undefined ? { subgid: typeof subgid === 'string' ? parseSubIds(subgid) : subgid } : {}),
+    };
+    this.free = freeBytes;
+  }
+  async freeBytes(dir: string) {
+    return this.free === undefined ? freeBytesAt(dir) : { path: path.resolve(dir), bytes: this.free };
+  }
   async facts(): Promise<HostFacts> {
     return {
       accounts: [],
@@ -170,7 +260,7 @@ export class FixtureHost implements HostProbe {
 
 export async function defaultProbe(): Promise<HostProbe> {
   const fixture = process.env.PHOTOPRISM_HARDEN_FAKE_HOST;
-  if (fixture) return new FixtureHost(JSON.parse(await fsp.readFile(fixture, 'utf8')) as Partial<HostFacts>);
+  if (fixture) return new FixtureHost(JSON.parse(await fsp.readFile(fixture, 'utf8')) as FixtureData);
   return new RealHost();
 }
 

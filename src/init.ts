@@ -3,14 +3,17 @@
 import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { applyPlan, shellQuote } from './apply.js';
+import { applyPlan, shellQuote, type ApplyResult } from './apply.js';
 import { auditDir, auditPlan, summaryLine, type Report } from './audit/index.js';
 import { location } from './audit/report.js';
 import { collect, type Collected, type Prompter } from './collect.js';
+import { COMPOSE_FILE } from './domain.js';
+import { installAdvice, shown, type Engine, type EngineChoice } from './engine.js';
 import { UsageError } from './errors.js';
 import { defaultProbe, type HostFacts, type HostProbe } from './host.js';
 import { Output, diffLines, dryRunLines, messageLines, nextStepLines, planLines, repeatCommand, summaryLines } from './output.js';
 import { buildPlan, planIsNoop } from './plan.js';
+import { preflightLines, runPreflight, type Preflight } from './preflight.js';
 import { QUESTIONS, SECRET_KEYS, type Key, type SecretKey } from './questions.js';
 import { readTargetState } from './state.js';
 
@@ -30,7 +33,21 @@ export interface InitOptions {
   /** interactive prompts; when absent and the run is interactive, inquirer is used */
   prompter?: Prompter;
   stdinIsTTY?: boolean;
+  /** --engine: only this Compose engine is looked for */
+  engine?: EngineChoice;
+  /** --apply: stop, then up -d --force-recreate, then wait for healthy */
+  apply?: boolean;
+  /** --no-validate turns the engine/schema check of the written file off */
+  validate?: boolean;
+  /** --apply-timeout, seconds to wait for healthy/running (default 300) */
+  applyTimeoutSec?: number;
+  /** poll interval while waiting (tests shorten it) */
+  pollMs?: number;
+  /** a precomputed preflight (tests) */
+  preflight?: Preflight;
 }
+
+export const DEFAULT_APPLY_TIMEOUT_SEC = 300;
 
 export function expandHome(p: string, home: string): string {
   if (p === '~') return home;
@@ -53,6 +70,9 @@ export async function runInit(o: InitOptions): Promise<number> {
       'standard input is not a terminal, so the wizard cannot ask its questions. Use --yes (accept all defaults) or --answers FILE.yml (answers from a file).',
     ]);
   }
+  if (o.apply && o.dryRun) {
+    throw new UsageError(['--apply cannot be combined with --dry-run: a dry run writes nothing and starts nothing']);
+  }
   const dir = path.resolve(o.dir);
   let answersFile: { name: string; text: string } | undefined;
   if (o.answers) {
@@ -63,7 +83,11 @@ export async function runInit(o: InitOptions): Promise<number> {
     }
   }
 
-  const facts: HostFacts = await (o.probe ?? (await defaultProbe())).facts();
+  const probe = o.probe ?? (await defaultProbe());
+  const hostFacts: HostFacts = await probe.facts();
+  // read-only: engine versions, `docker info`/`podman info`, user namespace, SELinux, free disk
+  const pf = o.preflight ?? (await runPreflight({ facts: hostFacts, probe, dir, engineChoice: o.engine, env }));
+  const facts: HostFacts = { ...hostFacts, idMapping: pf.mapping };
   const home = env.HOME ?? os.homedir();
   const state0 = await readTargetState(dir);
 
@@ -75,6 +99,8 @@ export async function runInit(o: InitOptions): Promise<number> {
   if (interactive) {
     out.out(`photoprism-harden ${o.version}: a hardened PhotoPrism installation in ${dir}`);
     out.out('Press Enter to accept a default. Nothing is written before you confirm.');
+    out.out('');
+    for (const l of preflightLines(pf, facts)) out.out(l);
     out.out('');
   }
 
@@ -106,11 +132,18 @@ export async function runInit(o: InitOptions): Promise<number> {
     notes: collected.notes,
     replaceSecrets: replaceSecrets.length > 0,
     knownSecrets: collected.knownSecrets,
+    idMapping: pf.mapping,
+    selinux: pf.selinuxEnforcing,
   });
+  plan.messages.push(...pf.notes);
   const name = (id: number, list: { name: string; uid?: number; gid?: number }[], k: 'uid' | 'gid') => list.find((x) => x[k] === id)?.name ?? String(id);
   const invoker = `${name(facts.euid, facts.accounts, 'uid')}:${name(facts.egid, facts.groups, 'gid')}`;
 
-  if (!interactive) out.out(`photoprism-harden ${o.version}: ${o.dryRun ? 'dry run for' : 'writing'} ${dir}`);
+  if (!interactive) {
+    out.out(`photoprism-harden ${o.version}: ${o.dryRun ? 'dry run for' : 'writing'} ${dir}`);
+    out.out('');
+    for (const l of preflightLines(pf, facts)) out.out(l);
+  }
   out.out('');
   out.out('Summary (no password is ever shown):');
   for (const l of summaryLines(collected)) out.out(l);
@@ -133,40 +166,85 @@ export async function runInit(o: InitOptions): Promise<number> {
     out.out(`! ${k} is REPLACED. ${replaceAdvice(k)}`);
   }
 
+  const validate = o.validate !== false;
+  const engine = pf.engine;
   if (o.dryRun) {
     for (const l of dryRunLines(plan)) out.out(l);
     for (const l of await auditLines(() => auditPlan(plan, facts, o.version, env), null)) out.out(l);
     out.out('');
+    let code = 0;
+    if (validate) {
+      const { checkText } = await import('./composecheck.js');
+      const compose = plan.files.find((f) => f.path === state.composeFile)!;
+      const r = await checkText(compose.content, engine, env);
+      code = reportValidation(out, r.validation, r.by, engine, r.tempCopy ? `a temporary copy (${r.tempCopy})` : compose.path, false);
+    }
     out.out('Dry run: nothing was written.');
-    return 0;
+    return code;
   }
-  if (planIsNoop(plan)) {
+  const noop = planIsNoop(plan);
+  let result: ApplyResult | null = null;
+  if (!noop) {
+    if (prompter) {
+      out.out('');
+      const go = await prompter.confirm({ message: `Write these files to ${dir}?`, default: true });
+      if (!go) {
+        out.out('Nothing was written.');
+        return 1;
+      }
+    }
+    let progressShown = false;
+    const progress = process.stderr.isTTY
+      ? (visited: number, changed: number) => {
+          progressShown = true;
+          process.stderr.write(`\r  re-owning storage: ${visited} checked, ${changed} changed`);
+        }
+      : undefined;
+    result = await applyPlan(plan, new Date(), progress);
+    if (progressShown) process.stderr.write('\n');
+    out.out('');
+    out.out(`Done: ${result.written.length} file(s) written${result.unchanged.length ? `, ${result.unchanged.length} unchanged` : ''}${result.createdDirs.length ? `, ${result.createdDirs.length} folder(s) created` : ''}${result.reowned ? `, ${result.reowned} storage entries re-owned to ${a.uid}:${a.gid}` : ''}.`);
+  } else {
     out.out('');
     out.out('Nothing to change: the installation already matches these answers.');
-    for (const l of await auditLines(() => auditDir(dir, facts, o.version, { env }), dir)) out.out(l);
-    return 0;
   }
-  if (prompter) {
+  for (const l of await auditLines(() => auditDir(dir, facts, o.version, { env }), dir)) out.out(l);
+  if (noop && !o.apply) return 0;
+
+  if (validate) {
+    const { checkInstalled } = await import('./composecheck.js');
+    const r = await checkInstalled(dir, engine, env, state.composeFile);
+    if (reportValidation(out, r.validation, r.by, engine, state.composeFile, true) !== 0) return 1;
+  }
+  if (!engine) {
     out.out('');
-    const go = await prompter.confirm({ message: `Write these files to ${dir}?`, default: true });
-    if (!go) {
-      out.out('Nothing was written.');
+    out.out(`No Compose engine was found: ${pf.notFound.join(', ')}.`);
+    out.out('The files are written; to start PhotoPrism, install one:');
+    for (const l of installAdvice(o.engine)) out.out(`  ${l}`);
+  }
+
+  let apply = Boolean(o.apply);
+  if (!apply && prompter && engine) {
+    out.out('');
+    apply = await prompter.confirm({
+      message: `Start PhotoPrism now? (runs "${shown(engine, ['stop'])}", then "${shown(engine, ['up', '-d', '--force-recreate'])}")`,
+      default: false,
+    });
+  }
+  let started = false;
+  if (apply) {
+    if (!engine) {
+      out.err('--apply: no Compose engine to start the services with (see above); nothing was started.');
       return 1;
     }
+    out.out('');
+    const { startServices } = await import('./lifecycle.js');
+    const timeoutSec = o.applyTimeoutSec ?? DEFAULT_APPLY_TIMEOUT_SEC;
+    const r = await startServices({ engine, dir, env, out: (l) => out.out(l), timeoutMs: timeoutSec * 1000, pollMs: o.pollMs, composeFile: state.composeFile });
+    if (!r.ok) return 1;
+    started = true;
   }
-  let progressShown = false;
-  const progress = process.stderr.isTTY
-    ? (visited: number, changed: number) => {
-        progressShown = true;
-        process.stderr.write(`\r  re-owning storage: ${visited} checked, ${changed} changed`);
-      }
-    : undefined;
-  const result = await applyPlan(plan, new Date(), progress);
-  if (progressShown) process.stderr.write('\n');
-  out.out('');
-  out.out(`Done: ${result.written.length} file(s) written${result.unchanged.length ? `, ${result.unchanged.length} unchanged` : ''}${result.createdDirs.length ? `, ${result.createdDirs.length} folder(s) created` : ''}${result.reowned ? `, ${result.reowned} storage entries re-owned to ${a.uid}:${a.gid}` : ''}.`);
-  for (const l of await auditLines(() => auditDir(dir, facts, o.version, { env }), dir)) out.out(l);
-  for (const l of nextStepLines(plan, result, collected, repeat)) out.out(l);
+  for (const l of nextStepLines(plan, result, collected, repeat, { engine: engine?.display ?? 'docker compose', started, mapping: pf.mapping })) out.out(l);
   return 0;
 }
 
@@ -197,6 +275,20 @@ async function auditLines(run: () => Promise<Report>, dir: string | null): Promi
   for (const f of report.findings) if (f.severity === 'error') lines.push(`  ! [${f.rule}] ${location(f)}: ${f.message}`);
   if (report.findings.length && dir) lines.push(`  details: npx photoprism-harden audit --dir ${shellQuote(dir)}`);
   return lines;
+}
+
+/** Print a validation result; 0 when accepted, 1 when rejected (the engine's error verbatim). */
+function reportValidation(out: Output, v: import('./engine.js').Validation, by: 'engine' | 'schema', engine: Engine | null, what: string, written: boolean): number {
+  const judge = by === 'engine' && engine ? `${shown(engine, engine.kind === 'podman-compose' ? ['config'] : ['config', '--quiet'])} (${engine.version})` : 'the Compose JSON schema (no engine found)';
+  if (v.ok) {
+    out.out(`Validated: ${judge} accepts ${what}.`);
+    for (const w of v.warnings) out.out(`  ${w}`);
+    return 0;
+  }
+  out.err('');
+  out.err(`${judge} rejects ${what}${written ? ' (the files are written; nothing was started)' : ''}:`);
+  for (const l of v.error.split('\n')) out.err(`  ${l}`);
+  return 1;
 }
 
 function isSecretValue(c: Collected, v: string): boolean {

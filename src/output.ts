@@ -8,6 +8,7 @@ import type { Collected } from './collect.js';
 import { TRANSCODING_INFO } from './domain.js';
 import { QUESTIONS, type Answers, type Key } from './questions.js';
 import type { Plan, PlannedFile } from './plan.js';
+import type { ContainerIdMapping } from './idmap.js';
 
 export class Output {
   private secrets: string[] = [];
@@ -164,29 +165,45 @@ export function repeatCommand(c: Collected, dir: string): string {
   return parts.join(' ');
 }
 
-export function nextStepLines(plan: Plan, result: ApplyResult, c: Collected, repeat: string): string[] {
+export interface NextStepOptions {
+  /** how the user types the engine ("docker compose", "podman-compose", ...) */
+  engine?: string;
+  /** the services were started by --apply */
+  started?: boolean;
+  mapping?: ContainerIdMapping | null;
+}
+
+export function nextStepLines(plan: Plan, result: ApplyResult | null, c: Collected, repeat: string, o: NextStepOptions = {}): string[] {
   const a = c.answers;
+  const engine = o.engine ?? 'docker compose';
   const lines: string[] = [];
-  if (result.backups.length) lines.push(`Backups of replaced files: ${result.backups.join(', ')}`);
-  if (result.manual.length) {
+  if (result?.backups.length) lines.push(`Backups of replaced files: ${result.backups.join(', ')}`);
+  if (result?.manual.length) {
     lines.push(
       '',
       'This run is not root, so it could not give these paths to the PhotoPrism user. Run:',
       ...result.manual.map((m) => `  ${m}`),
     );
+    if (o.mapping?.mode === 'rootless-podman') {
+      lines.push(
+        `  (or, as ${o.mapping.user.name}, with container ids: podman unshare chown ${a.uid}:${a.gid} ${plan.dirs
+          .filter((d) => d.owner && d.owner.uid !== o.mapping!.user.uid)
+          .map((d) => shellQuote(d.path))
+          .join(' ')} ${plan.files.filter((f) => f.path.endsWith('options.yml')).map((f) => shellQuote(f.path)).join(' ')})`,
+      );
+    }
   }
   const opts = plan.files.find((f) => /(^|\/)options\.ya?ml$/.test(f.path))!.path;
+  lines.push('', o.started ? 'PhotoPrism is running:' : 'Next steps:', `  cd ${shellQuote(plan.dir)}`);
+  if (!o.started) lines.push(`  ${engine} up -d`);
   lines.push(
-    '',
-    'Next steps:',
-    `  cd ${shellQuote(plan.dir)}`,
-    '  docker compose up -d',
-    `  then open ${a.siteUrl} and sign in as "${a.adminUser}"`,
+    `  ${o.started ? 'open' : 'then open'} ${a.siteUrl} and sign in as "${a.adminUser}"`,
     `  (to see the admin password: sudo grep AdminPassword ${opts})`,
     '',
     'After any later change:',
-    '  docker compose stop',
-    '  docker compose up -d --force-recreate',
+    `  ${engine} stop`,
+    `  ${engine} up -d --force-recreate`,
+    '  (or run photoprism-harden init again with --apply)',
     '',
     'To repeat this setup without prompts (passwords are kept from the written files):',
     `  ${repeat}`,

@@ -12,6 +12,7 @@ import {
   transcodingDevice,
 } from './domain.js';
 import type { HostFacts } from './host.js';
+import { describeRanges, hostOwner, modeLabel, type ContainerIdMapping } from './idmap.js';
 import { deviceHints, type Answers } from './questions.js';
 import { COMPOSE_RULES, OPTIONS_RULES, mergeYaml, type MergeRules } from './merge.js';
 import { renderYaml } from './render.js';
@@ -83,6 +84,13 @@ export interface PlanInput {
   replaceSecrets?: boolean;
   /** secret values of the existing installation (old ones too), masked wherever a file is shown */
   knownSecrets?: string[];
+  /**
+   * How container ids map to host ids (rootless Docker/Podman, userns-remap); null or absent: they are
+   * the same. Owners in the plan are always host ids.
+   */
+  idMapping?: ContainerIdMapping | null;
+  /** SELinux is enforcing: bind mounts get relabel options */
+  selinux?: boolean;
 }
 
 export const GITIGNORE_LINES = ['.secrets/', 'storage/config/options.yml', 'storage/settings/options.yml', '.photoprism-harden/'];
@@ -124,8 +132,16 @@ function folderAccess(info: PathInfo, o: Owner): { read: boolean; write: boolean
 
 export function buildPlan(input: PlanInput): Plan {
   const { answers: a, facts, state } = input;
-  const owner: Owner = { uid: a.uid, gid: a.gid };
   const messages: Message[] = [];
+  const mapping = input.idMapping ?? null;
+  const containerOwner: Owner = { uid: a.uid, gid: a.gid };
+  // Files the PhotoPrism user reads and writes belong to the host ids it really has.
+  const owner: Owner = hostOwner(mapping, containerOwner) ?? containerOwner;
+  // Files container root needs (MariaDB's secrets, its data folder): root on the host without a user
+  // namespace (whoever runs this tool), else the host id of container root.
+  const rootOwner: Owner | null = mapping ? hostOwner(mapping, { uid: 0, gid: 0 }) : null;
+  const mapped = (why: string) => (mapping ? `${why} (container ${a.uid}:${a.gid})` : why);
+  const rootWhy = (why: string) => (rootOwner ? `${why} (container root)` : why);
   const dirs: Omit<PlannedDir, 'status'>[] = [];
   const files: Omit<PlannedFile, 'metaOk'>[] = [];
 
@@ -143,6 +159,8 @@ export function buildPlan(input: PlanInput): Plan {
     behindProxy: a.behindProxy,
     portMapping: a.behindProxy ? `127.0.0.1:${a.httpPort}:${CONTAINER_PORT}` : `${a.httpPort}:${CONTAINER_PORT}`,
     initLine: a.initActions.join(' '),
+    hostIdNote: mapping ? `${modeLabel(mapping.mode)}: UID:GID ${a.uid}:${a.gid} is ${owner.uid}:${owner.gid} on the host` : '',
+    selinux: Boolean(input.selinux),
     transcoding: a.transcoding,
     devices: devicesFor(a),
     nvidia: a.transcoding === 'nvidia',
@@ -159,10 +177,10 @@ export function buildPlan(input: PlanInput): Plan {
 
   // folders
   const keep = [path.join(state.dir, 'database'), input.hostPaths.originals, ...(input.hostPaths.import ? [input.hostPaths.import] : [])];
-  dirs.push({ path: 'storage', mode: 0o750, owner, policy: 'ensure', why: 'PhotoPrism storage', recursive: true, keep });
-  dirs.push({ path: path.dirname(opts), mode: 0o750, owner, policy: 'ensure', why: 'PhotoPrism configuration' });
-  dirs.push({ path: '.secrets', mode: 0o700, owner: null, policy: 'ensure', why: 'MariaDB secret files' });
-  dirs.push({ path: 'database', mode: 0o700, owner: null, policy: 'if-missing', why: 'MariaDB data (never chowned)' });
+  dirs.push({ path: 'storage', mode: 0o750, owner, policy: 'ensure', why: mapped('PhotoPrism storage'), recursive: true, keep });
+  dirs.push({ path: path.dirname(opts), mode: 0o750, owner, policy: 'ensure', why: mapped('PhotoPrism configuration') });
+  dirs.push({ path: '.secrets', mode: 0o700, owner: rootOwner, policy: 'ensure', why: rootWhy('MariaDB secret files') });
+  dirs.push({ path: 'database', mode: 0o700, owner: rootOwner, policy: 'if-missing', why: rootWhy('MariaDB data (never chowned)') });
 
   for (const [label, rel, abs] of [
     ['originals', a.originalsPath, input.hostPaths.originals],
@@ -171,7 +189,7 @@ export function buildPlan(input: PlanInput): Plan {
     if (!rel || !abs) continue;
     const info = state.paths[abs];
     if (!info || !info.exists) {
-      dirs.push({ path: abs, mode: 0o750, owner, policy: 'if-missing', why: `${label} (new, empty)` });
+      dirs.push({ path: abs, mode: 0o750, owner, policy: 'if-missing', why: mapped(`${label} (new, empty)`) });
       continue;
     }
     if (!info.isDir) {
@@ -182,12 +200,12 @@ export function buildPlan(input: PlanInput): Plan {
     if (!acc.read) {
       messages.push({
         level: 'warn',
-        text: `${label} folder ${abs} (owner ${info.uid}:${info.gid}, mode ${info.mode.toString(8).padStart(4, '0')}) is not readable by ${a.uid}:${a.gid}: PhotoPrism will not see your files. It is not changed here; grant access, e.g. "setfacl -R -m u:${a.uid}:rX ${abs}"`,
+        text: `${label} folder ${abs} (owner ${info.uid}:${info.gid}, mode ${info.mode.toString(8).padStart(4, '0')}) is not readable by ${owner.uid}:${owner.gid}${mapping ? ` (container ${a.uid}:${a.gid})` : ''}: PhotoPrism will not see your files. It is not changed here; grant access, e.g. "setfacl -R -m u:${owner.uid}:rX ${abs}"`,
       });
     } else if (!acc.write && label === 'originals') {
       messages.push({
         level: 'info',
-        text: `originals folder ${abs} is read-only for ${a.uid}:${a.gid}: indexing works, uploads and imports into it do not (or set ReadOnly: true in options.yml)`,
+        text: `originals folder ${abs} is read-only for ${owner.uid}:${owner.gid}: indexing works, uploads and imports into it do not (or set ReadOnly: true in options.yml)`,
       });
     }
   }
@@ -216,7 +234,7 @@ export function buildPlan(input: PlanInput): Plan {
     mode: 0o600,
     owner,
     secret: 'values',
-    why: 'settings + admin/DB passwords',
+    why: mapped('settings + admin/DB passwords'),
     status: status(state, opts, optionsText),
   });
   for (const [rel, value, why] of [
@@ -228,7 +246,7 @@ export function buildPlan(input: PlanInput): Plan {
     const old = state.contents[rel];
     const content = old !== undefined && old.replace(/\n+$/, '') === value ? old : value;
     const st = status(state, rel, content);
-    files.push({ path: rel, content, mode: 0o600, owner: null, secret: 'whole', why, status: st, replace: st === 'update' && input.replaceSecrets === true });
+    files.push({ path: rel, content, mode: 0o600, owner: rootOwner, secret: 'whole', why: rootWhy(why), status: st, replace: st === 'update' && input.replaceSecrets === true });
   }
   const gitignore = gitignoreContent(state.contents['.gitignore'], [opts]);
   files.push({
@@ -242,6 +260,13 @@ export function buildPlan(input: PlanInput): Plan {
   });
 
   // messages
+  messages.push(...idMessages(a, facts, mapping, owner, rootOwner));
+  if (input.selinux) {
+    messages.push({
+      level: 'info',
+      text: 'SELinux is enforcing: storage/ and database/ are mounted with "selinux: Z" (relabelled for that one container) and the originals/import folders with "selinux: z" (shared label), so the containers may read them; the engine relabels them when the containers start (this changes the SELinux type of those folders: a folder another confined service such as Samba shares needs a label both may use). If MariaDB cannot read /run/secrets/* ("Permission denied" in its log), label the secret files for containers: chcon -R -t container_file_t .secrets',
+    });
+  }
   if (state.legacySettings) {
     messages.push({
       level: 'warn',
@@ -293,6 +318,53 @@ export function buildPlan(input: PlanInput): Plan {
     messages,
     secrets: [...new Set([a.adminPassword, a.databasePassword, a.databaseRootPassword, ...(input.knownSecrets ?? [])])].filter(Boolean),
   };
+}
+
+/** Explain whose host ids the files get, and whether those ids belong to someone on this host. */
+function idMessages(a: Answers, facts: HostFacts, mapping: ContainerIdMapping | null, owner: Owner, rootOwner: Owner | null): Message[] {
+  const out: Message[] = [];
+  const acct = facts.accounts.find((x) => x.uid === owner.uid);
+  const grp = facts.groups.find((g) => g.gid === owner.gid);
+  if (mapping) {
+    const label = modeLabel(mapping.mode);
+    const user = `${mapping.user.name}${mapping.user.uid >= 0 ? ` (uid ${mapping.user.uid})` : ''}`;
+    out.push({
+      level: 'info',
+      text:
+        `${label}: container ids are not host ids here (UIDs ${describeRanges(mapping.map.uids)}, from ${mapping.source}). ` +
+        `PhotoPrism's UID:GID ${a.uid}:${a.gid} is ${owner.uid}:${owner.gid} on the host, so storage/ and options.yml are owned by ${owner.uid}:${owner.gid}. ` +
+        (rootOwner
+          ? `Container root is ${rootOwner.uid}:${rootOwner.gid} on the host${mapping.mode === 'userns-remap' ? '' : ` (${user}, the account that runs the engine)`}: .secrets/ and its files (mode 0600) and a new database/ belong to it, because MariaDB's entrypoint reads the secrets as container root and hands database/ to its own user.`
+          : ''),
+    });
+    if (hostOwner(mapping, { uid: a.uid, gid: a.gid }) === null) {
+      out.push({
+        level: 'warn',
+        text: `UID:GID ${a.uid}:${a.gid} is outside the ids ${label} gives the containers (${describeRanges(mapping.map.uids)}): the container cannot use it, and the files are written with the container ids`,
+      });
+    }
+    if (a.uid === 0 && mapping.mode !== 'userns-remap') {
+      out.push({
+        level: 'info',
+        text: `PhotoPrism runs as root inside the container, and with ${label} container root is ${user} on the host: a process that escapes the container has that account's rights, not the host's root`,
+      });
+    } else if (a.uid === 0) {
+      out.push({ level: 'info', text: `PhotoPrism runs as root inside the container, which is the unprivileged host id ${owner.uid} under userns-remap` });
+    }
+    if (facts.renderNodes.length && a.transcoding !== 'software' && a.transcoding !== 'nvidia') {
+      out.push({
+        level: 'warn',
+        text: `${label}: a device node keeps its host group, which the container sees as "nogroup" because that group is not mapped. The container can open it only if the node allows everyone, or the engine keeps the engine user's supplementary groups (Podman: group_add: [keep-groups]); the GID checks above assume a rootful engine`,
+      });
+    }
+  }
+  if (acct && !(mapping && a.uid === 0)) {
+    out.push({ level: 'warn', text: `host UID ${owner.uid} is the host account "${acct.name}": it owns storage/ and options.yml as well` });
+  } else if (!acct) {
+    out.push({ level: 'info', text: `host UID ${owner.uid} belongs to no account on this host${grp ? '' : `, GID ${owner.gid} to no group`}` });
+  }
+  if (grp) out.push({ level: 'info', text: `host GID ${owner.gid} is the group "${grp.name}" on this host: its members can read storage/ (mode 0750)` });
+  return out;
 }
 
 function devicesFor(a: Answers): string[] {

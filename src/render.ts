@@ -4,12 +4,12 @@
 // Every rendered file is parsed back before anything uses it.
 
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import Handlebars from 'handlebars';
 import { Document, parseDocument } from 'yaml';
+import { packagePath } from './paths.js';
 
-export const TEMPLATE_DIR = fileURLToPath(new URL('../templates/', import.meta.url));
+export const TEMPLATE_DIR = packagePath('templates');
 
 /** A YAML flow scalar for `value`: strings double-quoted, numbers and booleans plain. */
 export function yamlScalar(value: unknown): string {

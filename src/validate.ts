@@ -14,6 +14,7 @@ import {
   type UnsafeOverride,
 } from './domain.js';
 import type { DeviceNode, HostFacts } from './host.js';
+import { describeRanges, modeLabel, toHost } from './idmap.js';
 
 /** A refusal. `override` names the explicit risk override that would allow it anyway. */
 export interface Problem {
@@ -64,19 +65,38 @@ export function regularAccount(facts: HostFacts, uid: number) {
   return facts.accounts.find((a) => a.uid === uid && uid >= facts.uidMin && uid <= facts.uidMax);
 }
 
-/** Risks of a UID choice that need an explicit override. */
+/**
+ * Risks of a UID choice that need an explicit override. Under a user namespace (rootless Docker or
+ * Podman, userns-remap; facts.idMapping) the checks apply to the host id the container UID really is:
+ * container root is then an unprivileged host account, which the plan explains instead of refusing.
+ */
 export function uidProblems(uid: number, facts: HostFacts): Problem[] {
   const problems: Problem[] = [];
-  if (uid === 0) {
+  const m = facts.idMapping;
+  let hostUid = uid;
+  if (m) {
+    const h = toHost(m.map.uids, uid);
+    if (h === null) {
+      return [
+        {
+          message: `uid ${uid} is outside the ids ${modeLabel(m.mode)} gives the containers on this host (${describeRanges(m.map.uids)}); choose a smaller UID or give ${m.user.name} a larger range in /etc/subuid (this tool never changes it)`,
+        },
+      ];
+    }
+    hostUid = h;
+    // rootless: container root is the engine's own user, by design; the plan says so
+    if (uid === 0 && m.mode !== 'userns-remap') return [];
+  }
+  if (hostUid === 0) {
     problems.push({
       message: 'uid 0 is root: PhotoPrism would keep root privileges after initialisation',
       override: 'root',
     });
   }
-  const acct = regularAccount(facts, uid);
+  const acct = regularAccount(facts, hostUid);
   if (acct) {
     problems.push({
-      message: `uid ${uid} belongs to the regular host account "${acct.name}": after a container escape PhotoPrism could read and write that person's files`,
+      message: `uid ${uid}${hostUid !== uid ? ` (host uid ${hostUid} under ${modeLabel(m!.mode)})` : ''} belongs to the regular host account "${acct.name}": after a container escape PhotoPrism could read and write that person's files`,
       override: 'host-account',
     });
   }
@@ -84,6 +104,18 @@ export function uidProblems(uid: number, facts: HostFacts): Problem[] {
 }
 
 export function gidProblems(gid: number, facts?: HostFacts): Problem[] {
+  const m = facts?.idMapping;
+  if (m) {
+    const h = toHost(m.map.gids, gid);
+    if (h === null) {
+      return [
+        {
+          message: `gid ${gid} is outside the group ids ${modeLabel(m.mode)} gives the containers on this host (${describeRanges(m.map.gids)}); choose a smaller GID or give ${m.user.name} a larger range in /etc/subgid (this tool never changes it)`,
+        },
+      ];
+    }
+    if (h !== 0) return [];
+  }
   if (gid === 0) {
     return [{ message: 'gid 0 is the root group: files of group root on the host would be open to PhotoPrism', override: 'root' }];
   }

@@ -440,7 +440,7 @@ describe('command line', () => {
     const dir = newDir('unknown-option');
     const r = await runCli(['init', '--yes', '--dir', dir, '--no-such-option']);
     expectExit(r, 2);
-    expect(r.stderr).toMatch(/unknown option '--no-such-option'/);
+    expect(r.stderr).toMatch(/unknown option '--no-such-option'/i);
     expect(await exists(dir)).toBe(false);
     expectExit(await runCli(['--no-such-option']), 2);
   });

@@ -1,5 +1,6 @@
 // Small helpers shared by the rules (pure).
 
+import { packagePath } from '../../paths.js';
 import { readFileSync } from 'node:fs';
 import { defaultUid, defaultPlainGid } from '../../host.js';
 import type { AuditContext, EnvEntry, ServiceView } from '../types.js';
@@ -69,7 +70,7 @@ let keys: Set<string> | undefined;
 /** Every key PhotoPrism reads from options.yml (schema/photoprism-options-keys.txt, from internal/config/options.go). */
 export function knownOptionKeys(): Set<string> {
   if (!keys) {
-    const text = readFileSync(new URL('../../../schema/photoprism-options-keys.txt', import.meta.url), 'utf8');
+    const text = readFileSync(packagePath('schema', 'photoprism-options-keys.txt'), 'utf8');
     keys = new Set(text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#')));
   }
   return keys;

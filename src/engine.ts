@@ -1,0 +1,303 @@
+// Compose engines: finding one (docker compose, docker-compose, podman-compose), validating a file
+// with it, and the few lifecycle commands `init --apply` needs (stop, up, ps, logs). Every command
+// runs through execa (imported lazily) with an explicit environment, so tests can put fake engines on
+// PATH. Nothing here changes anything unless a caller that the user asked for (--apply) calls it.
+
+import path from 'node:path';
+
+export type EngineKind = 'docker-compose-v2' | 'docker-compose-v1' | 'podman-compose';
+/** What `--engine` accepts. */
+export const ENGINE_CHOICES = ['docker', 'docker-compose', 'podman'] as const;
+export type EngineChoice = (typeof ENGINE_CHOICES)[number];
+
+export interface Engine {
+  kind: EngineKind;
+  /** the executable */
+  command: string;
+  /** arguments before the compose sub-command (["compose"] for the Docker CLI plugin) */
+  prefix: string[];
+  /** the engine's own version, e.g. "2.29.1" */
+  version: string;
+  /** the container CLI behind it, for `info` and `inspect` */
+  runtime: 'docker' | 'podman';
+  /** how a person types it: "docker compose", "docker-compose", "podman-compose" */
+  display: string;
+}
+
+export interface RunResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  /** the command could not be started at all (not installed) */
+  missing: boolean;
+  timedOut: boolean;
+}
+
+export interface RunOptions {
+  env: NodeJS.ProcessEnv;
+  cwd?: string;
+  timeoutMs?: number;
+}
+
+/** Run a command and capture its output; never throws for a failing or missing command. */
+export async function run(command: string, args: string[], o: RunOptions): Promise<RunResult> {
+  const { execa } = await import('execa');
+  const r = await execa(command, args, {
+    env: o.env,
+    extendEnv: false,
+    cwd: o.cwd,
+    timeout: o.timeoutMs ?? 20000,
+    reject: false,
+    stdin: 'ignore',
+    stripFinalNewline: true,
+  });
+  const missing = r.exitCode === undefined && (r as { code?: string }).code === 'ENOENT';
+  return {
+    exitCode: r.exitCode ?? (missing ? 127 : 1),
+    stdout: String(r.stdout ?? ''),
+    stderr: String(r.stderr ?? '') || (missing ? `${command}: command not found` : ''),
+    missing,
+    timedOut: Boolean(r.timedOut),
+  };
+}
+
+/**
+ * Run a command and hand every output line (stdout and stderr, interleaved) to `line` as it comes.
+ * Returns the exit code and the last lines, for error reports.
+ */
+export async function stream(
+  command: string,
+  args: string[],
+  o: RunOptions,
+  line: (l: string) => void,
+): Promise<{ exitCode: number; missing: boolean; timedOut: boolean; tail: string[] }> {
+  const { execa } = await import('execa');
+  const sub = execa(command, args, {
+    env: o.env,
+    extendEnv: false,
+    cwd: o.cwd,
+    timeout: o.timeoutMs,
+    reject: false,
+    stdin: 'ignore',
+    all: true,
+    buffer: false,
+  });
+  const tail: string[] = [];
+  try {
+    for await (const l of sub.iterable({ from: 'all' })) {
+      const text = String(l).replace(/\r/g, '');
+      line(text);
+      tail.push(text);
+      if (tail.length > 50) tail.shift();
+    }
+  } catch {
+    /* the process failed to start; the result below says why */
+  }
+  const r = await sub;
+  const missing = r.exitCode === undefined && (r as { code?: string }).code === 'ENOENT';
+  return { exitCode: r.exitCode ?? (missing ? 127 : 1), missing, timedOut: Boolean(r.timedOut), tail };
+}
+
+const VERSION_RE = /v?(\d+\.\d+(?:\.\d+)?(?:[-+][0-9A-Za-z.-]+)?)/;
+
+/** The version number in a `version` output ("Docker Compose version v2.29.1", "1.29.2", ...). */
+export function parseVersion(text: string): string | null {
+  const m = VERSION_RE.exec(text);
+  return m ? m[1]! : null;
+}
+
+export function majorOf(version: string): number {
+  return Number(version.split('.')[0]);
+}
+
+interface Candidate {
+  choice: EngineChoice;
+  display: string;
+  command: string;
+  prefix: string[];
+}
+
+const CANDIDATES: readonly Candidate[] = [
+  { choice: 'docker', display: 'docker compose', command: 'docker', prefix: ['compose'] },
+  { choice: 'docker-compose', display: 'docker-compose', command: 'docker-compose', prefix: [] },
+  { choice: 'podman', display: 'podman-compose', command: 'podman-compose', prefix: [] },
+];
+
+async function probeCandidate(c: Candidate, env: NodeJS.ProcessEnv): Promise<Engine | { tried: string; why: string }> {
+  const tried = `${c.display} version`;
+  let r = await run(c.command, [...c.prefix, 'version', '--short'], { env, timeoutMs: 15000 });
+  if (r.missing) return { tried, why: 'not installed' };
+  let version = r.exitCode === 0 ? parseVersion(r.stdout) : null;
+  if (!version && c.choice === 'podman') {
+    // podman-compose before 1.1 has no --short
+    r = await run(c.command, ['version'], { env, timeoutMs: 15000 });
+    const m = /podman-compose version:?\s*v?(\d+\.\d+(?:\.\d+)?)/.exec(`${r.stdout}\n${r.stderr}`);
+    version = r.exitCode === 0 && m ? m[1]! : null;
+  }
+  if (!version) {
+    const why = (r.stderr || r.stdout).split('\n')[0] || `exit code ${r.exitCode}`;
+    return { tried, why: c.choice === 'docker' ? 'the Docker CLI has no compose plugin' : `not usable: ${why}` };
+  }
+  let kind: EngineKind;
+  if (c.choice === 'podman') kind = 'podman-compose';
+  else kind = majorOf(version) >= 2 ? 'docker-compose-v2' : 'docker-compose-v1';
+  return {
+    kind,
+    command: c.command,
+    prefix: c.prefix,
+    version,
+    runtime: c.choice === 'podman' ? 'podman' : 'docker',
+    display: c.display,
+  };
+}
+
+export interface Detection {
+  engine: Engine | null;
+  /** one line per engine that was looked for and not usable */
+  notFound: string[];
+}
+
+/**
+ * Find a Compose engine: `docker compose` (v2), then `docker-compose` (v1, or a standalone v2 binary),
+ * then `podman-compose`. With a choice, only that one is tried. Read-only: runs `version` only.
+ */
+export async function detect(env: NodeJS.ProcessEnv, choice?: EngineChoice): Promise<Detection> {
+  const notFound: string[] = [];
+  for (const c of CANDIDATES) {
+    if (choice && c.choice !== choice) continue;
+    const r = await probeCandidate(c, env);
+    if ('kind' in r) return { engine: r, notFound };
+    notFound.push(`${c.display} (${r.why})`);
+  }
+  return { engine: null, notFound };
+}
+
+/** What to install when no engine (or not the chosen one) was found. */
+export function installAdvice(choice?: EngineChoice): string[] {
+  const docker = [
+    'Docker Compose v2: install Docker Engine with its compose plugin (package docker-compose-plugin from',
+    "  Docker's apt/dnf repository, see https://docs.docker.com/compose/install/linux/); then `docker compose version` works.",
+  ];
+  const legacy = ['docker-compose: the standalone binary (Debian/Ubuntu: apt install docker-compose); v2 is recommended over v1.'];
+  const podman = ['podman-compose: apt install podman-compose / dnf install podman-compose (or pip install podman-compose), with Podman itself.'];
+  if (choice === 'docker') return docker;
+  if (choice === 'docker-compose') return legacy;
+  if (choice === 'podman') return podman;
+  return [...docker, ...podman];
+}
+
+/** Full argv (after the command) for a compose sub-command on `file`. */
+export function composeArgs(e: Engine, file: string, sub: string[]): string[] {
+  return [...e.prefix, '-f', file, ...sub];
+}
+
+export function shown(e: Engine, sub: string[]): string {
+  return [e.display, ...sub].join(' ');
+}
+
+export type Validation = { ok: true; warnings: string[] } | { ok: false; error: string };
+
+/**
+ * Ask the engine whether it accepts a compose file (`config --quiet`; podman-compose has no --quiet,
+ * so its rendering is read and dropped). Runs in the file's folder, as the user would.
+ */
+export async function validateWithEngine(e: Engine, file: string, env: NodeJS.ProcessEnv): Promise<Validation> {
+  const sub = e.kind === 'podman-compose' ? ['config'] : ['config', '--quiet'];
+  const r = await run(e.command, composeArgs(e, path.basename(file), sub), { env, cwd: path.dirname(file), timeoutMs: 60000 });
+  if (r.exitCode === 0) {
+    return { ok: true, warnings: r.stderr.split('\n').filter((l) => l.trim() !== '') };
+  }
+  const text = [r.stderr, e.kind === 'podman-compose' ? '' : r.stdout].filter(Boolean).join('\n').trim();
+  return { ok: false, error: text || `${shown(e, sub)} failed with exit code ${r.exitCode}${r.timedOut ? ' (timed out)' : ''}` };
+}
+
+// ---------------------------------------------------------------------------------------------
+// service state
+
+export interface ServiceState {
+  service: string;
+  /** running, exited, restarting, created, dead, paused, ... */
+  state: string;
+  /** healthy, unhealthy, starting, or '' without a healthcheck */
+  health: string;
+  exitCode: number;
+}
+
+/** `docker compose ps --format json`: a JSON array (Compose < 2.21) or one JSON object per line. */
+export function parsePsJson(text: string): ServiceState[] {
+  const t = text.trim();
+  if (!t) return [];
+  let items: unknown[];
+  try {
+    const v = JSON.parse(t) as unknown;
+    items = Array.isArray(v) ? v : [v];
+  } catch {
+    items = t
+      .split('\n')
+      .filter((l) => l.trim().startsWith('{'))
+      .map((l) => JSON.parse(l) as unknown);
+  }
+  return items.map((raw) => {
+    const o = raw as Record<string, unknown>;
+    return {
+      service: String(o.Service ?? ''),
+      state: String(o.State ?? '').toLowerCase(),
+      health: String(o.Health ?? '').toLowerCase(),
+      exitCode: Number(o.ExitCode ?? 0),
+    };
+  });
+}
+
+/** `docker inspect` / `podman inspect` of containers: service label, state, health. */
+export function parseInspect(text: string): ServiceState[] {
+  const t = text.trim();
+  if (!t) return [];
+  const list = JSON.parse(t) as Record<string, unknown>[];
+  return list.map((c) => {
+    const labels = ((c.Config as Record<string, unknown> | undefined)?.Labels ?? {}) as Record<string, string>;
+    const st = (c.State ?? {}) as Record<string, unknown>;
+    const h = (st.Health ?? st.Healthcheck) as Record<string, unknown> | undefined;
+    return {
+      service: labels['com.docker.compose.service'] ?? labels['io.podman.compose.service'] ?? '',
+      state: String(st.Status ?? '').toLowerCase(),
+      health: String(h?.Status ?? '').toLowerCase(),
+      exitCode: Number(st.ExitCode ?? 0),
+    };
+  });
+}
+
+/** The state of every container of the project in `dir`. */
+export async function serviceStates(e: Engine, dir: string, file: string, env: NodeJS.ProcessEnv): Promise<{ states: ServiceState[]; error?: string }> {
+  if (e.kind === 'docker-compose-v2') {
+    const r = await run(e.command, composeArgs(e, file, ['ps', '-a', '--format', 'json']), { env, cwd: dir });
+    if (r.exitCode !== 0) return { states: [], error: r.stderr || r.stdout };
+    try {
+      return { states: parsePsJson(r.stdout) };
+    } catch (err) {
+      return { states: [], error: `cannot read the output of ${shown(e, ['ps'])}: ${(err as Error).message}` };
+    }
+  }
+  // Compose v1 and podman-compose have no JSON ps: list the ids, then inspect them.
+  const ids = await run(e.command, composeArgs(e, file, ['ps', '-q']), { env, cwd: dir });
+  if (ids.exitCode !== 0) return { states: [], error: ids.stderr || ids.stdout };
+  const list = ids.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  if (list.length === 0) return { states: [] };
+  const r = await run(e.runtime, ['inspect', ...list], { env, cwd: dir });
+  if (r.exitCode !== 0) return { states: [], error: r.stderr || r.stdout };
+  try {
+    return { states: parseInspect(r.stdout) };
+  } catch (err) {
+    return { states: [], error: `cannot read the output of ${e.runtime} inspect: ${(err as Error).message}` };
+  }
+}
+
+/** Arguments for the last `n` log lines of one service. */
+export function logsArgs(e: Engine, service: string, n: number): string[] {
+  return e.kind === 'podman-compose' ? ['logs', '--tail', String(n), service] : ['logs', '--no-color', '--tail', String(n), service];
+}
+
+export async function serviceLogs(e: Engine, dir: string, file: string, service: string, n: number, env: NodeJS.ProcessEnv): Promise<string[]> {
+  const r = await run(e.command, composeArgs(e, file, logsArgs(e, service, n)), { env, cwd: dir, timeoutMs: 30000 });
+  const text = [r.stdout, r.stderr].filter(Boolean).join('\n');
+  return text.split('\n').filter((l) => l !== '').slice(-n);
+}

@@ -1,0 +1,72 @@
+// The built CLI (dist/, so run after `tsc`): the engine flags are wired through commander.
+
+import { afterAll, describe, expect, test } from '@jest/globals';
+import { execa } from 'execa';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CONFIG_OK, HEALTHY, V2_VERSION, dockerInfo, fakeEngines, psJson } from './helpers/fake-engines.js';
+
+const cli = fileURLToPath(new URL('../bin/photoprism-harden.js', import.meta.url));
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'pph-cli-'));
+const fakes = fakeEngines({
+  docker: [
+    V2_VERSION,
+    dockerInfo(),
+    CONFIG_OK,
+    { when: '*stop', replies: {} },
+    { when: '*up -d --force-recreate', replies: { stdout: ' Container x  Started\n' } },
+    { when: '*ps -a --format json', replies: { stdout: psJson(HEALTHY) } },
+  ],
+});
+afterAll(() => {
+  rmSync(tmp, { recursive: true, force: true });
+  fakes.cleanup();
+});
+const host = path.join(tmp, 'host.json');
+writeFileSync(host, JSON.stringify({ accounts: [], groups: [], euid: 0, egid: 0, freeBytes: 10 * 1024 ** 3 }));
+
+const run = (args: string[]) =>
+  execa(process.execPath, [cli, ...args], {
+    reject: false,
+    env: fakes.env({ PHOTOPRISM_HARDEN_FAKE_HOST: host }),
+    extendEnv: false,
+    stdin: 'ignore',
+  });
+
+describe('CLI flags for engines', () => {
+  test('--help lists them', async () => {
+    const r = await run(['init', '--help']);
+    expect(r.exitCode).toBe(0);
+    for (const f of ['--engine <engine>', '--apply', '--apply-timeout <seconds>', '--no-validate']) expect(r.stdout).toContain(f);
+    expect(r.stdout).toContain('Nothing is run against Docker or Podman unless you ask');
+  });
+
+  test('usage errors exit 2 and write nothing', async () => {
+    const dir = path.join(tmp, 'usage');
+    let r = await run(['init', '--dir', dir, '--yes', '--apply', '--dry-run']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('--apply cannot be combined with --dry-run');
+    r = await run(['init', '--dir', dir, '--yes', '--engine', 'lxc']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/--engine must be one of: docker, docker-compose, podman/);
+    r = await run(['init', '--dir', dir, '--yes', '--apply-timeout', '0']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('--apply-timeout must be a whole number of seconds');
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  test('init --yes --engine docker --apply: written, validated, started', async () => {
+    const dir = path.join(tmp, 'install');
+    const r = await run(['init', '--dir', dir, '--yes', '--engine', 'docker', '--apply', '--apply-timeout', '5']);
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('Validated: docker compose config --quiet (2.29.1) accepts docker-compose.yml.');
+    expect(r.stdout).toContain('Started: photoprism running (healthy), mariadb running (healthy).');
+    expect(fakes.lines().filter((l) => / (stop|up) /.test(l) || l.endsWith(' stop'))).toEqual([
+      'docker compose -f docker-compose.yml stop',
+      'docker compose -f docker-compose.yml up -d --force-recreate',
+    ]);
+  });
+});

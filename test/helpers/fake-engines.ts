@@ -1,0 +1,164 @@
+// Fake Compose engines and container CLIs for tests: small shell scripts on a temporary PATH that
+// record every call (argv and working directory) and answer like the real tool, from canned replies.
+// A rule's replies are used in order, the last one repeats (so `ps` can go "starting" -> "healthy").
+
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export interface Reply {
+  stdout?: string;
+  stderr?: string;
+  code?: number;
+}
+
+export interface Rule {
+  /** glob on the arguments joined by spaces: `*` is a wildcard, everything else literal */
+  when: string;
+  replies: Reply | Reply[];
+}
+
+export type Spec = Record<string, Rule[]>;
+
+export interface Call {
+  cmd: string;
+  args: string[];
+  cwd: string;
+}
+
+export interface Fakes {
+  root: string;
+  bin: string;
+  env(extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
+  calls(): Call[];
+  /** calls rendered as "cmd arg arg" */
+  lines(): string[];
+  cleanup(): void;
+}
+
+const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+function casePattern(glob: string): string {
+  return glob
+    .split('*')
+    .map((lit) => (lit ? q(lit) : ''))
+    .join('*');
+}
+
+export function fakeEngines(spec: Spec): Fakes {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'pph-fake-'));
+  const bin = path.join(root, 'bin');
+  const data = path.join(root, 'data');
+  mkdirSync(bin);
+  mkdirSync(data);
+  for (const [cmd, rules] of Object.entries(spec)) {
+    const lines = [
+      '#!/bin/sh',
+      `d=${q(data)}`,
+      `{ printf '%s' ${q(cmd)}; for a in "$@"; do printf '\\037%s' "$a"; done; printf '\\036%s\\n' "$PWD"; } >> "$d/calls.log"`,
+      'case "$*" in',
+    ];
+    rules.forEach((r, i) => {
+      const replies = Array.isArray(r.replies) ? r.replies : [r.replies];
+      lines.push(`  ${casePattern(r.when)}) r=${i}; max=${replies.length - 1} ;;`);
+      replies.forEach((rep, j) => {
+        const base = path.join(data, `${cmd}.${i}.${j}`);
+        if (rep.stdout !== undefined) writeFileSync(`${base}.out`, rep.stdout);
+        if (rep.stderr !== undefined) writeFileSync(`${base}.err`, rep.stderr);
+        writeFileSync(`${base}.code`, String(rep.code ?? 0));
+      });
+    });
+    lines.push(
+      `  *) echo "fake ${cmd}: unexpected arguments: $*" >&2; exit 99 ;;`,
+      'esac',
+      `n=$(cat "$d/${cmd}.$r.n" 2>/dev/null || echo 0)`,
+      `echo $((n+1)) > "$d/${cmd}.$r.n"`,
+      'i=$n; [ "$i" -gt "$max" ] && i=$max',
+      `p="$d/${cmd}.$r.$i"`,
+      '[ -f "$p.out" ] && cat "$p.out"',
+      '[ -f "$p.err" ] && cat "$p.err" >&2',
+      'exit "$(cat "$p.code")"',
+      '',
+    );
+    const file = path.join(bin, cmd);
+    writeFileSync(file, lines.join('\n'));
+    chmodSync(file, 0o755);
+  }
+  const calls = (): Call[] => {
+    const log = path.join(data, 'calls.log');
+    if (!existsSync(log)) return [];
+    return readFileSync(log, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => {
+        const [argv, cwd] = l.split('\x1e') as [string, string];
+        const [cmd, ...args] = argv.split('\x1f');
+        return { cmd: cmd!, args, cwd };
+      });
+  };
+  return {
+    root,
+    bin,
+    env: (extra = {}) => ({ PATH: `${bin}:/usr/bin:/bin`, HOME: root, LANG: 'C.UTF-8', ...extra }),
+    calls,
+    lines: () => calls().map((c) => [c.cmd, ...c.args].join(' ')),
+    cleanup: () => rmSync(root, { recursive: true, force: true }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// canned answers of the real tools
+
+export const V2_VERSION: Rule = { when: 'compose version --short', replies: { stdout: '2.29.1\n' } };
+export const NO_PLUGIN: Rule = { when: 'compose *', replies: { stderr: "docker: 'compose' is not a docker command.\n", code: 1 } };
+
+export function dockerInfo(o: { rootless?: boolean; userns?: boolean; selinux?: boolean; rootDir?: string; version?: string } = {}): Rule {
+  const opts = ['name=apparmor', 'name=seccomp,profile=builtin', 'name=cgroupns'];
+  if (o.rootless) opts.push('name=rootless');
+  if (o.userns) opts.push('name=userns');
+  if (o.selinux) opts.push('name=selinux');
+  return {
+    when: 'info --format {{json .}}',
+    replies: {
+      stdout: `${JSON.stringify({
+        ServerVersion: o.version ?? '27.3.1',
+        SecurityOptions: opts,
+        DockerRootDir: o.rootDir ?? '/var/lib/docker',
+      })}\n`,
+    },
+  };
+}
+
+export const DOCKER_DOWN: Rule = {
+  when: 'info *',
+  replies: { stderr: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n', code: 1 },
+};
+
+export const CONFIG_OK: Rule = { when: '*config --quiet', replies: { code: 0 } };
+
+export function psJson(states: { service: string; state: string; health?: string; exitCode?: number }[], ndjson = true): string {
+  const objs = states.map((s, i) => ({
+    ID: `id${i}`,
+    Name: `x-${s.service}-1`,
+    Service: s.service,
+    State: s.state,
+    Health: s.health ?? '',
+    ExitCode: s.exitCode ?? 0,
+  }));
+  return ndjson ? `${objs.map((o) => JSON.stringify(o)).join('\n')}\n` : `${JSON.stringify(objs)}\n`;
+}
+
+export function inspectJson(states: { service: string; state: string; health?: string; exitCode?: number }[]): string {
+  return `${JSON.stringify(
+    states.map((s) => ({
+      Id: `id-${s.service}`,
+      Config: { Labels: { 'com.docker.compose.service': s.service, 'com.docker.compose.project': 'x' } },
+      State: { Status: s.state, ExitCode: s.exitCode ?? 0, ...(s.health ? { Health: { Status: s.health } } : {}) },
+    })),
+  )}\n`;
+}
+
+export const HEALTHY = [
+  { service: 'mariadb', state: 'running', health: 'healthy' },
+  { service: 'photoprism', state: 'running', health: 'healthy' },
+];

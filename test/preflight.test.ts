@@ -1,0 +1,173 @@
+import { afterEach, describe, expect, test } from '@jest/globals';
+import { chownSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { FixtureHost, type FixtureData, type HostFacts } from '../src/host.js';
+import { toHost } from '../src/idmap.js';
+import { parseDockerInfo, parsePodmanInfo, preflightLines, runPreflight } from '../src/preflight.js';
+import { DOCKER_DOWN, NO_PLUGIN, V2_VERSION, dockerInfo, fakeEngines, type Fakes } from './helpers/fake-engines.js';
+
+let fakes: Fakes | undefined;
+const tmpDirs: string[] = [];
+afterEach(() => {
+  fakes?.cleanup();
+  fakes = undefined;
+  for (const d of tmpDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+function tmp(): string {
+  const d = mkdtempSync(path.join(os.tmpdir(), 'pph-pre-'));
+  tmpDirs.push(d);
+  return d;
+}
+
+export const HOST: FixtureData = {
+  accounts: [
+    { name: 'root', uid: 0, gid: 0, home: '/root', shell: '/bin/bash' },
+    { name: 'dockremap', uid: 998, gid: 998, home: '/', shell: '/bin/false' },
+    { name: 'alice', uid: 1000, gid: 1000, home: '/home/alice', shell: '/bin/bash' },
+  ],
+  groups: [
+    { name: 'root', gid: 0, members: [] },
+    { name: 'dockremap', gid: 998, members: [] },
+    { name: 'alice', gid: 1000, members: [] },
+  ],
+  subuid: 'alice:100000:65536\ndockremap:231072:65536\n',
+  subgid: 'alice:100000:65536\ndockremap:231072:65536\n',
+  euid: 0,
+  egid: 0,
+  freeBytes: 50 * 1024 ** 3,
+};
+
+async function pre(fx: FixtureData, spec: Parameters<typeof fakeEngines>[0], extraEnv: NodeJS.ProcessEnv = {}, choice?: 'docker' | 'podman' | 'docker-compose') {
+  fakes = fakeEngines(spec);
+  const probe = new FixtureHost(fx);
+  const facts = await probe.facts();
+  const pf = await runPreflight({ facts, probe, dir: tmp(), env: fakes.env(extraEnv), engineChoice: choice });
+  return { pf, facts };
+}
+
+describe('host preflight (read-only)', () => {
+  test('rootful Docker: no mapping; only version and info are asked', async () => {
+    const { pf, facts } = await pre(HOST, { docker: [V2_VERSION, dockerInfo()] });
+    expect(pf.engine?.display).toBe('docker compose');
+    expect(pf.runtime).toMatchObject({ reachable: true, rootless: false, usernsRemap: false, serverVersion: '27.3.1' });
+    expect(pf.mapping).toBeNull();
+    expect(fakes!.lines()).toEqual(['docker compose version --short', 'docker info --format {{json .}}']);
+    const text = preflightLines(pf, facts).join('\n');
+    expect(text).toContain('docker compose 2.29.1');
+    expect(text).toContain('Docker Engine 27.3.1, rootful');
+    expect(text).toMatch(/Free disk\s+50\.0 GiB/);
+  });
+
+  test('rootless Docker: the daemon user is the owner of its data root; container ids map through /etc/subuid', async () => {
+    const root = tmp();
+    chownSync(root, 1000, 1000);
+    const { pf, facts } = await pre(HOST, { docker: [V2_VERSION, dockerInfo({ rootless: true, rootDir: root })] });
+    expect(pf.runtime?.rootless).toBe(true);
+    expect(pf.mapping?.mode).toBe('rootless-docker');
+    expect(pf.mapping?.user).toEqual({ name: 'alice', uid: 1000, gid: 1000 });
+    expect(toHost(pf.mapping!.map.uids, 0)).toBe(1000);
+    expect(toHost(pf.mapping!.map.uids, 2000)).toBe(101999);
+    expect(toHost(pf.mapping!.map.gids, 2000)).toBe(101999);
+    expect(preflightLines(pf, facts).join('\n')).toMatch(/container root is alice \(uid 1000\); container id n ≥ 1 is host id 100000 \+ n - 1/);
+  });
+
+  test('rootless Docker found through DOCKER_HOST when the data root is not visible', async () => {
+    const { pf } = await pre(HOST, { docker: [V2_VERSION, dockerInfo({ rootless: true, rootDir: '/nonexistent/docker' })] }, { DOCKER_HOST: 'unix:///run/user/1000/docker.sock' });
+    expect(pf.mapping?.user.name).toBe('alice');
+  });
+
+  test('rootless Docker without subordinate ids for its user: a warning, no mapping', async () => {
+    const root = tmp();
+    chownSync(root, 1000, 1000);
+    const { pf } = await pre({ ...HOST, subuid: '', subgid: '' }, { docker: [V2_VERSION, dockerInfo({ rootless: true, rootDir: root })] });
+    expect(pf.mapping).toBeNull();
+    expect(pf.notes.map((n) => n.text).join('\n')).toMatch(/no range for alice.*usermod --add-subuids/);
+  });
+
+  test('userns-remap on rootful Docker: "default" → dockremap, container n → start + n', async () => {
+    const { pf, facts } = await pre(
+      { ...HOST, dockerUsernsRemap: 'default' },
+      { docker: [V2_VERSION, dockerInfo({ userns: true, rootDir: '/var/lib/docker/231072.231072' })] },
+    );
+    expect(pf.mapping?.mode).toBe('userns-remap');
+    expect(toHost(pf.mapping!.map.uids, 0)).toBe(231072);
+    expect(toHost(pf.mapping!.map.uids, 2000)).toBe(233072);
+    expect(preflightLines(pf, facts).join('\n')).toContain('rootful, userns-remap');
+  });
+
+  test('userns-remap without a readable daemon.json: the data root name gives container root', async () => {
+    const { pf } = await pre({ ...HOST, subuid: '', subgid: '' }, { docker: [V2_VERSION, dockerInfo({ userns: true, rootDir: '/var/lib/docker/300000.300000' })] });
+    expect(toHost(pf.mapping!.map.uids, 0)).toBe(300000);
+    expect(toHost(pf.mapping!.map.uids, 33)).toBe(300033);
+    expect(pf.mapping!.source).toContain('65536 ids assumed');
+  });
+
+  test('rootless Podman: its own uid/gid maps from `podman info`', async () => {
+    const info = {
+      host: {
+        security: { rootless: true, selinuxEnabled: true },
+        idMappings: {
+          uidmap: [
+            { container_id: 0, host_id: 1000, size: 1 },
+            { container_id: 1, host_id: 100000, size: 65536 },
+          ],
+          gidmap: [
+            { container_id: 0, host_id: 1000, size: 1 },
+            { container_id: 1, host_id: 100000, size: 65536 },
+          ],
+        },
+      },
+      store: { graphRoot: '/home/alice/.local/share/containers/storage' },
+      version: { Version: '5.2.2' },
+    };
+    const { pf, facts } = await pre(
+      { ...HOST, euid: 1000, egid: 1000, selinux: 'enforcing' },
+      {
+        docker: [NO_PLUGIN],
+        'podman-compose': [{ when: 'version --short', replies: { stdout: '1.2.0\n' } }],
+        podman: [{ when: 'info --format json', replies: { stdout: JSON.stringify(info) } }],
+      },
+    );
+    expect(pf.engine?.kind).toBe('podman-compose');
+    expect(pf.mapping?.mode).toBe('rootless-podman');
+    expect(pf.mapping?.user.name).toBe('alice');
+    expect(toHost(pf.mapping!.map.uids, 2000)).toBe(101999);
+    expect(pf.selinuxEnforcing).toBe(true);
+    const text = preflightLines(pf, facts).join('\n');
+    expect(text).toContain('Podman 5.2.2, rootless');
+    expect(text).toContain('SELinux         enforcing');
+  });
+
+  test('Docker not reachable: said so, with the DOCKER_HOST hint for rootless daemons of other users', async () => {
+    const { pf, facts } = await pre(HOST, { docker: [V2_VERSION, DOCKER_DOWN] });
+    expect(pf.mapping).toBeNull();
+    expect(pf.notes[0]!.text).toMatch(/docker info failed .*DOCKER_HOST/);
+    expect(preflightLines(pf, facts).join('\n')).toContain('not reachable');
+  });
+
+  test('no engine and no runtime at all', async () => {
+    const { pf, facts } = await pre(HOST, {});
+    expect(pf.engine).toBeNull();
+    expect(pf.runtime).toBeNull();
+    expect(preflightLines(pf, facts)[1]).toMatch(/none found: docker compose \(not installed\), docker-compose \(not installed\), podman-compose \(not installed\)/);
+  });
+
+  test('little free disk is a warning; render nodes are listed', async () => {
+    const fx = {
+      ...HOST,
+      freeBytes: 512 * 1024 ** 2,
+      renderNodes: [{ path: '/dev/dri/renderD128', uid: 0, gid: 105, mode: 0o660 }],
+      groups: [...(HOST.groups as HostFacts['groups']), { name: 'render', gid: 105, members: [] }],
+    };
+    const { pf, facts } = await pre(fx, { docker: [V2_VERSION, dockerInfo()] });
+    expect(pf.notes.map((n) => n.text).join('\n')).toMatch(/only 512 MiB free/);
+    expect(preflightLines(pf, facts).join('\n')).toContain('/dev/dri/renderD128: group 105 (render), mode 0660');
+  });
+
+  test('info parsers', () => {
+    expect(parseDockerInfo(JSON.stringify({ SecurityOptions: ['name=seccomp,profile=builtin', 'name=rootless'], DockerRootDir: '/d' }))).toMatchObject({ rootless: true, usernsRemap: false, rootDir: '/d' });
+    expect(parseDockerInfo(JSON.stringify({ SecurityOptions: null }))).toMatchObject({ rootless: false });
+    expect(parsePodmanInfo(JSON.stringify({ host: { security: { rootless: false } } }))).toMatchObject({ rootless: false, podmanMap: undefined });
+  });
+});
