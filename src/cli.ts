@@ -4,10 +4,10 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { PASSWORD_ENV } from './domain.js';
-import { ENGINE_CHOICES, type EngineChoice } from './engine.js';
+import type { EngineChoice } from './engine.js';
 import { UsageError } from './errors.js';
 import { packagePath } from './paths.js';
-import { QUESTIONS, type Key } from './questions.js';
+import type { Key } from './questions.js';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
@@ -37,7 +37,10 @@ export interface CommandSpec {
 
 const HELP: OptionSpec = { name: 'help', short: 'h', help: 'show this help' };
 
-export function initCommand(): CommandSpec {
+/** init's options come from the question table: loaded only when init (or its help) is asked for */
+export async function initCommand(): Promise<CommandSpec> {
+  const { QUESTIONS } = await import('./questions.js');
+  const { ENGINE_CHOICES } = await import('./engine.js');
   const options: OptionSpec[] = [
     { name: 'dir', arg: '<path>', help: 'installation directory', default: '.' },
     { name: 'yes', short: 'y', help: 'accept every default (or the existing installation\'s values) and never prompt' },
@@ -64,7 +67,7 @@ export function initCommand(): CommandSpec {
   options.push(HELP);
   return {
     name: 'init',
-    summary: 'ask a few questions and write docker-compose.yml, storage/config/options.yml and .secrets/',
+    summary: INIT_SUMMARY,
     options,
     epilog: `Passwords are never taken from the command line. Supply them through the answers file, the hidden
 prompt, or the environment: ${Object.values(PASSWORD_ENV).join(', ')}.
@@ -96,8 +99,16 @@ installation that cannot be read (no compose file, invalid YAML).`,
 
 const SCHEMA: CommandSpec = { name: 'schema', summary: 'print the JSON Schema of the answers file', options: [HELP] };
 
-function commands(): CommandSpec[] {
-  return [initCommand(), AUDIT, SCHEMA];
+const INIT_SUMMARY = 'ask a few questions and write docker-compose.yml, storage/config/options.yml and .secrets/';
+const SUMMARIES: [string, string][] = [
+  ['init', INIT_SUMMARY],
+  [AUDIT.name, AUDIT.summary],
+  [SCHEMA.name, SCHEMA.summary],
+];
+
+async function command(name: string | undefined): Promise<CommandSpec | undefined> {
+  if (name === 'init') return initCommand();
+  return [AUDIT, SCHEMA].find((c) => c.name === name);
 }
 
 function wrapText(text: string, width: number, indent: number): string {
@@ -131,7 +142,7 @@ export function commandHelp(c: CommandSpec): string {
 
 export function mainHelp(): string {
   const lines = ['Usage: photoprism-harden <command> [options]', '', 'Write a hardened PhotoPrism + MariaDB Docker Compose installation', '', 'Commands:'];
-  for (const c of commands()) lines.push(`  ${c.name.padEnd(8)}${c.summary}`);
+  for (const [name, summary] of SUMMARIES) lines.push(`  ${name.padEnd(8)}${summary}`);
   lines.push('', 'Options:', '  -V, --version  print the version', '  -h, --help     show this help (photoprism-harden <command> --help for a command)');
   return `${lines.join('\n')}\n`;
 }
@@ -168,7 +179,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const [first, ...rest] = args;
     if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
-      const c = first === 'help' ? commands().find((x) => x.name === rest[0]) : undefined;
+      const c = first === 'help' ? await command(rest[0]) : undefined;
       out(c ? commandHelp(c) : mainHelp());
       return first === undefined ? EXIT.usage : EXIT.ok;
     }
@@ -176,8 +187,8 @@ export async function main(argv: string[]): Promise<number> {
       out(`${packageVersion()}\n`);
       return EXIT.ok;
     }
-    const c = commands().find((x) => x.name === first);
-    if (!c) throw new UsageError([`unknown command ${JSON.stringify(first)}; commands: ${commands().map((x) => x.name).join(', ')}`]);
+    const c = await command(first);
+    if (!c) throw new UsageError([`unknown command ${JSON.stringify(first)}; commands: ${SUMMARIES.map(([n]) => n).join(', ')}`]);
     const v = parseCommand(c, rest);
     if (v.help) {
       out(commandHelp(c));
@@ -194,6 +205,8 @@ export async function main(argv: string[]): Promise<number> {
       return await runAudit({ dir: String(v.dir), json: Boolean(v.json), version });
     }
     // init
+    const { QUESTIONS } = await import('./questions.js');
+    const { ENGINE_CHOICES } = await import('./engine.js');
     const flags: Partial<Record<Key, unknown>> = {};
     for (const q of QUESTIONS) if (q.flag && v[q.flag] !== undefined) flags[q.key] = v[q.flag];
     const timeout = String(v['apply-timeout']);

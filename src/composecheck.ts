@@ -2,6 +2,12 @@
 // whose error is shown verbatim), else against the vendored compose JSON schema
 // (schema/compose-spec.json, compose-spec/compose-spec). A dry run validates a temporary copy.
 
+// static imports: this module is itself loaded lazily, and CommonJS packages (ajv, yaml) bundle
+// reliably only through static named imports
+import { Ajv } from 'ajv';
+import { parse } from 'yaml';
+import { existsSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { packagePath } from './paths.js';
 import { promises as fsp, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -23,10 +29,12 @@ let compiled: Promise<Compiled> | undefined;
 /** The compiled schema validator, built once (concurrent callers share the same promise). */
 function validator(): Promise<Compiled> {
   compiled ??= (async () => {
-    const ajvMod = await import('ajv');
-    // ajv is CommonJS: under NodeNext its class is ajvMod.default (or ajvMod.default.default)
-    type AjvClass = typeof ajvMod.Ajv;
-    const Ajv = (ajvMod.default as unknown as { default?: AjvClass }).default ?? (ajvMod.default as unknown as AjvClass);
+    // the build ships the validator precompiled (scripts/build.mjs); compiling at run time is the fallback
+    const prebuilt = packagePath('dist', 'compose-validator.js');
+    if (existsSync(prebuilt)) {
+      const mod = (await import(pathToFileURL(prebuilt).href)) as { default: Compiled };
+      return mod.default;
+    }
     const schema = JSON.parse(readFileSync(packagePath('schema', 'compose-spec.json'), 'utf8')) as Record<string, unknown>;
     const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, validateSchema: false });
     return ajv.compile(schema) as unknown as Compiled;
@@ -36,7 +44,6 @@ function validator(): Promise<Compiled> {
 
 /** Validate compose YAML text against schema/compose-spec.json. */
 export async function schemaValidate(text: string): Promise<Validation> {
-  const { parse } = await import('yaml');
   let data: unknown;
   try {
     data = parse(text, { uniqueKeys: true });

@@ -3,6 +3,7 @@
 // runs through execa (imported lazily) with an explicit environment, so tests can put fake engines on
 // PATH. Nothing here changes anything unless a caller that the user asked for (--apply) calls it.
 
+import { constants as fsConstants, promises as fsp } from 'node:fs';
 import path from 'node:path';
 
 export type EngineKind = 'docker-compose-v2' | 'docker-compose-v1' | 'podman-compose';
@@ -123,8 +124,23 @@ const CANDIDATES: readonly Candidate[] = [
   { choice: 'podman', display: 'podman-compose', command: 'podman-compose', prefix: [] },
 ];
 
+/** Is `cmd` an executable file in one of PATH's folders? (no process is started to find out) */
+export async function onPath(cmd: string, env: NodeJS.ProcessEnv): Promise<boolean> {
+  const dirs = (env.PATH ?? '').split(path.delimiter).filter(Boolean);
+  const found = await Promise.all(
+    dirs.map((d) =>
+      fsp.access(path.join(d, cmd), fsConstants.X_OK).then(
+        () => true,
+        () => false,
+      ),
+    ),
+  );
+  return found.includes(true);
+}
+
 async function probeCandidate(c: Candidate, env: NodeJS.ProcessEnv): Promise<Engine | { tried: string; why: string }> {
   const tried = `${c.display} version`;
+  if (!(await onPath(c.command, env))) return { tried, why: 'not installed' };
   let r = await run(c.command, [...c.prefix, 'version', '--short'], { env, timeoutMs: 15000 });
   if (r.missing) return { tried, why: 'not installed' };
   let version = r.exitCode === 0 ? parseVersion(r.stdout) : null;
@@ -163,11 +179,12 @@ export interface Detection {
  */
 export async function detect(env: NodeJS.ProcessEnv, choice?: EngineChoice): Promise<Detection> {
   const notFound: string[] = [];
-  for (const c of CANDIDATES) {
-    if (choice && c.choice !== choice) continue;
-    const r = await probeCandidate(c, env);
+  // probed side by side (each is a process start); the first usable one in this order wins
+  const tried = CANDIDATES.filter((c) => !choice || c.choice === choice);
+  const results = await Promise.all(tried.map((c) => probeCandidate(c, env)));
+  for (const [i, r] of results.entries()) {
     if ('kind' in r) return { engine: r, notFound };
-    notFound.push(`${c.display} (${r.why})`);
+    notFound.push(`${tried[i]!.display} (${r.why})`);
   }
   return { engine: null, notFound };
 }

@@ -149,8 +149,22 @@ async function readOrNull(file: string): Promise<string | null> {
   }
 }
 
-/** `getent` sees NSS sources (LDAP, sssd) as well as the files; fall back to the files without it. */
+/** The NSS sources of a database in /etc/nsswitch.conf (default: files). */
+export function nssSources(nsswitch: string, db: 'passwd' | 'group'): string[] {
+  const m = new RegExp(`^\\s*${db}\\s*:(.*)$`, 'm').exec(nsswitch);
+  if (!m) return ['files'];
+  return m[1]!.replace(/#.*/, '').split(/\s+/).filter((w) => w && !w.startsWith('['));
+}
+
+/**
+ * `getent` sees NSS sources (LDAP, sssd) as well as the files. When nsswitch.conf names only local
+ * files, the files are read directly (no process to start); without getent, the files are read too.
+ */
 async function getent(db: 'passwd' | 'group', fallbackFile: string): Promise<string> {
+  // "systemd" adds only DynamicUser= (61184-65519) and systemd-homed (60001-60513) accounts: ids that
+  // can be neither a supported PhotoPrism id nor collide with one, so the files tell all that matters
+  const local = nssSources(await readText('/etc/nsswitch.conf'), db).every((s) => s === 'files' || s === 'compat' || s === 'systemd');
+  if (local) return readText(fallbackFile);
   try {
     const { execa } = await import('execa');
     const r = await execa('getent', [db], { reject: false, timeout: 5000 });

@@ -222,9 +222,13 @@ export async function idMapping(
 
 export async function runPreflight(o: PreflightOptions): Promise<Preflight> {
   const notes: Note[] = [];
+  // `docker info` is needed whenever the engine turns out to be Docker's (or none is found): start it
+  // together with the engine probes instead of after them
+  const guess: 'docker' | 'podman' = o.engineChoice === 'podman' ? 'podman' : 'docker';
+  const early = runtimeInfo(guess, o.env);
   const { engine, notFound } = await detect(o.env, o.engineChoice);
-  const runtimeName: 'docker' | 'podman' = engine?.runtime ?? (o.engineChoice === 'podman' ? 'podman' : 'docker');
-  let runtime: RuntimeInfo | null = await runtimeInfo(runtimeName, o.env);
+  const runtimeName: 'docker' | 'podman' = engine?.runtime ?? guess;
+  let runtime: RuntimeInfo | null = runtimeName === guess ? await early : await runtimeInfo(runtimeName, o.env);
   if (!runtime.reachable && runtime.error?.endsWith('is not installed') && !engine) runtime = null;
 
   let mapping: ContainerIdMapping | null = null;

@@ -39,7 +39,9 @@ describe('engine detection (fake engines on PATH)', () => {
     fakes = fakeEngines({ docker: [V2_VERSION], 'docker-compose': [{ when: 'version --short', replies: { stdout: '1.29.2\n' } }] });
     const d = await detect(fakes.env());
     expect(d.engine).toEqual(v2);
-    expect(fakes.lines()).toEqual(['docker compose version --short']);
+    // the engines are probed side by side: every probe is a read-only `version`, and docker compose wins
+    expect(fakes.lines()).toContain('docker compose version --short');
+    expect(fakes.lines().every((l) => l.endsWith(' version --short'))).toBe(true);
   });
 
   test('docker-compose v1 when the Docker CLI has no compose plugin', async () => {

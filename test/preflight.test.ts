@@ -52,7 +52,8 @@ describe('host preflight (read-only)', () => {
     expect(pf.engine?.display).toBe('docker compose');
     expect(pf.runtime).toMatchObject({ reachable: true, rootless: false, usernsRemap: false, serverVersion: '27.3.1' });
     expect(pf.mapping).toBeNull();
-    expect(fakes!.lines()).toEqual(['docker compose version --short', 'docker info --format {{json .}}']);
+    // `docker info` starts together with the engine probe, so their order varies
+    expect([...fakes!.lines()].sort()).toEqual(['docker compose version --short', 'docker info --format {{json .}}']);
     const text = preflightLines(pf, facts).join('\n');
     expect(text).toContain('docker compose 2.29.1');
     expect(text).toContain('Docker Engine 27.3.1, rootful');

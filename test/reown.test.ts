@@ -9,7 +9,7 @@ import { UsageError } from '../src/errors.js';
 import { FixtureHost } from '../src/host.js';
 import { runInit } from '../src/init.js';
 import { Output } from '../src/output.js';
-import { reownTree } from '../src/reown.js';
+import { REAL_OPS, reownTree } from '../src/reown.js';
 import type { Key } from '../src/questions.js';
 
 const isRoot = process.geteuid?.() === 0;
@@ -133,20 +133,19 @@ describe('reownTree', () => {
     const root = path.join(TMP, 'vanish', 'storage');
     await fsp.mkdir(root, { recursive: true });
     for (const n of ['a', 'b', 'c']) await fsp.writeFile(path.join(root, n), '');
-    const real = fs.promises.lstat;
-    const lstat = jest.spyOn(fs.promises, 'lstat').mockImplementation(async (p, o) => {
-      if (String(p) === path.join(root, 'b')) {
-        await fsp.rm(String(p));
-        throw Object.assign(new Error(`ENOENT: no such file or directory, lstat '${String(p)}'`), { code: 'ENOENT' });
-      }
-      return real(p, o as never);
-    });
-    try {
-      const r = await reownTree(root, 2001, 2002);
-      expect(r).toEqual({ visited: 3, changed: 3, denied: 0 });
-    } finally {
-      lstat.mockRestore();
-    }
+    // an lstat that finds "b" gone, as if PhotoPrism deleted it between readdir and lstat
+    const ops = {
+      ...REAL_OPS,
+      lstat: (p: string) => {
+        if (p === path.join(root, 'b')) {
+          fs.rmSync(p);
+          throw Object.assign(new Error(`ENOENT: no such file or directory, lstat '${p}'`), { code: 'ENOENT' });
+        }
+        return REAL_OPS.lstat(p);
+      },
+    };
+    const r = await reownTree(root, 2001, 2002, undefined, [], ops);
+    expect(r).toEqual({ visited: 3, changed: 3, denied: 0 });
   });
 });
 
