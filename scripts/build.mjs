@@ -37,7 +37,10 @@ const result = await build({
   metafile: true,
   chunkNames: '[name]-[hash]', // flat: code finds templates/ and package.json at ../
   // bundled CommonJS packages (handlebars, ajv) call require() for Node built-ins
-  banner: { js: "import { createRequire as __phCreateRequire } from 'node:module'; const require = __phCreateRequire(import.meta.url);" },
+  // (created on first use: createRequire costs milliseconds in every chunk that would call it at load)
+  banner: {
+    js: "import { createRequire as __phCreateRequire } from 'node:module'; let __phRequire; const require = (id) => (__phRequire ??= __phCreateRequire(import.meta.url))(id);",
+  },
   logLevel: 'warning',
 });
 
