@@ -17,7 +17,7 @@ rmSync(dist, { recursive: true, force: true });
 // compiling the schema at run time costs ~0.5 s, more than everything else init does.
 const schema = JSON.parse(readFileSync(path.join(root, 'schema/compose-spec.json'), 'utf8'));
 delete schema.$schema;
-const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, validateSchema: false, code: { source: true, esm: true } });
+const ajv = new Ajv({ strict: false, allErrors: true, inlineRefs: false, validateFormats: false, validateSchema: false, code: { source: true, esm: true } });
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'pph-build-'));
 const validatorSource = path.join(tmp, 'compose-validator.mjs');
 writeFileSync(validatorSource, standaloneCode(ajv, ajv.compile(schema)));
