@@ -3,9 +3,12 @@
 // scalar produced by the `yaml` library (never Handlebars' HTML escaping, never concatenation).
 // Every rendered file is parsed back before anything uses it.
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import Handlebars from 'handlebars';
+import type Handlebars from 'handlebars';
+// the runtime only (no compiler, no source-map): the build precompiles the templates
+import HandlebarsRuntime from 'handlebars/runtime';
 import { Document, parseDocument } from 'yaml';
 import { packagePath } from './paths.js';
 
@@ -32,7 +35,10 @@ export function composeScalar(value: unknown): string {
 let hb: typeof Handlebars | undefined;
 function engine(): typeof Handlebars {
   if (hb) return hb;
-  hb = Handlebars.create();
+  // the build's precompiled templates need only the runtime; without a build (tests from src/) the
+  // full Handlebars compiles templates/*.hbs
+  const base = precompiled() ? (HandlebarsRuntime as unknown as typeof Handlebars) : (load('handlebars') as typeof Handlebars);
+  hb = base.create();
   hb.registerHelper('yaml', (v: unknown) => new hb!.SafeString(yamlScalar(v)));
   hb.registerHelper('compose', (v: unknown) => new hb!.SafeString(composeScalar(v)));
   // text inside a YAML comment: one line, no control characters
@@ -44,13 +50,43 @@ function engine(): typeof Handlebars {
 
 const cache = new Map<string, Handlebars.TemplateDelegate>();
 
+/** Options of every template: strict (a missing variable is an error), noEscape (no HTML escaping at all). */
+export const TEMPLATE_OPTIONS = { strict: true, noEscape: true } as const;
+
+const load = createRequire(import.meta.url);
+let specs: Record<string, TemplateSpecification> | null | undefined;
+type TemplateSpecification = Parameters<typeof Handlebars.template>[0];
+
+let fromSource = false;
+
+/** Tests: render from templates/*.hbs even when the build's precompiled templates exist. */
+export function renderFromSource(on: boolean): void {
+  fromSource = on;
+  hb = undefined;
+  cache.clear();
+}
+
+/** dist/templates.cjs: the templates precompiled by the build (scripts/build.mjs), if present. */
+function precompiled(): Record<string, TemplateSpecification> | null {
+  if (fromSource) return null;
+  if (specs === undefined) {
+    const file = packagePath('dist', 'templates.cjs');
+    specs = existsSync(file) ? (load(file) as Record<string, TemplateSpecification>) : null;
+  }
+  return specs;
+}
+
+/** Without a build (tests run from src/): compile templates/<name>.hbs. */
+function compileTemplate(name: string): Handlebars.TemplateDelegate {
+  return engine().compile(readFileSync(path.join(TEMPLATE_DIR, `${name}.hbs`), 'utf8'), TEMPLATE_OPTIONS);
+}
+
 /** Render templates/<name>.hbs with `context` and parse the result back; throws when it is not valid YAML. */
 export function renderYaml(name: string, context: object): string {
   let tpl = cache.get(name);
   if (!tpl) {
-    const source = readFileSync(path.join(TEMPLATE_DIR, `${name}.hbs`), 'utf8');
-    // strict: a missing variable is an error, not an empty string; noEscape: no HTML escaping at all
-    tpl = engine().compile(source, { strict: true, noEscape: true });
+    const spec = precompiled()?.[name];
+    tpl = spec ? engine().template(spec) : compileTemplate(name);
     cache.set(name, tpl);
   }
   const text = tpl(context);
