@@ -9,10 +9,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ApplyError, BACKUP_DIR, applyPlan, writeFileAtomic } from '../src/apply.js';
-import type { HostFacts } from '../src/host.js';
 import { buildPlan, type Plan } from '../src/plan.js';
 import type { Answers } from '../src/questions.js';
 import { readTargetState } from '../src/state.js';
+import { aliceOnlyFacts, validAnswers } from './fixtures/unit-fakes.js';
 
 const IS_ROOT = process.getuid?.() === 0;
 const SKIP_REASON = 'SKIPPED: these tests chown files to other uids and check access with setpriv, which needs root (run as root, as CI does)';
@@ -22,17 +22,7 @@ const rootDescribe = IS_ROOT ? describe : describe.skip;
 // ---------------------------------------------------------------------------------------------
 // fixtures
 
-const FACTS: HostFacts = {
-  accounts: [{ name: 'alice', uid: 1000, gid: 1000, home: '/home/alice', shell: '/bin/bash' }],
-  groups: [{ name: 'alice', gid: 1000, members: [] }],
-  uidMin: 1000,
-  uidMax: 60000,
-  renderNodes: [],
-  video11: null,
-  nvidia: false,
-  euid: 0,
-  egid: 0,
-};
+const FACTS = aliceOnlyFacts();
 
 const PW = {
   admin: 'Adm1n-"quoted"-\'single\'-#: $x',
@@ -41,24 +31,7 @@ const PW = {
 };
 
 function answers(o: Partial<Answers> = {}): Answers {
-  return {
-    originalsPath: './originals',
-    importPath: '',
-    behindProxy: false,
-    httpPort: 2342,
-    siteUrl: 'http://localhost:2342/',
-    transcoding: 'software',
-    userMode: 'photoprism-uid',
-    uid: 2000,
-    gid: 2000,
-    allowUnsafe: [],
-    initActions: ['update'],
-    adminUser: 'admin',
-    adminPassword: PW.admin,
-    databasePassword: PW.db,
-    databaseRootPassword: PW.root,
-    ...o,
-  };
+  return validAnswers({ initActions: ['update'], adminPassword: PW.admin, databasePassword: PW.db, databaseRootPassword: PW.root, ...o });
 }
 
 async function planFor(dir: string, a: Answers = answers()): Promise<Plan> {

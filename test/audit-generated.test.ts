@@ -4,23 +4,15 @@
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { auditDir } from '../src/audit/index.js';
 import { FixtureHost, type HostFacts } from '../src/host.js';
 import { runInit } from '../src/init.js';
 import { Output } from '../src/output.js';
 import type { Key } from '../src/questions.js';
 import { cleanup, facts, tempDir } from './audit-helpers.js';
+import { Sink } from './helpers/sink.js';
 
 afterAll(cleanup);
-
-class Sink extends Writable {
-  text = '';
-  override _write(chunk: Buffer, _enc: string, cb: () => void) {
-    this.text += chunk.toString();
-    cb();
-  }
-}
 
 async function init(flags: Partial<Record<Key, unknown>>, f: HostFacts, o: { dryRun?: boolean; dir?: string; prepare?: (dir: string) => Promise<void> } = {}) {
   const dir = o.dir ?? path.join(await tempDir(), 'photoprism');

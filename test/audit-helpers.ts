@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { HostFacts } from '../src/host.js';
 import { auditDir, type Report } from '../src/audit/index.js';
+import { ACCOUNT, GROUP, fakeFacts } from './fixtures/unit-fakes.js';
 
 export const DB_PW = 'Db-Pw-4f9c1e7a2b';
 export const DB_ROOT_PW = 'Db-Root-Pw-9e8d7c6b5a';
@@ -87,26 +88,9 @@ export interface Fixture {
   env?: NodeJS.ProcessEnv;
 }
 
+/** A small host for the audits: root and alice, groups root, video and alice. */
 export function facts(partial: Partial<HostFacts> = {}): HostFacts {
-  return {
-    accounts: [
-      { name: 'root', uid: 0, gid: 0, home: '/root', shell: '/bin/bash' },
-      { name: 'alice', uid: 1000, gid: 1000, home: '/home/alice', shell: '/bin/bash' },
-    ],
-    groups: [
-      { name: 'root', gid: 0, members: [] },
-      { name: 'video', gid: 44, members: [] },
-      { name: 'alice', gid: 1000, members: [] },
-    ],
-    uidMin: 1000,
-    uidMax: 60000,
-    renderNodes: [],
-    video11: null,
-    nvidia: false,
-    euid: 0,
-    egid: 0,
-    ...partial,
-  };
+  return fakeFacts({ accounts: [ACCOUNT.root, ACCOUNT.alice], groups: [GROUP.root, GROUP.video, GROUP.alice], ...partial });
 }
 
 /** Replace `from` by `to`, failing loudly when `from` is not there (a mutation must never be a no-op). */

@@ -8,6 +8,7 @@ import { promises as fsp, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { SECRET_ENV } from './fixtures/unit-fakes.js';
 import { FIXTURES, REPO_ROOT, assertBuilt, describeRun, runCli, runs, runsContaining, type RunResult } from './helpers/spawn.js';
 
 const IS_ROOT = process.getuid?.() === 0;
@@ -79,12 +80,6 @@ async function snapshot(root: string): Promise<string[]> {
 function expectExit(r: RunResult, code: number): void {
   if (r.timedOut || r.code !== code) throw new Error(`expected exit ${code}\n${describeRun(r)}`);
 }
-
-const ENV_NAMES = {
-  admin: 'PHOTOPRISM_HARDEN_ADMIN_PASSWORD',
-  db: 'PHOTOPRISM_HARDEN_DATABASE_PASSWORD',
-  root: 'PHOTOPRISM_HARDEN_DATABASE_ROOT_PASSWORD',
-} as const;
 
 function photoprismEnv(i: Installed): Record<string, string> {
   return i.compose.services.photoprism.environment as Record<string, string>;
@@ -314,7 +309,7 @@ describe('--dry-run', () => {
     const pw = { admin: 'DryRunAdminPass-1', db: 'DryRunDbPass-22222222', root: 'DryRunRootPass-33333333' };
     for (const [k, v] of Object.entries(pw)) remember(`dry run env ${k}`, v);
     const r = await runCli(['init', '--yes', '--dry-run', '--dir', dir], {
-      env: { [ENV_NAMES.admin]: pw.admin, [ENV_NAMES.db]: pw.db, [ENV_NAMES.root]: pw.root },
+      env: { [SECRET_ENV.admin]: pw.admin, [SECRET_ENV.db]: pw.db, [SECRET_ENV.root]: pw.root },
     });
     expectExit(r, 0);
     expect(await exists(dir)).toBe(false);
@@ -367,7 +362,7 @@ describe('environment presets for passwords', () => {
     const pw = { admin: 'EnvAdmin "pw" #1 ü', db: "EnvDb$pw'2-0123456789", root: 'EnvRoot pw 3 9876543210' };
     for (const [k, v] of Object.entries(pw)) remember(`env preset ${k}`, v);
     const r = await runCli(['init', '--yes', '--dir', dir], {
-      env: { [ENV_NAMES.admin]: pw.admin, [ENV_NAMES.db]: pw.db, [ENV_NAMES.root]: pw.root },
+      env: { [SECRET_ENV.admin]: pw.admin, [SECRET_ENV.db]: pw.db, [SECRET_ENV.root]: pw.root },
     });
     expectExit(r, 0);
     expect(r.stdout).toMatch(/Admin password\s+from environment/);
@@ -380,7 +375,7 @@ describe('environment presets for passwords', () => {
 
   test('an invalid preset is refused with exit 2, naming the variable', async () => {
     const dir = newDir('env-bad');
-    const r = await runCli(['init', '--yes', '--dir', dir], { env: { [ENV_NAMES.admin]: 'short' } });
+    const r = await runCli(['init', '--yes', '--dir', dir], { env: { [SECRET_ENV.admin]: 'short' } });
     expectExit(r, 2);
     expect(r.stderr).toMatch(/PHOTOPRISM_HARDEN_ADMIN_PASSWORD: adminPassword must be 8-72 characters/);
     expect(await exists(dir)).toBe(false);

@@ -2,13 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { collect, existingSecrets, parseAnswersFile, type CollectOptions, type Collected } from '../src/collect.js';
 import { UsageError } from '../src/errors.js';
 import { ANSWER_KEYS, QUESTIONS } from '../src/questions.js';
-import { emptyState, fakeFacts, renderNode } from './fixtures/unit-fakes.js';
-
-const ENV = {
-  admin: 'PHOTOPRISM_HARDEN_ADMIN_PASSWORD',
-  db: 'PHOTOPRISM_HARDEN_DATABASE_PASSWORD',
-  root: 'PHOTOPRISM_HARDEN_DATABASE_ROOT_PASSWORD',
-} as const;
+import { SECRET_ENV as ENV, defaultAnswers, emptyState, fakeFacts, renderNode } from './fixtures/unit-fakes.js';
 
 function opts(over: Partial<CollectOptions> = {}): CollectOptions {
   return { facts: fakeFacts(), state: emptyState(), flags: {}, env: {}, ...over };
@@ -40,19 +34,9 @@ describe('defaults (--yes, nothing given)', () => {
     const c = await collect(opts());
     expectParsable(c);
     expect(c.answers).toMatchObject({
-      originalsPath: './originals',
-      importPath: '',
-      behindProxy: false,
-      httpPort: 2342,
-      siteUrl: 'http://localhost:2342/',
-      transcoding: 'software',
-      userMode: 'photoprism-uid',
-      uid: 2000,
-      gid: 2000,
-      allowUnsafe: [],
+      ...defaultAnswers(),
       // http://localhost: PhotoPrism does not serve TLS itself, so no "https" action
       initActions: ['update', 'tensorflow'],
-      adminUser: 'admin',
     });
     expect(Object.keys(c.answers).sort()).toEqual([...ANSWER_KEYS].sort());
     expect(c.defaults.uid).toBe(2000);

@@ -8,12 +8,13 @@ import { execFile, execFileSync } from 'node:child_process';
 import { accessSync, constants, promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { parse as parseYaml } from 'yaml';
 import { FixtureHost, type HostFacts } from '../src/host.js';
 import { runInit } from '../src/init.js';
 import { Output } from '../src/output.js';
 import type { Key } from '../src/questions.js';
+import { aliceOnlyFacts, renderNode } from './fixtures/unit-fakes.js';
+import { Sink } from './helpers/sink.js';
 import { REPO_ROOT } from './helpers/spawn.js';
 
 function findCompose(): { bin: string | null; why: string } {
@@ -44,18 +45,8 @@ const COMPOSE = findCompose();
 if (!COMPOSE.bin) console.warn(`compose-engine.test.ts: ${COMPOSE.why}`);
 const composeDescribe = COMPOSE.bin ? describe : describe.skip;
 
-const BASE_FACTS: HostFacts = {
-  accounts: [{ name: 'alice', uid: 1000, gid: 1000, home: '/home/alice', shell: '/bin/bash' }],
-  groups: [{ name: 'alice', gid: 1000, members: [] }],
-  uidMin: 1000,
-  uidMax: 60000,
-  renderNodes: [],
-  video11: null,
-  nvidia: false,
-  euid: 0,
-  egid: 0,
-};
-const RENDER_NODE = { path: '/dev/dri/renderD128', uid: 0, gid: 44, mode: 0o660 };
+const BASE_FACTS = aliceOnlyFacts();
+const RENDER_NODE = renderNode(44);
 
 interface Variant {
   name: string;
@@ -184,17 +175,6 @@ const VARIANTS: Variant[] = [
   },
 ];
 
-function sink(): { stream: Writable; text: () => string } {
-  let buf = '';
-  const stream = new Writable({
-    write(chunk, _enc, cb) {
-      buf += String(chunk);
-      cb();
-    },
-  });
-  return { stream, text: () => buf };
-}
-
 function compose(dir: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!/^(COMPOSE_|DOCKER_)/.test(k)) env[k] = v;
@@ -223,8 +203,8 @@ composeDescribe(`generated compose files pass "docker-compose config" (${COMPOSE
     const dir = path.join(tmpRoot, `install-${i}`);
     const flags: Partial<Record<Key, unknown>> = {};
     for (const [k, val] of Object.entries(v.flags)) flags[k as Key] = typeof val === 'string' ? val.replace('@ABS@', tmpRoot) : val;
-    const out = sink();
-    const err = sink();
+    const out = new Sink();
+    const err = new Sink();
     const code = await runInit({
       dir,
       yes: true,
@@ -232,11 +212,11 @@ composeDescribe(`generated compose files pass "docker-compose config" (${COMPOSE
       flags,
       version: '0.0.0-test',
       env: { HOME: tmpRoot },
-      out: new Output(out.stream, err.stream),
+      out: new Output(out, err),
       probe: new FixtureHost({ ...BASE_FACTS, ...v.facts }),
       stdinIsTTY: false,
     });
-    expect({ code, stderr: err.text() }).toEqual({ code: 0, stderr: '' });
+    expect({ code, stderr: err.text }).toEqual({ code: 0, stderr: '' });
 
     const options = parseYaml(await fsp.readFile(path.join(dir, 'storage/config/options.yml'), 'utf8')) as Record<string, string>;
     const secrets = [

@@ -1,6 +1,5 @@
-import { afterEach, describe, expect, test } from '@jest/globals';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { describe, expect, test } from '@jest/globals';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   detect,
@@ -13,19 +12,16 @@ import {
   validateWithEngine,
   type Engine,
 } from '../src/engine.js';
-import { CONFIG_OK, HEALTHY, NO_PLUGIN, V2_VERSION, fakeEngines, inspectJson, psJson, type Fakes } from './helpers/fake-engines.js';
+import { CONFIG_OK, HEALTHY, NO_PLUGIN, V2_VERSION, fakeEnginesPerTest, inspectJson, psJson, type Fakes } from './helpers/fake-engines.js';
+import { scratchDirs } from './helpers/tmp.js';
 
+// fakes and project folders are removed after each test
+const fakeEngines = fakeEnginesPerTest();
+const tmp = scratchDirs('pph-engine-');
 let fakes: Fakes | undefined;
-const tmpDirs: string[] = [];
-afterEach(() => {
-  fakes?.cleanup();
-  fakes = undefined;
-  for (const d of tmpDirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
 
 function projectDir(): string {
-  const d = mkdtempSync(path.join(os.tmpdir(), 'pph-engine-'));
-  tmpDirs.push(d);
+  const d = tmp();
   writeFileSync(path.join(d, 'docker-compose.yml'), 'services: {}\n');
   return d;
 }

@@ -2,67 +2,35 @@
 // temporary copy, schema fallback), --apply (success, failures, timeout), and the owners written on
 // disk for rootless Docker, userns-remap and rootless Podman with SELinux.
 
-import { afterEach, describe, expect, test } from '@jest/globals';
-import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import os from 'node:os';
+import { describe, expect, test } from '@jest/globals';
+import { chownSync, existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import type { Prompter } from '../src/collect.js';
 import { UsageError } from '../src/errors.js';
 import { FixtureHost, type FixtureData } from '../src/host.js';
 import { runInit, type InitOptions } from '../src/init.js';
 import { Output } from '../src/output.js';
+import { ENGINE_HOST as HOST } from './fixtures/unit-fakes.js';
 import {
   CONFIG_OK,
   HEALTHY,
   NO_PLUGIN,
   V2_VERSION,
   dockerInfo,
-  fakeEngines,
+  fakeEnginesPerTest,
   inspectJson,
+  podmanInfo,
   psJson,
   type Fakes,
   type Spec,
 } from './helpers/fake-engines.js';
+import { Sink } from './helpers/sink.js';
+import { scratchDirs } from './helpers/tmp.js';
 
-class Sink extends Writable {
-  text = '';
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
-    this.text += chunk.toString();
-    cb();
-  }
-}
-
-const HOST: FixtureData = {
-  accounts: [
-    { name: 'root', uid: 0, gid: 0, home: '/root', shell: '/bin/bash' },
-    { name: 'dockremap', uid: 998, gid: 998, home: '/', shell: '/bin/false' },
-    { name: 'alice', uid: 1000, gid: 1000, home: '/home/alice', shell: '/bin/bash' },
-  ],
-  groups: [
-    { name: 'root', gid: 0, members: [] },
-    { name: 'dockremap', gid: 998, members: [] },
-    { name: 'alice', gid: 1000, members: [] },
-  ],
-  subuid: 'alice:100000:65536\ndockremap:231072:65536\n',
-  subgid: 'alice:100000:65536\ndockremap:231072:65536\n',
-  euid: 0,
-  egid: 0,
-  freeBytes: 50 * 1024 ** 3,
-};
-
+// fakes and folders are removed after each test
+const fakeEngines = fakeEnginesPerTest();
+const tmp = scratchDirs('pph-init-');
 let fakes: Fakes | undefined;
-const tmpDirs: string[] = [];
-afterEach(() => {
-  fakes?.cleanup();
-  fakes = undefined;
-  for (const d of tmpDirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-function tmp(): string {
-  const d = mkdtempSync(path.join(os.tmpdir(), 'pph-init-'));
-  tmpDirs.push(d);
-  return d;
-}
 
 interface Run {
   code: number;
@@ -459,28 +427,13 @@ describe('owners on disk under user namespaces', () => {
   });
 
   test('rootless Podman with SELinux enforcing: podman maps and relabel options', async () => {
-    const podmanInfo = {
-      host: {
-        security: { rootless: true, selinuxEnabled: true },
-        idMappings: {
-          uidmap: [
-            { container_id: 0, host_id: 1000, size: 1 },
-            { container_id: 1, host_id: 100000, size: 65536 },
-          ],
-          gidmap: [
-            { container_id: 0, host_id: 1000, size: 1 },
-            { container_id: 1, host_id: 100000, size: 65536 },
-          ],
-        },
-      },
-    };
     const r = await init(
       {
         'podman-compose': [
           { when: 'version --short', replies: { stdout: '1.2.0\n' } },
           { when: '-f docker-compose.yml config', replies: {} },
         ],
-        podman: [{ when: 'info --format json', replies: { stdout: JSON.stringify(podmanInfo) } }],
+        podman: [podmanInfo()],
       },
       { host: { ...HOST, selinux: 'enforcing' } },
     );

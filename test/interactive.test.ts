@@ -48,17 +48,16 @@ const GENERATE_DB = '❯ Generate two strong random passwords (recommended)';
 let runs: PtyRun[] = [];
 let cleanups: (() => Promise<void>)[] = [];
 
-async function start(facts: string, dir: string): Promise<PtyRun> {
-  const r = await PtyRun.spawn(['init', '--dir', dir], { facts });
-  runs.push(r);
-  return r;
-}
-
-/** A fresh install dir (not created yet) inside a temporary folder that is removed after the test. */
-async function install(): Promise<string> {
+/**
+ * Start `init --dir` in a pseudo-terminal, on a fresh install dir (not created yet) inside a temporary
+ * folder; the run and the folder go after the test.
+ */
+async function startWizard(facts: string): Promise<{ dir: string; r: PtyRun }> {
   const t = await tempInstallDir();
   cleanups.push(t.cleanup);
-  return t.dir;
+  const r = await PtyRun.spawn(['init', '--dir', t.dir], { facts });
+  runs.push(r);
+  return { dir: t.dir, r };
 }
 
 /** Press Enter at every prompt from `from` to `to` (inclusive), skipping the hidden-password prompts. */
@@ -79,6 +78,23 @@ async function chooseTranscoding(r: PtyRun, downs: number, title: string): Promi
   }
   r.send(KEY.down.repeat(downs));
   await r.answer(`❯ ${title}`);
+}
+
+/** Enter through to the site URL, pick a transcoding (see chooseTranscoding), Enter at user mode and UID. */
+async function throughUid(r: PtyRun, downs: number, title: string): Promise<void> {
+  await enterThrough(r, 'originals', 'siteUrl');
+  await chooseTranscoding(r, downs, title);
+  await r.answer(P.userMode);
+  await r.answer(P.uid);
+}
+
+/** Enter through to the admin user, then choose to enter the admin password oneself. */
+async function toOwnAdminPassword(r: PtyRun): Promise<void> {
+  await enterThrough(r, 'originals', 'adminUser');
+  await r.expect(P.adminHow);
+  await r.expect(GENERATE);
+  r.send(KEY.down);
+  await r.answer('❯ Enter my own');
 }
 
 interface Written {
@@ -121,8 +137,7 @@ afterEach(async () => {
 
 describe('interactive wizard in a pseudo-terminal', () => {
   test('Enter through everything: defaults, summary before confirm, no password on screen, next steps', async () => {
-    const dir = await install();
-    const r = await start('pty-host.json', dir);
+    const { dir, r } = await startWizard('pty-host.json');
     await r.expect('Press Enter to accept a default. Nothing is written before you confirm.');
     await r.answer(`${P.originals} (./originals)`);
     await enterThrough(r, 'import', 'port');
@@ -185,13 +200,8 @@ describe('interactive wizard in a pseudo-terminal', () => {
   test('own admin password: masked, too short is refused with the reason, mismatch asks again, stored exactly', async () => {
     const PASSWORD = 'p@ss "word" #1 ü:';
     const stars = '*'.repeat([...PASSWORD].length);
-    const dir = await install();
-    const r = await start('pty-host.json', dir);
-    await enterThrough(r, 'originals', 'adminUser');
-    await r.expect(P.adminHow);
-    await r.expect(GENERATE);
-    r.send(KEY.down);
-    await r.answer('❯ Enter my own');
+    const { dir, r } = await startWizard('pty-host.json');
+    await toOwnAdminPassword(r);
 
     // too short: refused with the reason; inquirer keeps the text in the field
     await r.answer(P.adminPw, 'short');
@@ -225,8 +235,7 @@ describe('interactive wizard in a pseudo-terminal', () => {
   });
 
   test('UID of a regular host account: warning, "no" asks the UID again; an unsupported UID shows the allowed list', async () => {
-    const dir = await install();
-    const r = await start('pty-host.json', dir);
+    const { dir, r } = await startWizard('pty-host.json');
     await enterThrough(r, 'originals', 'userMode');
     await r.answer(`${P.uid} (2000)`, '1000');
     await r.expect('1000');
@@ -260,8 +269,7 @@ describe('interactive wizard in a pseudo-terminal', () => {
   });
 
   test('UID of a regular host account: accepting the risk is recorded (summary, notes, repeat command)', async () => {
-    const dir = await install();
-    const r = await start('pty-host.json', dir);
+    const { dir, r } = await startWizard('pty-host.json');
     await enterThrough(r, 'originals', 'userMode');
     await r.answer(P.uid, '1000' + KEY.enter);
     await r.answer(RISK, 'y' + KEY.enter);
@@ -278,12 +286,8 @@ describe('interactive wizard in a pseudo-terminal', () => {
   });
 
   test('VA-API with a render node of group 993: the explanation is shown and the GID default becomes 993', async () => {
-    const dir = await install();
-    const r = await start('pty-render-993.json', dir);
-    await enterThrough(r, 'originals', 'siteUrl');
-    await chooseTranscoding(r, 2, 'VA-API');
-    await r.answer(P.userMode);
-    await r.answer(P.uid);
+    const { dir, r } = await startWizard('pty-render-993.json');
+    await throughUid(r, 2, 'VA-API');
     await r.expect(
       words('/dev/dri/renderD128 belongs to group 993 (render on this host), mode 0660: the image supports GID 993, so it is suggested as PHOTOPRISM_GID.'),
     );
@@ -301,12 +305,8 @@ describe('interactive wizard in a pseudo-terminal', () => {
   });
 
   test('Intel + ffmpeg init action: refused inside the checkbox, naming the question; the user\'s ticks stay', async () => {
-    const dir = await install();
-    const r = await start('pty-render-993.json', dir);
-    await enterThrough(r, 'originals', 'siteUrl');
-    await chooseTranscoding(r, 1, 'Intel Quick Sync');
-    await r.answer(P.userMode);
-    await r.answer(P.uid);
+    const { dir, r } = await startWizard('pty-render-993.json');
+    await throughUid(r, 1, 'Intel Quick Sync');
     await r.expect(words('/dev/dri/renderD128 belongs to group 993 (render on this host), mode 0660'));
     await r.answer(`${P.gid} (993)`);
 
@@ -347,12 +347,8 @@ describe('interactive wizard in a pseudo-terminal', () => {
   });
 
   test('render node of group 110 (unsupported): the explanation gives the udev rule; a GID that cannot open it needs the risk accepted', async () => {
-    const dir = await install();
-    const r = await start('pty-render-110.json', dir);
-    await enterThrough(r, 'originals', 'siteUrl');
-    await chooseTranscoding(r, 2, 'VA-API');
-    await r.answer(P.userMode);
-    await r.answer(P.uid);
+    const { dir, r } = await startWizard('pty-render-110.json');
+    await throughUid(r, 2, 'VA-API');
     await r.expect(
       words(
         '/dev/dri/renderD128 belongs to group 110 (render on this host), mode 0660: GID 110 is not one the image supports, so no GID can open it. Either choose Software transcoding, or give the node to group video (44) and run init again. The udev rule, in /etc/udev/rules.d/99-photoprism.rules:',
@@ -381,8 +377,7 @@ describe('interactive wizard in a pseudo-terminal', () => {
   });
 
   test('a host without /dev/dri or /dev/video11: those transcodings are disabled with the reason; picking one is refused at the transcoding question', async () => {
-    const dir = await install();
-    const r = await start('pty-host.json', dir);
+    const { dir, r } = await startWizard('pty-host.json');
     await enterThrough(r, 'originals', 'siteUrl');
     await r.expect(P.transcoding);
     await r.expect('❯ Software (CPU)');
@@ -415,8 +410,7 @@ describe('interactive wizard in a pseudo-terminal', () => {
   });
 
   test('Ctrl-C in the middle: non-zero exit, "nothing was written", no files', async () => {
-    const dir = await install();
-    const r = await start('pty-host.json', dir);
+    const { dir, r } = await startWizard('pty-host.json');
     await enterThrough(r, 'originals', 'userMode');
     await r.answer(P.uid, '12');
     await r.expect('12');
@@ -428,13 +422,8 @@ describe('interactive wizard in a pseudo-terminal', () => {
   });
 
   test('Ctrl-C at the hidden password prompt: nothing written, the partial password is not shown', async () => {
-    const dir = await install();
-    const r = await start('pty-host.json', dir);
-    await enterThrough(r, 'originals', 'adminUser');
-    await r.expect(P.adminHow);
-    await r.expect(GENERATE);
-    r.send(KEY.down);
-    await r.answer('❯ Enter my own');
+    const { dir, r } = await startWizard('pty-host.json');
+    await toOwnAdminPassword(r);
     await r.answer(P.adminPw, 'secret-in-progress');
     await r.expect('*'.repeat('secret-in-progress'.length));
     r.send(KEY.ctrlC);
@@ -445,8 +434,7 @@ describe('interactive wizard in a pseudo-terminal', () => {
   });
 
   test('"no" at "Write these files?" writes nothing', async () => {
-    const dir = await install();
-    const r = await start('pty-host.json', dir);
+    const { dir, r } = await startWizard('pty-host.json');
     await enterThrough(r, 'originals', 'dbHow');
     await r.expect('Summary (no password is ever shown):');
     await r.answer(/\? Write these files to [^\n]*\? \(Y\/n\)/, 'n');

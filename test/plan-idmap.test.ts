@@ -1,6 +1,4 @@
-import { afterAll, describe, expect, test } from '@jest/globals';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { describe, expect, test } from '@jest/globals';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { FixtureHost, type HostFacts } from '../src/host.js';
@@ -10,30 +8,21 @@ import { buildPlan } from '../src/plan.js';
 import type { Answers } from '../src/questions.js';
 import { readTargetState } from '../src/state.js';
 import { gidProblems, uidProblems } from '../src/validate.js';
+import { ACCOUNT, GROUP, SUBIDS, validAnswers } from './fixtures/unit-fakes.js';
+import { scratchDirs } from './helpers/tmp.js';
 
-const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const tmp = scratchDirs('pph-plan-', 'all');
 
-const answers = (over: Partial<Answers> = {}): Answers => ({
-  originalsPath: './originals',
-  importPath: '',
-  behindProxy: false,
-  httpPort: 2342,
-  siteUrl: 'http://localhost:2342/',
-  transcoding: 'software',
-  userMode: 'photoprism-uid',
-  uid: 2000,
-  gid: 2000,
-  allowUnsafe: [],
-  initActions: ['update'],
-  adminUser: 'admin',
-  adminPassword: 'AdminPassw0rdAdminPass',
-  databasePassword: 'DbPassw0rdDbPassw0rdDbPassw0rd',
-  databaseRootPassword: 'RootPassw0rdRootPassw0rdRoot',
-  ...over,
-});
+const answers = (over: Partial<Answers> = {}): Answers =>
+  validAnswers({
+    initActions: ['update'],
+    adminPassword: 'AdminPassw0rdAdminPass',
+    databasePassword: 'DbPassw0rdDbPassw0rdDbPassw0rd',
+    databaseRootPassword: 'RootPassw0rdRootPassw0rdRoot',
+    ...over,
+  });
 
-const subuid = parseSubIds('alice:100000:65536\ndockremap:231072:65536\n');
+const subuid = parseSubIds(SUBIDS);
 const alice = { name: 'alice', uid: 1000, gid: 1000 };
 export const ROOTLESS: ContainerIdMapping = { mode: 'rootless-docker', user: alice, map: rootlessMap(alice, 'alice', subuid, subuid), source: '/etc/subuid and /etc/subgid' };
 export const REMAP: ContainerIdMapping = {
@@ -45,11 +34,8 @@ export const REMAP: ContainerIdMapping = {
 
 async function facts(over: Partial<HostFacts> = {}): Promise<HostFacts> {
   return new FixtureHost({
-    accounts: [
-      { name: 'root', uid: 0, gid: 0, home: '/root', shell: '/bin/bash' },
-      { name: 'alice', uid: 1000, gid: 1000, home: '/home/alice', shell: '/bin/bash' },
-    ],
-    groups: [{ name: 'alice', gid: 1000, members: [] }],
+    accounts: [ACCOUNT.root, ACCOUNT.alice],
+    groups: [GROUP.alice],
     euid: 0,
     egid: 0,
     ...over,
@@ -57,8 +43,7 @@ async function facts(over: Partial<HostFacts> = {}): Promise<HostFacts> {
 }
 
 async function plan(a: Answers, idMapping: ContainerIdMapping | null, selinux = false) {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'pph-plan-'));
-  dirs.push(dir);
+  const dir = tmp();
   const f = await facts({ idMapping });
   const originals = path.join(dir, 'originals');
   const state = await readTargetState(dir, [originals]);

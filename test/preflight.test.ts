@@ -1,44 +1,19 @@
-import { afterEach, describe, expect, test } from '@jest/globals';
-import { chownSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { describe, expect, test } from '@jest/globals';
+import { chownSync } from 'node:fs';
 import path from 'node:path';
 import { FixtureHost, type FixtureData, type HostFacts } from '../src/host.js';
 import { toHost } from '../src/idmap.js';
 import { parseDockerInfo, parsePodmanInfo, preflightLines, runPreflight } from '../src/preflight.js';
-import { DOCKER_DOWN, NO_PLUGIN, V2_VERSION, dockerInfo, fakeEngines, type Fakes } from './helpers/fake-engines.js';
+import { ENGINE_HOST as HOST } from './fixtures/unit-fakes.js';
+import { DOCKER_DOWN, NO_PLUGIN, V2_VERSION, dockerInfo, fakeEnginesPerTest, podmanInfo, type Fakes, type Spec } from './helpers/fake-engines.js';
+import { scratchDirs } from './helpers/tmp.js';
 
+// fakes and folders are removed after each test
+const fakeEngines = fakeEnginesPerTest();
+const tmp = scratchDirs('pph-pre-');
 let fakes: Fakes | undefined;
-const tmpDirs: string[] = [];
-afterEach(() => {
-  fakes?.cleanup();
-  fakes = undefined;
-  for (const d of tmpDirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-function tmp(): string {
-  const d = mkdtempSync(path.join(os.tmpdir(), 'pph-pre-'));
-  tmpDirs.push(d);
-  return d;
-}
 
-export const HOST: FixtureData = {
-  accounts: [
-    { name: 'root', uid: 0, gid: 0, home: '/root', shell: '/bin/bash' },
-    { name: 'dockremap', uid: 998, gid: 998, home: '/', shell: '/bin/false' },
-    { name: 'alice', uid: 1000, gid: 1000, home: '/home/alice', shell: '/bin/bash' },
-  ],
-  groups: [
-    { name: 'root', gid: 0, members: [] },
-    { name: 'dockremap', gid: 998, members: [] },
-    { name: 'alice', gid: 1000, members: [] },
-  ],
-  subuid: 'alice:100000:65536\ndockremap:231072:65536\n',
-  subgid: 'alice:100000:65536\ndockremap:231072:65536\n',
-  euid: 0,
-  egid: 0,
-  freeBytes: 50 * 1024 ** 3,
-};
-
-async function pre(fx: FixtureData, spec: Parameters<typeof fakeEngines>[0], extraEnv: NodeJS.ProcessEnv = {}, choice?: 'docker' | 'podman' | 'docker-compose') {
+async function pre(fx: FixtureData, spec: Spec, extraEnv: NodeJS.ProcessEnv = {}, choice?: 'docker' | 'podman' | 'docker-compose') {
   fakes = fakeEngines(spec);
   const probe = new FixtureHost(fx);
   const facts = await probe.facts();
@@ -105,29 +80,12 @@ describe('host preflight (read-only)', () => {
   });
 
   test('rootless Podman: its own uid/gid maps from `podman info`', async () => {
-    const info = {
-      host: {
-        security: { rootless: true, selinuxEnabled: true },
-        idMappings: {
-          uidmap: [
-            { container_id: 0, host_id: 1000, size: 1 },
-            { container_id: 1, host_id: 100000, size: 65536 },
-          ],
-          gidmap: [
-            { container_id: 0, host_id: 1000, size: 1 },
-            { container_id: 1, host_id: 100000, size: 65536 },
-          ],
-        },
-      },
-      store: { graphRoot: '/home/alice/.local/share/containers/storage' },
-      version: { Version: '5.2.2' },
-    };
     const { pf, facts } = await pre(
       { ...HOST, euid: 1000, egid: 1000, selinux: 'enforcing' },
       {
         docker: [NO_PLUGIN],
         'podman-compose': [{ when: 'version --short', replies: { stdout: '1.2.0\n' } }],
-        podman: [{ when: 'info --format json', replies: { stdout: JSON.stringify(info) } }],
+        podman: [podmanInfo({ graphRoot: '/home/alice/.local/share/containers/storage', version: '5.2.2' })],
       },
     );
     expect(pf.engine?.kind).toBe('podman-compose');

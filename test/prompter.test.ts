@@ -8,7 +8,7 @@ import { render } from '@inquirer/testing';
 import { collect, type Prompter } from '../src/collect.js';
 import { INIT_ACTION_NAMES } from '../src/domain.js';
 import { QUESTIONS, type Key } from '../src/questions.js';
-import { emptyState, fakeFacts, renderNode } from './fixtures/unit-fakes.js';
+import { defaultAnswers, emptyState, fakeFacts, renderNode } from './fixtures/unit-fakes.js';
 
 // ---------------------------------------------------------------------------------------------
 // a scripted Prompter
@@ -152,19 +152,9 @@ describe('collect() through a scripted Prompter', () => {
       'MariaDB passwords (user photoprism and root)',
     ]);
     expect(c.answers).toMatchObject({
-      originalsPath: './originals',
-      importPath: '',
-      behindProxy: false,
-      httpPort: 2342,
-      siteUrl: 'http://localhost:2342/',
-      transcoding: 'software',
-      userMode: 'photoprism-uid',
-      uid: 2000,
-      gid: 2000,
+      ...defaultAnswers(),
       // http://localhost: PhotoPrism serves no TLS itself, so "https" is not preselected
       initActions: ['update', 'tensorflow'],
-      adminUser: 'admin',
-      allowUnsafe: [],
     });
     // the choice of how to set the MariaDB passwords says that "generate" makes both
     const dbHow = p.asked('select').find((x) => x.message.startsWith('MariaDB passwords'))!;

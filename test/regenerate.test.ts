@@ -17,6 +17,7 @@ import { runInit } from '../src/init.js';
 import { Output } from '../src/output.js';
 import type { Prompter } from '../src/collect.js';
 import { QUESTIONS, type Key } from '../src/questions.js';
+import { Sink } from './helpers/sink.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const FIXTURES = path.join(ROOT, 'test', 'fixtures');
@@ -48,21 +49,14 @@ interface RunResult {
   stderr: string;
 }
 
-/** sink for Output: collects everything written */
-function sink(): { stream: NodeJS.WritableStream; text: () => string } {
-  let buf = '';
-  const stream = { write: (s: string | Uint8Array) => ((buf += String(s)), true) } as unknown as NodeJS.WritableStream;
-  return { stream, text: () => buf };
-}
-
 /** runInit in-process as `init --yes`; a UsageError becomes exit code 2, as in the CLI */
 async function init(
   dir: string,
   flags: Partial<Record<Key, unknown>> = {},
   o: { dryRun?: boolean; env?: NodeJS.ProcessEnv; replaceSecrets?: string[] } = {},
 ): Promise<RunResult> {
-  const out = sink();
-  const err = sink();
+  const out = new Sink();
+  const err = new Sink();
   try {
     const code = await runInit({
       dir,
@@ -71,13 +65,13 @@ async function init(
       flags,
       version: VERSION,
       env: { HOME, ...o.env },
-      out: new Output(out.stream, err.stream),
+      out: new Output(out, err),
       probe: new FixtureHost(FACTS),
       replaceSecrets: o.replaceSecrets,
     });
-    return { code, stdout: out.text(), stderr: err.text() };
+    return { code, stdout: out.text, stderr: err.text };
   } catch (e) {
-    if (e instanceof UsageError) return { code: 2, stdout: out.text(), stderr: e.problems.join('\n') };
+    if (e instanceof UsageError) return { code: 2, stdout: out.text, stderr: e.problems.join('\n') };
     throw e;
   }
 }
@@ -204,7 +198,7 @@ describe('previous answers are the defaults', () => {
       },
       note: () => undefined,
     };
-    const out = sink();
+    const out = new Sink();
     const code = await runInit({
       dir,
       yes: false,
@@ -212,7 +206,7 @@ describe('previous answers are the defaults', () => {
       flags: {},
       version: VERSION,
       env: { HOME },
-      out: new Output(out.stream, out.stream),
+      out: new Output(out, out),
       probe: new FixtureHost(FACTS),
       prompter,
     });
@@ -226,7 +220,7 @@ describe('previous answers are the defaults', () => {
     expect(offered[q('siteUrl')]).toBe('https://p.example.net/');
     expect(offered[q('adminUser')]).toBe('boss');
     expect(offered[q('initActions')]).toEqual(['update', 'tensorflow']);
-    expect(out.text()).toContain('Nothing to change');
+    expect(out.text).toContain('Nothing to change');
     expect(await snapshot(dir)).toEqual(before);
   });
 });

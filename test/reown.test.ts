@@ -11,6 +11,7 @@ import { runInit } from '../src/init.js';
 import { Output } from '../src/output.js';
 import { REAL_OPS, reownTree } from '../src/reown.js';
 import type { Key } from '../src/questions.js';
+import { Sink } from './helpers/sink.js';
 
 const isRoot = process.geteuid?.() === 0;
 const rootOnly = isRoot ? test : test.skip;
@@ -152,8 +153,7 @@ describe('reownTree', () => {
 describe('storage re-own during init', () => {
   const FACTS = { accounts: [], groups: [], uidMin: 1000, uidMax: 60000, renderNodes: [], video11: null, nvidia: false };
   async function init(dir: string, flags: Partial<Record<Key, unknown>>): Promise<string> {
-    let out = '';
-    const stream = { write: (s: string | Uint8Array) => ((out += String(s)), true) } as unknown as NodeJS.WritableStream;
+    const out = new Sink();
     try {
       const code = await runInit({
         dir,
@@ -162,7 +162,7 @@ describe('storage re-own during init', () => {
         flags,
         version: 'test',
         env: { HOME: TMP },
-        out: new Output(stream, stream),
+        out: new Output(out, out),
         probe: new FixtureHost(FACTS),
       });
       expect(code).toBe(0);
@@ -170,7 +170,7 @@ describe('storage re-own during init', () => {
       if (e instanceof UsageError) throw new Error(e.problems.join('\n'));
       throw e;
     }
-    return out;
+    return out.text;
   }
 
   rootOnly('a UID/GID change re-owns storage, never database/ or originals (not even originals inside storage)', async () => {

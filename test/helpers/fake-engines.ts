@@ -2,6 +2,7 @@
 // record every call (argv and working directory) and answer like the real tool, from canned replies.
 // A rule's replies are used in order, the last one repeats (so `ps` can go "starting" -> "healthy").
 
+import { afterEach } from '@jest/globals';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -106,6 +107,22 @@ export function fakeEngines(spec: Spec): Fakes {
   };
 }
 
+/**
+ * For test files whose tests each set up their own fakes: a drop-in for fakeEngines whose fakes are
+ * all removed after each test. Call it at the top level of the test file (it registers the hook).
+ */
+export function fakeEnginesPerTest(): (spec: Spec) => Fakes {
+  const made: Fakes[] = [];
+  afterEach(() => {
+    for (const f of made.splice(0)) f.cleanup();
+  });
+  return (spec) => {
+    const f = fakeEngines(spec);
+    made.push(f);
+    return f;
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // canned answers of the real tools
 
@@ -127,6 +144,23 @@ export function dockerInfo(o: { rootless?: boolean; userns?: boolean; selinux?: 
       })}\n`,
     },
   };
+}
+
+/**
+ * `podman info --format json` of rootless Podman run by alice (uid/gid 1000, subordinate ids from
+ * 100000) with SELinux enabled; the store's graph root and the version only when given.
+ */
+export function podmanInfo(o: { graphRoot?: string; version?: string } = {}): Rule {
+  const map = [
+    { container_id: 0, host_id: 1000, size: 1 },
+    { container_id: 1, host_id: 100000, size: 65536 },
+  ];
+  const info = {
+    host: { security: { rootless: true, selinuxEnabled: true }, idMappings: { uidmap: map, gidmap: map } },
+    ...(o.graphRoot !== undefined ? { store: { graphRoot: o.graphRoot } } : {}),
+    ...(o.version !== undefined ? { version: { Version: o.version } } : {}),
+  };
+  return { when: 'info --format json', replies: { stdout: JSON.stringify(info) } };
 }
 
 export const DOCKER_DOWN: Rule = {
