@@ -5,6 +5,7 @@
 import { constants, promises as fsp } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { shellQuote } from './text.js';
 import type { Owner, Plan, PlannedDir, PlannedFile } from './plan.js';
 import { lstatInfo } from './state.js';
 
@@ -269,6 +270,4 @@ export async function applyPlan(
   return result;
 }
 
-export function shellQuote(s: string): string {
-  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
+export { shellQuote };

@@ -3,7 +3,9 @@
 
 import path from 'node:path';
 import type { ApplyResult } from './apply.js';
-import { shellQuote } from './apply.js';
+import { shellQuote, termWidth, wrap } from './text.js';
+
+export { termWidth, wrap };
 import type { Collected } from './collect.js';
 import { TRANSCODING_INFO } from './domain.js';
 import { QUESTIONS, type Answers, type Key } from './questions.js';
@@ -38,26 +40,6 @@ export class Output {
 }
 
 const mode = (m: number) => m.toString(8).padStart(4, '0');
-
-/** Word-wrap one line of text to `width` columns (continuation lines indented by two spaces). */
-export function wrap(text: string, width: number): string[] {
-  // an indented line is a command or a config line: never broken, so it can be copied
-  if (text.startsWith('    ')) return [text];
-  const out: string[] = [];
-  let line = '';
-  for (const word of text.split(' ')) {
-    if (line && line.length + 1 + word.length > width) {
-      out.push(line);
-      line = `  ${word}`;
-    } else line = line ? `${line} ${word}` : word;
-  }
-  if (line) out.push(line);
-  return out;
-}
-
-export function termWidth(): number {
-  return Math.min(process.stdout.columns || 100, 100);
-}
 
 function ownerText(f: { owner: { uid: number; gid: number } | null }, invoker: string): string {
   return f.owner ? `${f.owner.uid}:${f.owner.gid}` : invoker;

@@ -2,7 +2,7 @@
 
 import { checkbox, confirm, input, password, select } from '@inquirer/prompts';
 import type { Prompter } from './collect.js';
-import { wrap } from './output.js';
+import { wrap } from './text.js';
 
 export function inquirerPrompter(out: (line: string) => void): Prompter {
   return {

@@ -2,7 +2,7 @@
 // Every string that leaves here is scrubbed of the secret values seen while loading (a second line of
 // defence: no rule prints a value on purpose).
 
-import { termWidth, wrap } from '../output.js';
+import { termWidth, wrap } from '../text.js';
 import type { AuditContext, Finding, Rule, Severity } from './types.js';
 import { SEVERITIES } from './types.js';
 

@@ -1,0 +1,26 @@
+// Small text helpers with no dependencies (kept apart so light commands such as audit load little).
+
+/** Word-wrap one line of text to `width` columns (continuation lines indented by two spaces). */
+export function wrap(text: string, width: number): string[] {
+  // an indented line is a command or a config line: never broken, so it can be copied
+  if (text.startsWith('    ')) return [text];
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      out.push(line);
+      line = `  ${word}`;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) out.push(line);
+  return out;
+}
+
+export function termWidth(): number {
+  return Math.min(process.stdout.columns || 100, 100);
+}
+
+/** `s` quoted for a POSIX shell when it needs quoting. */
+export function shellQuote(s: string): string {
+  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
