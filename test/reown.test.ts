@@ -74,7 +74,7 @@ async function owners(root: string): Promise<Map<string, string>> {
 }
 
 describe('reownTree', () => {
-  rootOnly('re-owns a tree of ~2000 entries with mixed owners; a second pass changes nothing', async () => {
+  rootOnly('re-owns a tree of ~2000 entries with mixed owners; a second pass keeps every owner', async () => {
     const root = path.join(TMP, 'big', 'storage');
     const { entries, alreadyRight } = await makeTree(root);
     expect(entries).toBeGreaterThan(2000);
@@ -82,13 +82,17 @@ describe('reownTree', () => {
     const t0 = Date.now();
     const r = await reownTree(root, 2001, 2002, progress);
     const ms = Date.now() - t0;
-    expect(r).toEqual({ visited: entries, changed: entries - alreadyRight, denied: 0 });
+    // like chown -R, every entry gets the owner (also the alreadyRight ones: no stat first; the plan
+    // skips the whole walk when storage is already right)
+    expect(alreadyRight).toBeGreaterThan(0);
+    expect(r).toEqual({ visited: entries, changed: entries, denied: 0 });
     expect(new Set((await owners(root)).values())).toEqual(new Set(['2001:2002']));
-    expect(progress).toHaveBeenLastCalledWith(entries, entries - alreadyRight); // final progress report
+    expect(progress).toHaveBeenLastCalledWith(entries, entries); // final progress report
     expect(ms).toBeLessThan(5000);
 
     const again = await reownTree(root, 2001, 2002);
-    expect(again).toEqual({ visited: entries, changed: 0, denied: 0 });
+    expect(again).toEqual({ visited: entries, changed: entries, denied: 0 });
+    expect(new Set((await owners(root)).values())).toEqual(new Set(['2001:2002']));
   });
 
   rootOnly('never follows symlinks: the target outside keeps its owner, the link itself is re-owned', async () => {
@@ -134,15 +138,15 @@ describe('reownTree', () => {
     const root = path.join(TMP, 'vanish', 'storage');
     await fsp.mkdir(root, { recursive: true });
     for (const n of ['a', 'b', 'c']) await fsp.writeFile(path.join(root, n), '');
-    // an lstat that finds "b" gone, as if PhotoPrism deleted it between readdir and lstat
+    // an lchown that finds "b" gone, as if PhotoPrism deleted it between readdir and lchown
     const ops = {
       ...REAL_OPS,
-      lstat: (p: string) => {
+      lchown: (p: string, uid: number, gid: number) => {
         if (p === path.join(root, 'b')) {
           fs.rmSync(p);
-          throw Object.assign(new Error(`ENOENT: no such file or directory, lstat '${p}'`), { code: 'ENOENT' });
+          throw Object.assign(new Error(`ENOENT: no such file or directory, lchown '${p}'`), { code: 'ENOENT' });
         }
-        return REAL_OPS.lstat(p);
+        REAL_OPS.lchown(p, uid, gid);
       },
     };
     const r = await reownTree(root, 2001, 2002, undefined, [], ops);
