@@ -14,8 +14,8 @@ import { defaultProbe, type HostFacts, type HostProbe } from './host.js';
 import { Output, diffLines, dryRunLines, messageLines, nextStepLines, planLines, repeatCommand, summaryLines } from './output.js';
 import { buildPlan, planIsNoop } from './plan.js';
 import { preflightLines, runPreflight, type Preflight } from './preflight.js';
-import { QUESTIONS, SECRET_KEYS, type Key, type SecretKey } from './questions.js';
-import { readTargetState } from './state.js';
+import { SECRET_KEYS, type Key, type SecretKey } from './questions.js';
+import { readTargetState, withHostPaths } from './state.js';
 
 export interface InitOptions {
   dir: string;
@@ -111,16 +111,13 @@ export async function runInit(o: InitOptions): Promise<number> {
     return k as SecretKey;
   });
   const collected = await collect({ facts, state: state0, flags: o.flags, answersFile, env, prompter, replaceSecrets });
-  out.addSecrets(
-    [...Object.values(collected.answers), ...collected.knownSecrets].filter(
-      (v): v is string => typeof v === 'string' && v.length >= 8 && (isSecretValue(collected, v) || collected.knownSecrets.includes(v)),
-    ),
-  );
+  const { adminPassword, databasePassword, databaseRootPassword } = collected.answers;
+  out.addSecrets([adminPassword, databasePassword, databaseRootPassword, ...collected.knownSecrets].filter((v) => v.length >= 8));
 
   const a = collected.answers;
   const originals = hostPath(a.originalsPath, dir, home);
   const imp = a.importPath ? hostPath(a.importPath, dir, home) : null;
-  const state = await readTargetState(dir, [originals, ...(imp ? [imp] : [])]);
+  const state = await withHostPaths(state0, [originals, ...(imp ? [imp] : [])]);
   const repeat = repeatCommand(collected, dir);
   const plan = buildPlan({
     answers: a,
@@ -290,10 +287,3 @@ function reportValidation(out: Output, v: import('./engine.js').Validation, by: 
   for (const l of v.error.split('\n')) out.err(`  ${l}`);
   return 1;
 }
-
-function isSecretValue(c: Collected, v: string): boolean {
-  return v === c.answers.adminPassword || v === c.answers.databasePassword || v === c.answers.databaseRootPassword;
-}
-
-/** Flags of the question table (for the CLI). */
-export const QUESTION_FLAGS = QUESTIONS.filter((q) => q.flag);

@@ -2,7 +2,7 @@
 
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { SECRET_FILES } from './domain.js';
+import { COMPOSE_FILE, SECRET_FILES } from './domain.js';
 
 export interface PathInfo {
   exists: boolean;
@@ -101,6 +101,13 @@ const READ_CONTENTS = new Set<string>([
 ]);
 
 /** Read what is there now. Never follows a symlink for a managed path. */
+/** The same state with `extra` host paths (originals, import) stat-ed too, following links like Docker does. */
+export async function withHostPaths(state: TargetState, extra: string[]): Promise<TargetState> {
+  const paths = { ...state.paths };
+  for (const p of extra) paths[p] = await statInfo(path.resolve(state.dir, p));
+  return { ...state, paths };
+}
+
 export async function readTargetState(dir: string, extraPaths: string[] = []): Promise<TargetState> {
   const abs = path.resolve(dir);
   const paths: Record<string, PathInfo> = {};
@@ -130,7 +137,7 @@ export async function readTargetState(dir: string, extraPaths: string[] = []): P
     contents,
     legacySettings,
     databaseInitialised: dbMarker.exists,
-    composeFile: composeFilesFound[0] ?? 'docker-compose.yml',
+    composeFile: composeFilesFound[0] ?? COMPOSE_FILE,
     composeFilesFound,
     optionsFile,
     optionsSource,
