@@ -6,6 +6,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { PASSWORD_ENV } from './domain.js';
 import type { EngineChoice } from './engine.js';
 import { UsageError } from './errors.js';
+import { trace } from './trace.js';
 import { packagePath } from './paths.js';
 import type { Key } from './questions.js';
 
@@ -174,6 +175,7 @@ export function parseCommand(c: CommandSpec, args: string[]): Values {
 const list = (v: unknown) => (typeof v === 'string' ? v.split(/[\s,]+/).filter(Boolean) : []);
 
 export async function main(argv: string[]): Promise<number> {
+  trace('cli: started');
   const args = argv.slice(2);
   const out = (s: string) => process.stdout.write(s);
   try {
@@ -216,20 +218,28 @@ export async function main(argv: string[]): Promise<number> {
     if (v.engine !== undefined && !(ENGINE_CHOICES as readonly string[]).includes(String(v.engine))) {
       throw new UsageError([`--engine must be one of: ${ENGINE_CHOICES.join(', ')}; got ${JSON.stringify(v.engine)}`]);
     }
-    const { runInit } = await import('./init.js');
-    return await runInit({
-      dir: String(v.dir),
-      yes: Boolean(v.yes),
-      answers: v.answers as string | undefined,
-      dryRun: Boolean(v['dry-run']),
-      replaceSecrets: list(v['replace-secrets']),
-      flags,
-      version,
-      engine: v.engine as EngineChoice | undefined,
-      apply: Boolean(v.apply),
-      validate: v.validate !== false,
-      applyTimeoutSec: Number(timeout),
-    });
+    // the engine probes are processes: start them now, so they run while init's code loads
+    const { startEngineProbes } = await import('./preflight.js');
+    const probes = startEngineProbes(process.env, v.engine as EngineChoice | undefined);
+    try {
+      const { runInit } = await import('./init.js');
+      return await runInit({
+        dir: String(v.dir),
+        yes: Boolean(v.yes),
+        answers: v.answers as string | undefined,
+        dryRun: Boolean(v['dry-run']),
+        replaceSecrets: list(v['replace-secrets']),
+        flags,
+        version,
+        engine: v.engine as EngineChoice | undefined,
+        apply: Boolean(v.apply),
+        validate: v.validate !== false,
+        applyTimeoutSec: Number(timeout),
+        probes,
+      });
+    } finally {
+      probes.abort(); // a run that stopped early (invalid input) does not wait for them
+    }
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`photoprism-harden: invalid input, nothing was written:\n${e.problems.map((p) => `  - ${p}`).join('\n')}\n`);

@@ -1,6 +1,6 @@
 // Compose engines: finding one (docker compose, docker-compose, podman-compose), validating a file
 // with it, and the few lifecycle commands `init --apply` needs (stop, up, ps, logs). Every command
-// runs through execa (imported lazily) with an explicit environment, so tests can put fake engines on
+// runs with an explicit environment (no inherited variables), so tests can put fake engines on
 // PATH. Nothing here changes anything unless a caller that the user asked for (--apply) calls it.
 
 import { constants as fsConstants, promises as fsp } from 'node:fs';
@@ -38,28 +38,75 @@ export interface RunOptions {
   env: NodeJS.ProcessEnv;
   cwd?: string;
   timeoutMs?: number;
+  /** aborting kills the command (SIGTERM); the result then says exit code 1 */
+  signal?: AbortSignal;
 }
 
-/** Run a command and capture its output; never throws for a failing or missing command. */
+/** SIGTERM on timeout; SIGKILL this long after, if the command ignores SIGTERM (as execa does). */
+const FORCE_KILL_AFTER_MS = 5000;
+/** how long output is still read after the command exited (its background children may keep the pipes) */
+const PIPE_GRACE_MS = 2000;
+
+/**
+ * Run a command and capture its output; never throws for a failing or missing command.
+ * node:child_process, not execa: these are the short read-only probes every `init` runs, and loading
+ * execa (~45 ms) would cost more than the probes themselves. execa drives the long lifecycle commands
+ * (`stream` below), where its line iteration and cleanup earn their load time.
+ */
 export async function run(command: string, args: string[], o: RunOptions): Promise<RunResult> {
-  const { execa } = await import('execa');
-  const r = await execa(command, args, {
-    env: o.env,
-    extendEnv: false,
-    cwd: o.cwd,
-    timeout: o.timeoutMs ?? 20000,
-    reject: false,
-    stdin: 'ignore',
-    stripFinalNewline: true,
+  const { spawn } = await import('node:child_process');
+  return new Promise((resolve) => {
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let timedOut = false;
+    let forceKill: NodeJS.Timeout | undefined;
+    let settled = false;
+    const done = (r: RunResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      clearTimeout(forceKill);
+      resolve(r);
+    };
+    const child = spawn(command, args, { env: o.env, cwd: o.cwd, stdio: ['ignore', 'pipe', 'pipe'], signal: o.signal });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGTERM');
+      forceKill = setTimeout(() => child.kill('SIGKILL'), FORCE_KILL_AFTER_MS);
+      forceKill.unref();
+    }, o.timeoutMs ?? 20000);
+    timer.unref();
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      const missing = e.code === 'ENOENT';
+      done({ exitCode: missing ? 127 : 1, stdout: '', stderr: missing ? `${command}: command not found` : e.message, missing, timedOut });
+    });
+    const finish = (code: number | null, signal: NodeJS.Signals | null) => {
+      const text = (bufs: Buffer[]) => Buffer.concat(bufs).toString('utf8').replace(/\r?\n$/, '');
+      const stderr = text(err);
+      done({
+        exitCode: code ?? 1,
+        stdout: text(out),
+        stderr: stderr || (signal && !timedOut ? `${command} was killed by ${signal}` : ''),
+        missing: false,
+        timedOut,
+      });
+    };
+    child.on('close', finish);
+    // a process it started in the background may hold the pipes open after it exited: the output is
+    // complete once they close, but that is not waited for long (nor at all after a timeout)
+    child.on('exit', (code, signal) => {
+      setTimeout(
+        () => {
+          child.stdout.destroy();
+          child.stderr.destroy();
+          finish(code, signal);
+        },
+        timedOut || o.signal?.aborted ? 0 : PIPE_GRACE_MS,
+      ).unref();
+    });
   });
-  const missing = r.exitCode === undefined && (r as { code?: string }).code === 'ENOENT';
-  return {
-    exitCode: r.exitCode ?? (missing ? 127 : 1),
-    stdout: String(r.stdout ?? ''),
-    stderr: String(r.stderr ?? '') || (missing ? `${command}: command not found` : ''),
-    missing,
-    timedOut: Boolean(r.timedOut),
-  };
 }
 
 /**
@@ -138,15 +185,15 @@ export async function onPath(cmd: string, env: NodeJS.ProcessEnv): Promise<boole
   return found.includes(true);
 }
 
-async function probeCandidate(c: Candidate, env: NodeJS.ProcessEnv): Promise<Engine | { tried: string; why: string }> {
+async function probeCandidate(c: Candidate, env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<Engine | { tried: string; why: string }> {
   const tried = `${c.display} version`;
   if (!(await onPath(c.command, env))) return { tried, why: 'not installed' };
-  let r = await run(c.command, [...c.prefix, 'version', '--short'], { env, timeoutMs: 15000 });
+  let r = await run(c.command, [...c.prefix, 'version', '--short'], { env, timeoutMs: 15000, signal });
   if (r.missing) return { tried, why: 'not installed' };
   let version = r.exitCode === 0 ? parseVersion(r.stdout) : null;
   if (!version && c.choice === 'podman') {
     // podman-compose before 1.1 has no --short
-    r = await run(c.command, ['version'], { env, timeoutMs: 15000 });
+    r = await run(c.command, ['version'], { env, timeoutMs: 15000, signal });
     const m = /podman-compose version:?\s*v?(\d+\.\d+(?:\.\d+)?)/.exec(`${r.stdout}\n${r.stderr}`);
     version = r.exitCode === 0 && m ? m[1]! : null;
   }
@@ -177,11 +224,11 @@ export interface Detection {
  * Find a Compose engine: `docker compose` (v2), then `docker-compose` (v1, or a standalone v2 binary),
  * then `podman-compose`. With a choice, only that one is tried. Read-only: runs `version` only.
  */
-export async function detect(env: NodeJS.ProcessEnv, choice?: EngineChoice): Promise<Detection> {
+export async function detect(env: NodeJS.ProcessEnv, choice?: EngineChoice, signal?: AbortSignal): Promise<Detection> {
   const notFound: string[] = [];
   // probed side by side (each is a process start); the first usable one in this order wins
   const tried = CANDIDATES.filter((c) => !choice || c.choice === choice);
-  const results = await Promise.all(tried.map((c) => probeCandidate(c, env)));
+  const results = await Promise.all(tried.map((c) => probeCandidate(c, env, signal)));
   for (const [i, r] of results.entries()) {
     if ('kind' in r) return { engine: r, notFound };
     notFound.push(`${tried[i]!.display} (${r.why})`);

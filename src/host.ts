@@ -165,14 +165,10 @@ async function getent(db: 'passwd' | 'group', fallbackFile: string): Promise<str
   // can be neither a supported PhotoPrism id nor collide with one, so the files tell all that matters
   const local = nssSources(await readText('/etc/nsswitch.conf'), db).every((s) => s === 'files' || s === 'compat' || s === 'systemd');
   if (local) return readText(fallbackFile);
-  try {
-    const { execa } = await import('execa');
-    const r = await execa('getent', [db], { reject: false, timeout: 5000 });
-    if (r.exitCode === 0 && r.stdout) return r.stdout;
-  } catch {
-    /* getent missing: use the file */
-  }
-  return readText(fallbackFile);
+  const { run } = await import('./engine.js');
+  const r = await run('getent', [db], { env: process.env, timeoutMs: 5000 });
+  if (r.exitCode === 0 && r.stdout) return r.stdout;
+  return readText(fallbackFile); // getent missing or failing: the file
 }
 
 /** stat `file`, reporting it under the host path `shown` */

@@ -13,9 +13,10 @@ import { UsageError } from './errors.js';
 import { defaultProbe, type HostFacts, type HostProbe } from './host.js';
 import { Output, diffLines, dryRunLines, messageLines, nextStepLines, planLines, repeatCommand, summaryLines } from './output.js';
 import { buildPlan, planIsNoop } from './plan.js';
-import { preflightLines, runPreflight, type Preflight } from './preflight.js';
+import { preflightLines, runPreflight, type EngineProbes, type Preflight } from './preflight.js';
 import { SECRET_KEYS, type Key, type SecretKey } from './questions.js';
 import { readTargetState, withHostPaths } from './state.js';
+import { trace } from './trace.js';
 
 export interface InitOptions {
   dir: string;
@@ -45,6 +46,8 @@ export interface InitOptions {
   pollMs?: number;
   /** a precomputed preflight (tests) */
   preflight?: Preflight;
+  /** engine probes the CLI started while it loaded this module */
+  probes?: EngineProbes;
 }
 
 export const DEFAULT_APPLY_TIMEOUT_SEC = 300;
@@ -83,14 +86,18 @@ export async function runInit(o: InitOptions): Promise<number> {
     }
   }
 
+  trace('init: loaded; host facts next');
   const probe = o.probe ?? (await defaultProbe());
   const hostFacts: HostFacts = await probe.facts();
   // read-only: engine versions, `docker info`/`podman info`, user namespace, SELinux, free disk
-  const pf = o.preflight ?? (await runPreflight({ facts: hostFacts, probe, dir, engineChoice: o.engine, env }));
+  trace('init: host facts read; preflight next');
+  const pf = o.preflight ?? (await runPreflight({ facts: hostFacts, probe, dir, engineChoice: o.engine, env, probes: o.probes }));
   const facts: HostFacts = { ...hostFacts, idMapping: pf.mapping };
+  trace('init: preflight done');
   const home = env.HOME ?? os.homedir();
   const state0 = await readTargetState(dir);
 
+  trace('init: target read');
   let prompter = o.prompter;
   if (interactive && !prompter) {
     const { inquirerPrompter } = await import('./prompter.js');
@@ -111,6 +118,7 @@ export async function runInit(o: InitOptions): Promise<number> {
     return k as SecretKey;
   });
   const collected = await collect({ facts, state: state0, flags: o.flags, answersFile, env, prompter, replaceSecrets });
+  trace('init: answers collected');
   const { adminPassword, databasePassword, databaseRootPassword } = collected.answers;
   out.addSecrets([adminPassword, databasePassword, databaseRootPassword, ...collected.knownSecrets].filter((v) => v.length >= 8));
 
@@ -132,6 +140,7 @@ export async function runInit(o: InitOptions): Promise<number> {
     idMapping: pf.mapping,
     selinux: pf.selinuxEnforcing,
   });
+  trace('init: planned');
   plan.messages.push(...pf.notes);
   const name = (id: number, list: { name: string; uid?: number; gid?: number }[], k: 'uid' | 'gid') => list.find((x) => x[k] === id)?.name ?? String(id);
   const invoker = `${name(facts.euid, facts.accounts, 'uid')}:${name(facts.egid, facts.groups, 'gid')}`;
@@ -163,6 +172,7 @@ export async function runInit(o: InitOptions): Promise<number> {
     out.out(`! ${k} is REPLACED. ${replaceAdvice(k)}`);
   }
 
+  trace('init: summary and diff shown');
   const validate = o.validate !== false;
   const engine = pf.engine;
   if (o.dryRun) {
@@ -205,7 +215,9 @@ export async function runInit(o: InitOptions): Promise<number> {
     out.out('');
     out.out('Nothing to change: the installation already matches these answers.');
   }
+  trace('init: written');
   for (const l of await auditLines(() => auditDir(dir, facts, o.version, { env }), dir)) out.out(l);
+  trace('init: audited');
   if (noop && !o.apply) return 0;
 
   if (validate) {
@@ -213,6 +225,7 @@ export async function runInit(o: InitOptions): Promise<number> {
     const r = await checkInstalled(dir, engine, env, state.composeFile);
     if (reportValidation(out, r.validation, r.by, engine, state.composeFile, true) !== 0) return 1;
   }
+  trace('init: validated');
   if (!engine) {
     out.out('');
     out.out(`No Compose engine was found: ${pf.notFound.join(', ')}.`);

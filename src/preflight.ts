@@ -5,7 +5,7 @@
 
 import { promises as fsp } from 'node:fs';
 import type { HostFacts, HostProbe } from './host.js';
-import { detect, run, type Engine, type EngineChoice } from './engine.js';
+import { detect, run, type Detection, type Engine, type EngineChoice } from './engine.js';
 import {
   fromPodmanMaps,
   parseUsernsRemap,
@@ -56,6 +56,37 @@ export interface PreflightOptions {
   dir: string;
   engineChoice?: EngineChoice;
   env: NodeJS.ProcessEnv;
+  /** engine probes already running (startEngineProbes); started here when absent */
+  probes?: EngineProbes;
+}
+
+/** The engine and runtime commands of a preflight, started before their results are needed. */
+export interface EngineProbes {
+  engineChoice?: EngineChoice;
+  detection: Promise<Detection>;
+  /** `docker info` (or `podman info` with --engine podman): the runtime the engine most likely uses */
+  guess: 'docker' | 'podman';
+  runtime: Promise<RuntimeInfo>;
+  /** kill whatever still runs (the caller stopped early, e.g. on invalid input) */
+  abort(): void;
+}
+
+/**
+ * Start the read-only engine probes (`version` of each engine, `info` of the likely runtime). They
+ * are external processes: the CLI starts them before it loads init's code, so they run meanwhile.
+ */
+export function startEngineProbes(env: NodeJS.ProcessEnv, engineChoice?: EngineChoice): EngineProbes {
+  const ac = new AbortController();
+  // `docker info` is needed whenever the engine turns out to be Docker's (or none is found): start it
+  // together with the engine probes instead of after them
+  const guess: 'docker' | 'podman' = engineChoice === 'podman' ? 'podman' : 'docker';
+  return {
+    engineChoice,
+    detection: detect(env, engineChoice, ac.signal),
+    guess,
+    runtime: runtimeInfo(guess, env, ac.signal),
+    abort: () => ac.abort(),
+  };
 }
 
 const GiB = 1024 ** 3;
@@ -94,11 +125,11 @@ export function parsePodmanInfo(text: string): Pick<RuntimeInfo, 'serverVersion'
   };
 }
 
-export async function runtimeInfo(runtime: 'docker' | 'podman', env: NodeJS.ProcessEnv): Promise<RuntimeInfo> {
+export async function runtimeInfo(runtime: 'docker' | 'podman', env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<RuntimeInfo> {
   const r =
     runtime === 'docker'
-      ? await run('docker', ['info', '--format', '{{json .}}'], { env, timeoutMs: 20000 })
-      : await run('podman', ['info', '--format', 'json'], { env, timeoutMs: 30000 });
+      ? await run('docker', ['info', '--format', '{{json .}}'], { env, timeoutMs: 20000, signal })
+      : await run('podman', ['info', '--format', 'json'], { env, timeoutMs: 30000, signal });
   const base: RuntimeInfo = { runtime, reachable: false, rootless: false, usernsRemap: false, selinux: false };
   if (r.missing) return { ...base, error: `${runtime} is not installed` };
   if (r.exitCode !== 0) {
@@ -222,13 +253,11 @@ export async function idMapping(
 
 export async function runPreflight(o: PreflightOptions): Promise<Preflight> {
   const notes: Note[] = [];
-  // `docker info` is needed whenever the engine turns out to be Docker's (or none is found): start it
-  // together with the engine probes instead of after them
-  const guess: 'docker' | 'podman' = o.engineChoice === 'podman' ? 'podman' : 'docker';
-  const early = runtimeInfo(guess, o.env);
-  const { engine, notFound } = await detect(o.env, o.engineChoice);
-  const runtimeName: 'docker' | 'podman' = engine?.runtime ?? guess;
-  let runtime: RuntimeInfo | null = runtimeName === guess ? await early : await runtimeInfo(runtimeName, o.env);
+  const probes = o.probes ?? startEngineProbes(o.env, o.engineChoice);
+  if (probes.engineChoice !== o.engineChoice) throw new Error('startEngineProbes was given another --engine than runPreflight');
+  const { engine, notFound } = await probes.detection;
+  const runtimeName: 'docker' | 'podman' = engine?.runtime ?? probes.guess;
+  let runtime: RuntimeInfo | null = runtimeName === probes.guess ? await probes.runtime : await runtimeInfo(runtimeName, o.env);
   if (!runtime.reachable && runtime.error?.endsWith('is not installed') && !engine) runtime = null;
 
   let mapping: ContainerIdMapping | null = null;

@@ -2,7 +2,7 @@
 
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { execa } from 'execa';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,6 +54,27 @@ describe('CLI flags for engines', () => {
     r = await run(['init', '--dir', dir, '--yes', '--apply-timeout', '0']);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain('--apply-timeout must be a whole number of seconds');
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  test('the engine probes start early, and an init stopped by invalid input does not wait for them', async () => {
+    // a Docker CLI whose every command hangs (an unreachable daemon): the CLI starts `docker info`
+    // before it loads init, then stops on the missing terminal and must kill it rather than wait
+    const bin = path.join(tmp, 'hang-bin');
+    mkdirSync(bin);
+    writeFileSync(path.join(bin, 'docker'), `#!/bin/sh\necho "$*" >> ${JSON.stringify(path.join(tmp, 'hang.log'))}\nexec sleep 30\n`, { mode: 0o755 });
+    const dir = path.join(tmp, 'hang');
+    const t0 = Date.now();
+    const r = await execa(process.execPath, [cli, 'init', '--dir', dir], {
+      reject: false,
+      env: { PATH: `${bin}:${process.env.PATH}`, PHOTOPRISM_HARDEN_FAKE_HOST: host },
+      extendEnv: false,
+      stdin: 'ignore',
+    });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('standard input is not a terminal');
+    expect(Date.now() - t0).toBeLessThan(10000);
+    expect(readFileSync(path.join(tmp, 'hang.log'), 'utf8')).toContain('info --format {{json .}}');
     expect(existsSync(dir)).toBe(false);
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   detect,
@@ -7,6 +7,7 @@ import {
   parseInspect,
   parsePsJson,
   parseVersion,
+  run,
   serviceLogs,
   serviceStates,
   validateWithEngine,
@@ -178,5 +179,53 @@ describe('service state', () => {
     fakes = fakeEngines({ docker: [CONFIG_OK] });
     const r = await validateWithEngine(v2, path.join(projectDir(), 'docker-compose.yml'), fakes.env());
     expect(r.ok).toBe(true);
+  });
+});
+
+describe('run: the probes\' process runner (node:child_process)', () => {
+  const sh = (body: string) => {
+    const d = tmp();
+    const f = path.join(d, 'cmd');
+    writeFileSync(f, `#!/bin/sh\n${body}\n`);
+    chmodSync(f, 0o755);
+    return f;
+  };
+  const env = { PATH: process.env.PATH, ONLY_THIS: 'yes' };
+
+  test('output and exit code; one final newline dropped; only the given environment', async () => {
+    const r = await run(sh('echo "out $ONLY_THIS ${HOME:-nohome}"; echo err >&2; echo; exit 3'), [], { env });
+    expect(r).toEqual({ exitCode: 3, stdout: 'out yes nohome\n', stderr: 'err', missing: false, timedOut: false });
+  });
+
+  test('a command that is not installed: missing, exit 127, never throws', async () => {
+    const r = await run('photoprism-harden-no-such-command', ['x'], { env });
+    expect(r).toMatchObject({ exitCode: 127, missing: true, stdout: '' });
+    expect(r.stderr).toContain('command not found');
+  });
+
+  test('timeout: SIGTERM, reported as timedOut', async () => {
+    const t0 = Date.now();
+    const r = await run(sh('sleep 30'), [], { env, timeoutMs: 200 });
+    expect(r.timedOut).toBe(true);
+    expect(r.exitCode).not.toBe(0);
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+
+  test('a command that ignores SIGTERM is killed 5 s later', async () => {
+    const t0 = Date.now();
+    const r = await run(sh("trap '' TERM; sleep 30 & wait; sleep 30"), [], { env, timeoutMs: 100 });
+    expect(r.timedOut).toBe(true);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(5000);
+    expect(Date.now() - t0).toBeLessThan(15000);
+  }, 20000);
+
+  test('abort kills the command (an init that stopped early does not wait for its probes)', async () => {
+    const ac = new AbortController();
+    const t0 = Date.now();
+    const p = run(sh('sleep 30'), [], { env, signal: ac.signal });
+    setTimeout(() => ac.abort(), 50);
+    const r = await p;
+    expect(r.exitCode).not.toBe(0);
+    expect(Date.now() - t0).toBeLessThan(5000);
   });
 });

@@ -1,0 +1,8 @@
+// PHOTOPRISM_HARDEN_TRACE=1: each phase of a run, with the milliseconds since the process started,
+// on stderr (for performance work; `npm run bench` measures the whole).
+
+const on = Boolean(process.env.PHOTOPRISM_HARDEN_TRACE);
+
+export function trace(phase: string): void {
+  if (on) process.stderr.write(`trace ${performance.now().toFixed(1).padStart(7)} ms  ${phase}\n`);
+}
