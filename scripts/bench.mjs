@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const bin = path.join(root, 'bin', 'photoprism-harden.js');
+const bin = path.join(root, 'bin', 'photoprism-harden.cjs');
 const quick = process.argv.includes('--quick');
 const RUNS = quick ? 7 : 15;
 const FILES = quick ? 20000 : 100000;
@@ -49,7 +49,7 @@ function check(name, value, target, unit = '×') {
   console.log(`${ok ? 'ok  ' : 'MISS'} ${name.padEnd(52)} ${shown.padStart(9)}   (target ≤ ${target}${unit === '×' ? '×' : ` ${unit}`})`);
 }
 
-if (!readdirSync(path.join(root, 'dist')).includes('cli.js')) throw new Error('run npm run build first');
+if (!readdirSync(path.join(root, 'dist')).includes('cli.cjs')) throw new Error('run npm run build first');
 
 // --- start-up -------------------------------------------------------------------------------
 const floor = time(process.execPath, ['-e', '0']);

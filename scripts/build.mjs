@@ -1,6 +1,16 @@
-// Build: bundle src/ and every runtime dependency into dist/ with esbuild (ESM, code-split so each
-// command loads only what it needs), and collect the bundled packages' licenses into
-// dist/THIRD_PARTY_LICENSES.txt. Type checking is separate (npm run typecheck).
+// Build: bundle src/ and every runtime dependency into dist/ with esbuild, and collect the bundled
+// packages' licenses into dist/THIRD_PARTY_LICENSES.txt. Type checking is separate (npm run typecheck).
+//
+// The output is CommonJS, loaded by dist/boot.cjs with a V8 code cache (see src/boot.ts); Node 20 can
+// cache compiled code only for scripts, not for ES modules. esbuild cannot split CommonJS output, so
+// the bundles are cut by hand where loading is optional:
+//   cli.cjs               every command (src/); each command's code is evaluated only when it runs
+//   execa.cjs             execa, for `init --apply` (start the services)
+//   prompter.cjs          src/prompter.ts with the @inquirer/prompts it uses, for the interactive wizard
+//   diff.cjs              diff, for the change preview when files already exist
+//   compose-validator.cjs the Compose JSON schema, precompiled by ajv (validation without an engine)
+//   templates.cjs         templates/*.hbs, precompiled by Handlebars
+//   boot.cjs              the loader (no dependency)
 import { build } from 'esbuild';
 import { Ajv } from 'ajv';
 import standaloneCode from 'ajv/dist/standalone/index.js';
@@ -8,49 +18,84 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import { readFileSync, writeFileSync, rmSync, existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import HandlebarsCompiler from 'handlebars';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const dist = path.join(root, 'dist');
 rmSync(dist, { recursive: true, force: true });
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'pph-build-'));
 
 // The Compose schema validator is compiled here, once, with ajv's standalone code generation:
 // compiling the schema at run time costs ~0.5 s, more than everything else init does.
 const schema = JSON.parse(readFileSync(path.join(root, 'schema/compose-spec.json'), 'utf8'));
 delete schema.$schema;
-const ajv = new Ajv({ strict: false, allErrors: true, inlineRefs: false, validateFormats: false, validateSchema: false, code: { source: true, esm: true } });
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'pph-build-'));
-const validatorSource = path.join(tmp, 'compose-validator.mjs');
+const ajv = new Ajv({ strict: false, allErrors: true, inlineRefs: false, validateFormats: false, validateSchema: false, code: { source: true, esm: false } });
+const validatorSource = path.join(tmp, 'compose-validator.cjs');
 writeFileSync(validatorSource, standaloneCode(ajv, ajv.compile(schema)));
 
 // The templates are precompiled too, so the bundle needs only Handlebars' runtime (the compiler and
 // its source-map dependency cost ~50 ms to load). templates/*.hbs stay the readable source.
-import HandlebarsCompiler from 'handlebars';
 const TEMPLATE_OPTIONS = { strict: true, noEscape: true }; // = src/render.ts TEMPLATE_OPTIONS
 const templateSpecs = readdirSync(path.join(root, 'templates'))
   .filter((f) => f.endsWith('.hbs'))
   .map((f) => `  ${JSON.stringify(f.replace(/\.hbs$/, ''))}: ${HandlebarsCompiler.precompile(readFileSync(path.join(root, 'templates', f), 'utf8'), TEMPLATE_OPTIONS)}`);
 
-const result = await build({
+/** imports that get a bundle of their own, loaded only by the code that needs them */
+const VENDOR = { execa: 'execa', './prompter.js': 'prompter', diff: 'diff' };
+const VENDOR_ENTRY = {
+  execa: { stdin: { contents: "export * from 'execa';", resolveDir: root, sourcefile: 'execa-entry.js' } },
+  prompter: { entryPoints: ['src/prompter.ts'] },
+  diff: { stdin: { contents: "export * from 'diff';", resolveDir: root, sourcefile: 'diff-entry.js' } },
+};
+const vendorExternal = {
+  name: 'vendor-bundles',
+  setup(b) {
+    // a one-line module in the bundle that require()s the vendor bundle: esbuild would leave an
+    // import() of an external package as it is, and boot.cjs's scripts cannot import()
+    b.onResolve({ filter: /^(execa|\.\/prompter\.js|diff)$/ }, (a) => ({ path: VENDOR[a.path], namespace: 'vendor' }));
+    b.onLoad({ filter: /.*/, namespace: 'vendor' }, (a) => ({ contents: `module.exports = require(${JSON.stringify(`./${a.path}.cjs`)});`, loader: 'js' }));
+    b.onResolve({ filter: /^\.\/[a-z-]+\.cjs$/, namespace: 'vendor' }, (a) => ({ path: a.path, external: true }));
+    // ajv's compiler is only the fallback for running from src/ without a build: the bundle always has
+    // dist/compose-validator.cjs, so the compiler is left out
+    b.onResolve({ filter: /^ajv$/ }, () => ({ path: 'ajv', namespace: 'no-ajv' }));
+    b.onLoad({ filter: /.*/, namespace: 'no-ajv' }, () => ({
+      contents: "throw new Error('dist/compose-validator.cjs is missing: reinstall photoprism-harden');",
+      loader: 'js',
+    }));
+  },
+};
+
+const common = {
   absWorkingDir: root,
   nodePaths: [path.join(root, 'node_modules')],
-  entryPoints: ['src/cli.ts', { in: validatorSource, out: 'compose-validator' }],
-  outdir: 'dist',
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20.17',
-  minify: true,
+  minify: !process.env.NO_MINIFY,
   legalComments: 'none',
   metafile: true,
-  chunkNames: '[name]-[hash]', // flat: code finds templates/ and package.json at ../
-  // bundled CommonJS packages (handlebars, ajv) call require() for Node built-ins
-  // (created on first use: createRequire costs milliseconds in every chunk that would call it at load)
-  banner: {
-    js: "import { createRequire as __phCreateRequire } from 'node:module'; let __phRequire; const require = (id) => (__phRequire ??= __phCreateRequire(import.meta.url))(id);",
-  },
   logLevel: 'warning',
-});
+  // ESM sources use import.meta.url (paths.ts finds the package from it)
+  define: { 'import.meta.url': '__phImportMetaUrl' },
+  banner: { js: "var __phImportMetaUrl=require('node:url').pathToFileURL(__filename).href;" },
+};
+const builds = [
+  build({ ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.cjs', plugins: [vendorExternal] }),
+  ...Object.entries(VENDOR_ENTRY).map(([name, entry]) => build({ ...common, ...entry, outfile: `dist/${name}.cjs` })),
+  build({ ...common, entryPoints: [validatorSource], outfile: 'dist/compose-validator.cjs' }),
+  build({ ...common, entryPoints: ['src/boot.ts'], outfile: 'dist/boot.cjs', minify: false, define: {}, banner: {} }),
+];
+const results = await Promise.all(builds);
+
+// dist/boot.cjs runs the bundles as scripts (vm.Script, for the code cache): on Node 20 a script
+// cannot import(), so no bundle may contain one
+for (const f of readdirSync(dist).filter((f) => f.endsWith('.cjs'))) {
+  const text = readFileSync(path.join(dist, f), 'utf8');
+  const m = /(?<![\w$.])import\(/.exec(text);
+  if (m) throw new Error(`dist/${f} contains a dynamic import() (${text.slice(m.index - 60, m.index + 40)}): use a static import or a vendor bundle`);
+}
+const result = { metafile: { inputs: Object.assign({}, ...results.map((r) => r.metafile.inputs)) } };
 
 // licenses of every bundled package, so they ship with the code that embeds them
 const packages = new Map();

@@ -2,13 +2,9 @@
 // whose error is shown verbatim), else against the vendored compose JSON schema
 // (schema/compose-spec.json, compose-spec/compose-spec). A dry run validates a temporary copy.
 
-// static imports: this module is itself loaded lazily, and CommonJS packages (ajv, yaml) bundle
-// reliably only through static named imports
-import { Ajv } from 'ajv';
-import { parse } from 'yaml';
 import { existsSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
-import { packagePath } from './paths.js';
+import { packagePath, requireShipped } from './paths.js';
+import { parseShared } from './yamlparse.js';
 import { promises as fsp, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,11 +26,10 @@ let compiled: Promise<Compiled> | undefined;
 function validator(): Promise<Compiled> {
   compiled ??= (async () => {
     // the build ships the validator precompiled (scripts/build.mjs); compiling at run time is the fallback
-    const prebuilt = packagePath('dist', 'compose-validator.js');
-    if (existsSync(prebuilt)) {
-      const mod = (await import(pathToFileURL(prebuilt).href)) as { default: Compiled };
-      return mod.default;
-    }
+    const prebuilt = packagePath('dist', 'compose-validator.cjs');
+    if (existsSync(prebuilt)) return requireShipped(prebuilt) as Compiled;
+    // (ajv's compiler is loaded only here: most of it is never needed)
+    const { Ajv } = await import('ajv');
     const schema = JSON.parse(readFileSync(packagePath('schema', 'compose-spec.json'), 'utf8')) as Record<string, unknown>;
     const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, validateSchema: false });
     return ajv.compile(schema) as unknown as Compiled;
@@ -44,12 +39,13 @@ function validator(): Promise<Compiled> {
 
 /** Validate compose YAML text against schema/compose-spec.json. */
 export async function schemaValidate(text: string): Promise<Validation> {
-  let data: unknown;
-  try {
-    data = parse(text, { uniqueKeys: true });
-  } catch (e) {
-    return { ok: false, error: `not valid YAML: ${(e as Error).message}` };
+  const { doc, lines: counter } = parseShared(text);
+  if (doc.errors.length) {
+    const e = doc.errors[0]!;
+    const at = e.pos ? ` (line ${counter.linePos(e.pos[0]).line})` : '';
+    return { ok: false, error: `not valid YAML${at}: ${e.message.split('\n')[0]}` };
   }
+  const data: unknown = doc.toJS({ maxAliasCount: 1000 });
   const validate = await validator();
   if (validate(data)) return { ok: true, warnings: [] };
   const errors = (validate.errors ?? []) as { instancePath: string; message?: string; params?: Record<string, unknown> }[];

@@ -3,6 +3,7 @@
 // runs with an explicit environment (no inherited variables), so tests can put fake engines on
 // PATH. Nothing here changes anything unless a caller that the user asked for (--apply) calls it.
 
+import { spawn } from 'node:child_process';
 import { constants as fsConstants, promises as fsp } from 'node:fs';
 import path from 'node:path';
 
@@ -54,7 +55,6 @@ const PIPE_GRACE_MS = 2000;
  * (`stream` below), where its line iteration and cleanup earn their load time.
  */
 export async function run(command: string, args: string[], o: RunOptions): Promise<RunResult> {
-  const { spawn } = await import('node:child_process');
   return new Promise((resolve) => {
     const out: Buffer[] = [];
     const err: Buffer[] = [];

@@ -2,6 +2,7 @@
 // ends up: src/ under the tests, dist/ in the bundle, node_modules/photoprism-harden/dist/ when installed.
 
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -22,4 +23,14 @@ let root: string | undefined;
 export function packagePath(...parts: string[]): string {
   root ??= findRoot();
   return path.join(root, ...parts);
+}
+
+/**
+ * Load a CommonJS file the build put in dist/ (precompiled templates, the Compose schema validator).
+ * In the bundle, `require` is the one dist/boot.cjs hands in (with its code cache); from src/ (tests)
+ * it is Node's.
+ */
+export function requireShipped(file: string): unknown {
+  const req = typeof require === 'function' ? require : createRequire(import.meta.url);
+  return req(file);
 }

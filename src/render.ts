@@ -9,8 +9,9 @@ import path from 'node:path';
 import type Handlebars from 'handlebars';
 // the runtime only (no compiler, no source-map): the build precompiles the templates
 import HandlebarsRuntime from 'handlebars/runtime';
-import { Document, parseDocument } from 'yaml';
-import { packagePath } from './paths.js';
+import { Document } from 'yaml';
+import { packagePath, requireShipped } from './paths.js';
+import { parseShared } from './yamlparse.js';
 
 export const TEMPLATE_DIR = packagePath('templates');
 
@@ -71,7 +72,7 @@ function precompiled(): Record<string, TemplateSpecification> | null {
   if (fromSource) return null;
   if (specs === undefined) {
     const file = packagePath('dist', 'templates.cjs');
-    specs = existsSync(file) ? (load(file) as Record<string, TemplateSpecification>) : null;
+    specs = existsSync(file) ? (requireShipped(file) as Record<string, TemplateSpecification>) : null;
   }
   return specs;
 }
@@ -90,7 +91,7 @@ export function renderYaml(name: string, context: object): string {
     cache.set(name, tpl);
   }
   const text = tpl(context);
-  const doc = parseDocument(text, { uniqueKeys: true });
+  const { doc } = parseShared(text);
   if (doc.errors.length > 0) {
     throw new Error(`internal: templates/${name}.hbs rendered invalid YAML: ${doc.errors[0]!.message}`);
   }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ADMIN_PW, BASE_COMPOSE, DB_PW, DB_ROOT_PW, build, cleanup, facts, tempDir } from './audit-helpers.js';
 
-const BIN = fileURLToPath(new URL('../bin/photoprism-harden.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../bin/photoprism-harden.cjs', import.meta.url));
 let factsFile = '';
 
 beforeAll(async () => {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CONFIG_OK, HEALTHY, V2_VERSION, dockerInfo, fakeEngines, psJson } from './helpers/fake-engines.js';
 
-const cli = fileURLToPath(new URL('../bin/photoprism-harden.js', import.meta.url));
+const cli = fileURLToPath(new URL('../bin/photoprism-harden.cjs', import.meta.url));
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'pph-cli-'));
 const fakes = fakeEngines({
   docker: [

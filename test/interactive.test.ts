@@ -125,7 +125,7 @@ function expectNoSecret(r: PtyRun, secrets: string[]): void {
 }
 
 beforeAll(() => {
-  if (!existsSync(path.join(ROOT, 'dist', 'cli.js'))) throw new Error('dist/ is missing: run "npm run build" first');
+  if (!existsSync(path.join(ROOT, 'dist', 'cli.cjs'))) throw new Error('dist/ is missing: run "npm run build" first');
 });
 
 afterEach(async () => {

@@ -5,7 +5,7 @@ import { answersSchema, ANSWER_KEYS, QUESTIONS } from '../src/questions.js';
 const root = new URL('../', import.meta.url);
 
 describe('shipped files stay derived from the question table', () => {
-  test('schema/answers.schema.json equals answersSchema() (regenerate: node bin/photoprism-harden.js schema > schema/answers.schema.json)', () => {
+  test('schema/answers.schema.json equals answersSchema() (regenerate: node bin/photoprism-harden.cjs schema > schema/answers.schema.json)', () => {
     const shipped = JSON.parse(readFileSync(new URL('schema/answers.schema.json', root), 'utf8'));
     expect(shipped).toEqual(answersSchema());
   });

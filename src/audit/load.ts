@@ -5,9 +5,9 @@
 
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
 import type { HostFacts } from '../host.js';
 import type { PathInfo } from '../state.js';
+import { parseShared } from '../yamlparse.js';
 import {
   envFileList,
   environmentEntries,
@@ -99,8 +99,7 @@ function rel(dir: string, abs: string): string {
 
 async function parseYamlFile(fs: FsView, dir: string, abs: string, info: PathInfo): Promise<YamlFile> {
   const text = await fs.readFile(abs);
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, merge: true, keepSourceTokens: true, prettyErrors: false });
+  const { doc, lines } = parseShared(text);
   if (doc.errors.length) {
     const e = doc.errors[0]!;
     const at = e.pos ? lines.linePos(e.pos[0]).line : undefined;

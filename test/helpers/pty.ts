@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import * as pty from '@lydell/node-pty';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const CLI = path.join(ROOT, 'bin', 'photoprism-harden.js');
+export const CLI = path.join(ROOT, 'bin', 'photoprism-harden.cjs');
 export const FIXTURES = path.join(ROOT, 'test', 'fixtures');
 
 export const KEY = {

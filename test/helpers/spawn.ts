@@ -1,4 +1,4 @@
-// Shared helper for tests that spawn the built CLI (bin/photoprism-harden.js -> dist/).
+// Shared helper for tests that spawn the built CLI (bin/photoprism-harden.cjs -> dist/).
 // `npm test` builds first; a lone `jest test/x.test.ts` needs `npm run build` beforehand.
 //
 // Every run is recorded in `runs`, so a test file can scan everything the CLI printed for secrets.
@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const CLI = path.join(REPO_ROOT, 'bin', 'photoprism-harden.js');
+export const CLI = path.join(REPO_ROOT, 'bin', 'photoprism-harden.cjs');
 export const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures');
 
 /** Environment variables of the tool that must not leak from the developer's shell into a test run. */
@@ -50,8 +50,8 @@ export const runs: RunResult[] = [];
 
 /** Throws a readable error when the CLI has not been built. */
 export function assertBuilt(): void {
-  if (!existsSync(path.join(REPO_ROOT, 'dist', 'cli.js'))) {
-    throw new Error(`${path.join(REPO_ROOT, 'dist', 'cli.js')} is missing: run "npm run build" first (npm test does)`);
+  if (!existsSync(path.join(REPO_ROOT, 'dist', 'cli.cjs'))) {
+    throw new Error(`${path.join(REPO_ROOT, 'dist', 'cli.cjs')} is missing: run "npm run build" first (npm test does)`);
   }
 }
 
@@ -64,7 +64,7 @@ async function factsFile(f: string | object): Promise<string> {
   return file;
 }
 
-/** Run `node bin/photoprism-harden.js ...args` and collect its output. Never rejects for a non-zero exit. */
+/** Run `node bin/photoprism-harden.cjs ...args` and collect its output. Never rejects for a non-zero exit. */
 export async function runCli(args: string[], o: RunOptions = {}): Promise<RunResult> {
   assertBuilt();
   const env: NodeJS.ProcessEnv = {};
