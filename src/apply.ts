@@ -1,6 +1,7 @@
 // Apply: the only place that writes to the disk. Every file is written atomically (temp file in the same
 // folder, created with its final mode at open time, O_EXCL|O_NOFOLLOW, fsync, rename), never through a
-// symlink. Nothing is written until the preflight over every planned path has passed.
+// symlink. Nothing is written until the preflight over every planned path has passed, and no file is
+// renamed into place until every new file is complete.
 
 import { constants, promises as fsp } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -75,14 +76,23 @@ async function tryChown(target: string, o: Owner, manual: Map<string, string[]>,
   }
 }
 
-/** Write `content` to `target` atomically with `mode` (and owner) set before the name appears. */
-export async function writeFileAtomic(
+/** A new file's content in a temporary file beside its target, waiting for the rename. */
+export interface Prepared {
+  tmp: string;
+  target: string;
+}
+
+/**
+ * Write `content` to a temporary file beside `target`: created with `mode` at open time
+ * (O_EXCL|O_NOFOLLOW), owner set, fsynced. Nothing is visible under `target` until `commit`.
+ */
+export async function prepareFile(
   target: string,
   content: string | Buffer,
   mode: number,
   owner: Owner | null,
   manual: Map<string, string[]> = new Map(),
-): Promise<void> {
+): Promise<Prepared> {
   const info = await lstatInfo(target);
   if (info.isSymlink) throw new ApplyError(`${target} is a symbolic link; refusing to write through it`);
   const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
@@ -96,11 +106,36 @@ export async function writeFileAtomic(
     } finally {
       await fh.close();
     }
-    await fsp.rename(tmp, target);
   } catch (e) {
     await fsp.rm(tmp, { force: true });
     throw e;
   }
+  return { tmp, target };
+}
+
+/** Put a prepared file in place: rename(2) replaces the target atomically (a symlink there is replaced, never followed). */
+export async function commit(p: Prepared): Promise<void> {
+  try {
+    await fsp.rename(p.tmp, p.target);
+  } catch (e) {
+    await discard(p);
+    throw e;
+  }
+}
+
+export async function discard(p: Prepared): Promise<void> {
+  await fsp.rm(p.tmp, { force: true });
+}
+
+/** Write `content` to `target` atomically with `mode` (and owner) set before the name appears. */
+export async function writeFileAtomic(
+  target: string,
+  content: string | Buffer,
+  mode: number,
+  owner: Owner | null,
+  manual: Map<string, string[]> = new Map(),
+): Promise<void> {
+  await commit(await prepareFile(target, content, mode, owner, manual));
   await syncDir(path.dirname(target));
 }
 
@@ -126,9 +161,17 @@ async function ensureBackupDirs(root: string, dir: string): Promise<void> {
   let cur = root;
   for (const part of rel) {
     cur = path.join(cur, part);
-    const info = await lstatInfo(cur);
+    let info = await lstatInfo(cur);
+    if (!info.exists) {
+      try {
+        await fsp.mkdir(cur, { mode: 0o700 });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      info = await lstatInfo(cur); // (another file's backup, written side by side, may have made it)
+    }
     if (info.isSymlink) throw new ApplyError(`${cur} is a symbolic link; refusing to write a backup through it`);
-    if (!info.exists) await fsp.mkdir(cur, { mode: 0o700 });
+    if (!info.isDir) throw new ApplyError(`${cur} is not a folder; cannot write a backup into it`);
   }
 }
 
@@ -221,32 +264,36 @@ async function ensureDir(
   if (fixed) result.fixedDirs.push(d.path);
 }
 
-async function writeFile(
-  plan: Plan,
-  f: PlannedFile,
-  result: ApplyResult,
-  manual: Map<string, string[]>,
-  backupRun: () => Promise<string>,
-): Promise<void> {
+/** What preparing one planned file did (merged into the ApplyResult in plan order). */
+interface FileOutcome {
+  path: string;
+  prepared?: Prepared;
+  unchanged?: boolean;
+  backup?: string;
+  manual: Map<string, string[]>;
+}
+
+async function prepareWrite(plan: Plan, f: PlannedFile, backupRun: () => Promise<string>): Promise<FileOutcome> {
   const p = abs(plan, f.path);
+  const out: FileOutcome = { path: f.path, manual: new Map() };
   if (f.status === 'unchanged') {
     // content is right; make sure mode and owner are too
     const info = await lstatInfo(p);
     if ((info.mode & 0o777) !== f.mode) await fsp.chmod(p, f.mode);
-    if (f.owner && (info.uid !== f.owner.uid || info.gid !== f.owner.gid)) await tryChown(p, f.owner, manual);
-    result.unchanged.push(f.path);
-    return;
+    if (f.owner && (info.uid !== f.owner.uid || info.gid !== f.owner.gid)) await tryChown(p, f.owner, out.manual);
+    out.unchanged = true;
+    return out;
   }
   if (f.status === 'update') {
     const info = await lstatInfo(p);
     const backup = path.join(await backupRun(), f.path);
     await ensureBackupDirs(plan.dir, path.dirname(backup));
     // same mode and owner as the original: a backup of options.yml stays 0600 uid:gid
-    await writeFileAtomic(backup, await fsp.readFile(p), info.mode & 0o777, { uid: info.uid, gid: info.gid }, manual);
-    result.backups.push(path.relative(plan.dir, backup));
+    await writeFileAtomic(backup, await fsp.readFile(p), info.mode & 0o777, { uid: info.uid, gid: info.gid }, out.manual);
+    out.backup = path.relative(plan.dir, backup);
   }
-  await writeFileAtomic(p, f.content, f.mode, f.owner, manual);
-  result.written.push(f.path);
+  out.prepared = await prepareFile(p, f.content, f.mode, f.owner, out.manual);
+  return out;
 }
 
 export async function applyPlan(
@@ -262,7 +309,34 @@ export async function applyPlan(
   // one backup folder per run, made when the first file is replaced (never shared with an earlier run)
   let run: Promise<string> | undefined;
   const backupRun = () => (run ??= newBackupRun(plan.dir, now));
-  for (const f of plan.files) await writeFile(plan, f, result, manual, backupRun);
+  // Every new file is first written in full to its temporary file, side by side (their fsyncs
+  // overlap instead of queueing). Only when all of them are complete are they renamed into place, in
+  // plan order: a write that fails (full disk, file-size limit) changes none of the files.
+  const settled = await Promise.allSettled(plan.files.map((f) => prepareWrite(plan, f, backupRun)));
+  const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+  const outcomes = settled.flatMap((x) => (x.status === 'fulfilled' ? [x.value] : []));
+  if (failed) {
+    await Promise.all(outcomes.flatMap((o) => (o.prepared ? [discard(o.prepared)] : [])));
+    throw failed.reason;
+  }
+  const dirsToSync = new Set<string>();
+  for (const [i, o] of outcomes.entries()) {
+    if (o.prepared) {
+      try {
+        await commit(o.prepared);
+      } catch (e) {
+        // (a rename failing after the files are complete: the remaining temporary files go)
+        await Promise.all(outcomes.slice(i + 1).flatMap((x) => (x.prepared ? [discard(x.prepared)] : [])));
+        throw e;
+      }
+      dirsToSync.add(path.dirname(o.prepared.target));
+      result.written.push(o.path);
+    }
+    if (o.unchanged) result.unchanged.push(o.path);
+    if (o.backup) result.backups.push(o.backup);
+    for (const [k, targets] of o.manual) manual.set(k, [...(manual.get(k) ?? []), ...targets]);
+  }
+  await Promise.all([...dirsToSync].map(syncDir));
   if (result.backups.length) await pruneBackups(plan.dir);
   for (const [o, targets] of manual) {
     result.manual.push(`sudo chown ${o} ${targets.map(shellQuote).join(' ')}`);

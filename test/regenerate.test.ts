@@ -656,7 +656,7 @@ describe('an interrupted write leaves the old file intact', () => {
   // Real interruption: the file size limit (ulimit -f, RLIMIT_FSIZE) makes write(2) fail with EFBIG
   // part-way through the new content (Node ignores SIGXFSZ). The small old compose file and its backup
   // fit under the limit; the merged one (about 5 KiB) does not.
-  test('EFBIG half-way through the new compose file: old bytes kept, no temp file left, exit 1', async () => {
+  test('EFBIG half-way through the new compose file: every file keeps its old bytes (none is renamed before all are complete), no temp file left, exit 1', async () => {
     const dir = await installed();
     await fsp.copyFile(path.join(FIXTURES, 'regen-small-compose.yml'), path.join(dir, 'docker-compose.yml'));
     const before = await snapshot(dir);
