@@ -6,7 +6,7 @@ import { describe, expect, test } from '@jest/globals';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { cacheTag, createBoot } from '../src/boot.js';
+import { cacheTag } from '../src/boot.js';
 import { REPO_ROOT, assertBuilt } from './helpers/spawn.js';
 import { scratchDirs } from './helpers/tmp.js';
 
@@ -25,14 +25,25 @@ function fakePackage(): { root: string; dist: string; cacheDir: string } {
 
 const cacheFiles = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.bin')).sort() : []);
 
+/**
+ * One run of a fake package through the BUILT dist/boot.cjs, in a process of its own (within one
+ * process V8 keeps compiled scripts in memory and would never look at the cache file).
+ */
 function runOnce(dist: string, tag = 'init', env: NodeJS.ProcessEnv = {}) {
-  const boot = createBoot(dist, tag, env);
-  const main = boot.require('./main.cjs') as { value: number; sep: string; file: string };
-  boot.save();
-  return { main, boot };
+  const code = `
+    const boot = require(${JSON.stringify(path.join(REPO_ROOT, 'dist', 'boot.cjs'))}).createBoot(${JSON.stringify(dist)}, ${JSON.stringify(tag)}, process.env);
+    const main = boot.require('./main.cjs');
+    boot.save();
+    process.stdout.write(JSON.stringify({ main, loaded: boot.loaded.map((l) => ({ file: l.file, cacheUsed: l.cacheUsed })) }));`;
+  const r = spawnSync(process.execPath, ['-e', code], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(r.stderr);
+  const out = JSON.parse(r.stdout) as { main: { value: number; sep: string; file: string }; loaded: { file: string; cacheUsed: boolean }[] };
+  return { main: out.main, boot: { loaded: out.loaded } };
 }
 
-describe('boot: bundles with a code cache', () => {
+describe('boot: bundles with a code cache (the built dist/boot.cjs)', () => {
+  assertBuilt();
+
   test('first run writes one cache per bundle (folders 0755, files 0644); the next run uses them', () => {
     const { dist, cacheDir } = fakePackage();
     const first = runOnce(dist);
@@ -69,6 +80,19 @@ describe('boot: bundles with a code cache', () => {
     expect(mainInit).toHaveLength(1);
     expect(mainInit[0]).not.toBe(before);
     expect(runOnce(dist, 'init').boot.loaded.every((l) => l.cacheUsed)).toBe(true);
+  });
+
+  test('a damaged cache (cut short) is rejected by V8 and written again', () => {
+    const { dist, cacheDir } = fakePackage();
+    runOnce(dist);
+    const main = path.join(cacheDir, cacheFiles(cacheDir).find((f) => f.startsWith('main.'))!);
+    const good = readFileSync(main);
+    writeFileSync(main, good.subarray(0, Math.floor(good.length / 2)));
+    const r = runOnce(dist);
+    expect(r.main.value).toBe(42);
+    expect(r.boot.loaded.find((l) => l.file.endsWith('main.cjs'))!.cacheUsed).toBe(false);
+    expect(readFileSync(main).length).toBe(good.length);
+    expect(runOnce(dist).boot.loaded.every((l) => l.cacheUsed)).toBe(true);
   });
 
   test('a cache owned by someone else, or writable by others, is not used', () => {
