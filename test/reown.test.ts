@@ -2,6 +2,7 @@
 // what is already right, and never the database folder or originals. Runs as root (chown needs it).
 
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
 import fs, { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,7 +10,7 @@ import { UsageError } from '../src/errors.js';
 import { FixtureHost } from '../src/host.js';
 import { runInit } from '../src/init.js';
 import { Output } from '../src/output.js';
-import { REAL_OPS, reownTree } from '../src/reown.js';
+import { REAL_OPS, type ReownOptions, reownTree } from '../src/reown.js';
 import type { Key } from '../src/questions.js';
 import { Sink } from './helpers/sink.js';
 
@@ -151,6 +152,93 @@ describe('reownTree', () => {
     };
     const r = await reownTree(root, 2001, 2002, undefined, [], ops);
     expect(r).toEqual({ visited: 3, changed: 3, denied: 0 });
+  });
+});
+
+// The walk shares the work with helper threads on machines with several cores. `walkHere: false`
+// makes the helpers do all of it (deterministically, whatever this machine's core count).
+describe('reownTree with helper threads', () => {
+  const HELPERS_ONLY: ReownOptions = { helpers: 2, walkHere: false };
+  const MIXED: ReownOptions = { helpers: 1, spawnAfter: 0 }; // the calling thread walks too (the helper joins once started)
+
+  rootOnly.each([
+    ['helpers only', HELPERS_ONLY],
+    ['calling thread and a helper', MIXED],
+    ['calling thread alone', { helpers: 0 }],
+  ] as [string, ReownOptions][])('%s: every entry of a ~2000-entry tree, counted once', async (name, options) => {
+    const root = path.join(TMP, `threads-${name.replace(/\W+/g, '-')}`, 'storage');
+    const { entries } = await makeTree(root);
+    const progress = jest.fn<(visited: number, changed: number) => void>();
+    const r = await reownTree(root, 2001, 2002, progress, [], REAL_OPS, options);
+    expect(r).toEqual({ visited: entries, changed: entries, denied: 0 });
+    expect(new Set((await owners(root)).values())).toEqual(new Set(['2001:2002']));
+    expect(progress).toHaveBeenLastCalledWith(entries, entries);
+    const again = await reownTree(root, 2003, 2004, undefined, [], REAL_OPS, options);
+    expect(again).toEqual({ visited: entries, changed: entries, denied: 0 });
+    expect(new Set((await owners(root)).values())).toEqual(new Set(['2003:2004']));
+  });
+
+  rootOnly('helpers never follow symlinks and neither re-own nor enter excluded paths', async () => {
+    const outside = path.join(TMP, 'threads-outside');
+    await fsp.mkdir(path.join(outside, 'dir'), { recursive: true });
+    await fsp.writeFile(path.join(outside, 'dir', 'inner.txt'), 'y');
+    for (const p of ['dir', 'dir/inner.txt']) await fsp.chown(path.join(outside, p), 4321, 4321);
+    const root = path.join(TMP, 'threads-links', 'storage');
+    await fsp.mkdir(path.join(root, 'originals', 'album'), { recursive: true });
+    await fsp.writeFile(path.join(root, 'originals', 'album', 'a.jpg'), '');
+    for (const p of ['originals', 'originals/album', 'originals/album/a.jpg']) await fsp.chown(path.join(root, p), 1500, 1500);
+    await fsp.mkdir(path.join(root, 'cache'));
+    await fsp.symlink(path.join(outside, 'dir'), path.join(root, 'cache', 'dir-link'));
+    await fsp.writeFile(path.join(root, 'cache', 'c.jpg'), '');
+
+    const r = await reownTree(root, 2001, 2002, undefined, [path.join(root, 'originals')], REAL_OPS, HELPERS_ONLY);
+    expect(r).toEqual({ visited: 4, changed: 4, denied: 0 }); // root, cache, dir-link, c.jpg
+    const o = await owners(root);
+    expect(o.get('originals')).toBe('1500:1500');
+    expect(o.get(path.join('originals', 'album', 'a.jpg'))).toBe('1500:1500');
+    expect(o.get(path.join('cache', 'dir-link'))).toBe('2001:2002');
+    for (const p of ['dir', 'dir/inner.txt']) {
+      const st = await fsp.stat(path.join(outside, p));
+      expect(`${st.uid}:${st.gid}`).toBe('4321:4321');
+    }
+  });
+
+  // an immutable file refuses chown even to root (EPERM), like a file a non-root run may not chown
+  rootOnly.each([
+    ['helpers only', HELPERS_ONLY],
+    ['calling thread alone', { helpers: 0 }],
+  ] as [string, ReownOptions][])('%s: an entry chown refuses (EPERM) is counted as denied', async (name, options) => {
+    const root = path.join(TMP, `threads-denied-${name.replace(/\W+/g, '-')}`, 'storage');
+    await fsp.mkdir(path.join(root, 'cache'), { recursive: true });
+    for (const n of ['a', 'b', 'c']) await fsp.writeFile(path.join(root, 'cache', n), '');
+    const locked = path.join(root, 'cache', 'b');
+    try {
+      execFileSync('chattr', ['+i', locked], { stdio: 'ignore' });
+    } catch {
+      return; // no immutable files here (file system or container without CAP_LINUX_IMMUTABLE)
+    }
+    try {
+      const r = await reownTree(root, 2001, 2002, undefined, [], REAL_OPS, options);
+      expect(r).toEqual({ visited: 5, changed: 4, denied: 1 });
+    } finally {
+      execFileSync('chattr', ['-i', locked]);
+    }
+  });
+
+  // a path longer than PATH_MAX (4096): readdir fails with ENAMETOOLONG, which is neither a vanished
+  // entry nor EPERM
+  rootOnly.each([
+    ['helpers only', HELPERS_ONLY],
+    ['calling thread alone', { helpers: 0 }],
+  ] as [string, ReownOptions][])('%s: any other error fails the walk (and stops the helpers)', async (name, options) => {
+    const root = path.join(TMP, `threads-deep-${name.replace(/\W+/g, '-')}`, 'storage');
+    await fsp.mkdir(root, { recursive: true });
+    execFileSync('bash', ['-c', 'cd "$1" && for i in $(seq 25); do n=$(printf "%0200d" $i); mkdir $n && cd $n || exit 1; done; touch f', 'bash', root]);
+    try {
+      await expect(reownTree(root, 2001, 2002, undefined, [], REAL_OPS, options)).rejects.toMatchObject({ code: 'ENAMETOOLONG' });
+    } finally {
+      execFileSync('rm', ['-rf', path.dirname(root)]); // rm's fts walk copes with the long paths
+    }
   });
 });
 
