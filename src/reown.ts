@@ -12,6 +12,7 @@
 import { lchownSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { trace } from './trace.js';
 import { MessageChannel, type MessagePort, Worker, receiveMessageOnPort } from 'node:worker_threads';
 
 export interface ReownResult {
@@ -344,6 +345,7 @@ export async function reownTree(
         spawn = false;
         try {
           pool = new Helpers(helpers, uid, gid, skip);
+          trace(`reown: ${helpers} helper thread(s) started after ${own.visited} entries`);
         } catch {
           walkHere = true; // no threads here (resource limits, a sandbox): walk alone
         }

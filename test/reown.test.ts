@@ -304,3 +304,39 @@ describe('storage re-own during init', () => {
     }
   });
 });
+
+describe('re-own through the built CLI (the minified bundle, helper threads on a multi-core machine)', () => {
+  rootOnly('a UID/GID change on 7 000 storage entries re-owns them all, never originals inside storage', async () => {
+    const { runCli, describeRun } = await import('./helpers/spawn.js');
+    const dir = path.join(TMP, 'cli-install');
+    const originals = path.join(dir, 'storage', 'originals');
+    let r = await runCli(['init', '--yes', '--dir', dir, '--uid', '2000', '--gid', '2000', '--originals-path', originals]);
+    expect(r.code).toBe(0);
+    // 70 folders x 100 files: above the entry count at which helper threads start
+    for (let d = 0; d < 70; d++) {
+      const f = path.join(dir, 'storage', 'cache', `d${d}`);
+      fs.mkdirSync(f, { recursive: true });
+      for (let i = 0; i < 100; i++) fs.writeFileSync(path.join(f, `t${i}.jpg`), '');
+    }
+    fs.mkdirSync(path.join(originals, '2024'), { recursive: true });
+    fs.writeFileSync(path.join(originals, '2024', 'IMG_1.jpg'), '');
+    execFileSync('chown', ['-R', '2000:2000', path.join(dir, 'storage')]);
+    execFileSync('chown', ['-R', '1500:1500', originals]);
+    const originalsBefore = await owners(originals);
+
+    r = await runCli(['init', '--yes', '--dir', dir, '--uid', '2001', '--gid', '2002', '--originals-path', originals], {
+      timeoutMs: 60000,
+      env: { PHOTOPRISM_HARDEN_TRACE: '1' },
+    });
+    // the helper threads run the walk's own source text: it must survive minification
+    if (os.availableParallelism() > 1) expect(r.stderr).toMatch(/reown: [1-3] helper thread\(s\) started/);
+    expect({ code: r.code, run: r.code === 0 ? '' : describeRun(r) }).toEqual({ code: 0, run: '' });
+    const m = /(\d+) storage entries re-owned to 2001:2002/.exec(r.stdout);
+    expect(Number(m?.[1])).toBeGreaterThanOrEqual(7070);
+    const storage = await owners(path.join(dir, 'storage'));
+    const wrong = [...storage].filter(([p, o]) => !p.startsWith('originals') && o !== '2001:2002');
+    expect(wrong).toEqual([]);
+    expect(storage.size).toBeGreaterThan(7070);
+    expect(await owners(originals)).toEqual(originalsBefore);
+  }, 90000);
+});
