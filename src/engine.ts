@@ -185,9 +185,42 @@ export async function onPath(cmd: string, env: NodeJS.ProcessEnv): Promise<boole
   return found.includes(true);
 }
 
-async function probeCandidate(c: Candidate, env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<Engine | { tried: string; why: string }> {
+/**
+ * The compose plugin as `docker info --format '{{json .}}'` lists it in ClientInfo.Plugins: the Docker
+ * CLI finds its plugins the same way for `docker info` as for `docker compose`, and reports them also
+ * when the daemon cannot be reached. undefined when the output does not say (an old CLI, no JSON, a
+ * plugin that reports an error): then `docker compose version` has to be asked.
+ */
+export function composePluginInInfo(stdout: string): { version: string } | { missing: true } | undefined {
+  let o: unknown;
+  try {
+    o = JSON.parse(stdout);
+  } catch {
+    return undefined;
+  }
+  const plugins = (o as { ClientInfo?: { Plugins?: unknown } } | null)?.ClientInfo?.Plugins;
+  if (!Array.isArray(plugins)) return undefined;
+  const compose = (plugins as Record<string, unknown>[]).find((p) => p && p.Name === 'compose');
+  if (!compose) return { missing: true };
+  const version = typeof compose.Version === 'string' && !compose.Err ? parseVersion(compose.Version) : null;
+  return version ? { version } : undefined;
+}
+
+async function probeCandidate(
+  c: Candidate,
+  env: NodeJS.ProcessEnv,
+  signal?: AbortSignal,
+  dockerInfo?: Promise<RunResult>,
+): Promise<Engine | { tried: string; why: string }> {
   const tried = `${c.display} version`;
   if (!(await onPath(c.command, env))) return { tried, why: 'not installed' };
+  if (c.choice === 'docker' && dockerInfo) {
+    // one process fewer: `docker info` (needed anyway) names the compose plugin and its version
+    const info = await dockerInfo;
+    const plugin = info.missing ? undefined : composePluginInInfo(info.stdout);
+    if (plugin && 'missing' in plugin) return { tried, why: 'the Docker CLI has no compose plugin' };
+    if (plugin) return { kind: majorOf(plugin.version) >= 2 ? 'docker-compose-v2' : 'docker-compose-v1', command: c.command, prefix: c.prefix, version: plugin.version, runtime: 'docker', display: c.display };
+  }
   let r = await run(c.command, [...c.prefix, 'version', '--short'], { env, timeoutMs: 15000, signal });
   if (r.missing) return { tried, why: 'not installed' };
   let version = r.exitCode === 0 ? parseVersion(r.stdout) : null;
@@ -224,11 +257,11 @@ export interface Detection {
  * Find a Compose engine: `docker compose` (v2), then `docker-compose` (v1, or a standalone v2 binary),
  * then `podman-compose`. With a choice, only that one is tried. Read-only: runs `version` only.
  */
-export async function detect(env: NodeJS.ProcessEnv, choice?: EngineChoice, signal?: AbortSignal): Promise<Detection> {
+export async function detect(env: NodeJS.ProcessEnv, choice?: EngineChoice, signal?: AbortSignal, dockerInfo?: Promise<RunResult>): Promise<Detection> {
   const notFound: string[] = [];
   // probed side by side (each is a process start); the first usable one in this order wins
   const tried = CANDIDATES.filter((c) => !choice || c.choice === choice);
-  const results = await Promise.all(tried.map((c) => probeCandidate(c, env, signal)));
+  const results = await Promise.all(tried.map((c) => probeCandidate(c, env, signal, dockerInfo)));
   for (const [i, r] of results.entries()) {
     if ('kind' in r) return { engine: r, notFound };
     notFound.push(`${tried[i]!.display} (${r.why})`);

@@ -4,8 +4,9 @@
 // reads files; it never changes anything on the host.
 
 import { promises as fsp } from 'node:fs';
+import { trace } from './trace.js';
 import type { HostFacts, HostProbe } from './host.js';
-import { detect, run, type Detection, type Engine, type EngineChoice } from './engine.js';
+import { detect, run, type Detection, type Engine, type EngineChoice, type RunResult } from './engine.js';
 import {
   fromPodmanMaps,
   parseUsernsRemap,
@@ -76,15 +77,18 @@ export interface EngineProbes {
  * are external processes: the CLI starts them before it loads init's code, so they run meanwhile.
  */
 export function startEngineProbes(env: NodeJS.ProcessEnv, engineChoice?: EngineChoice): EngineProbes {
+  trace('preflight: engine probes start');
   const ac = new AbortController();
   // `docker info` is needed whenever the engine turns out to be Docker's (or none is found): start it
   // together with the engine probes instead of after them
   const guess: 'docker' | 'podman' = engineChoice === 'podman' ? 'podman' : 'docker';
+  const info = runInfo(guess, env, ac.signal);
   return {
     engineChoice,
-    detection: detect(env, engineChoice, ac.signal),
+    // `docker info` also names the Docker CLI's compose plugin: then `docker compose version` is not run
+    detection: detect(env, engineChoice, ac.signal, guess === 'docker' ? info : undefined),
     guess,
-    runtime: runtimeInfo(guess, env, ac.signal),
+    runtime: runtimeInfo(guess, env, ac.signal, info),
     abort: () => ac.abort(),
   };
 }
@@ -125,11 +129,15 @@ export function parsePodmanInfo(text: string): Pick<RuntimeInfo, 'serverVersion'
   };
 }
 
-export async function runtimeInfo(runtime: 'docker' | 'podman', env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<RuntimeInfo> {
-  const r =
-    runtime === 'docker'
-      ? await run('docker', ['info', '--format', '{{json .}}'], { env, timeoutMs: 20000, signal })
-      : await run('podman', ['info', '--format', 'json'], { env, timeoutMs: 30000, signal });
+/** `docker info` / `podman info` as JSON (read-only). */
+export function runInfo(runtime: 'docker' | 'podman', env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<RunResult> {
+  return runtime === 'docker'
+    ? run('docker', ['info', '--format', '{{json .}}'], { env, timeoutMs: 20000, signal })
+    : run('podman', ['info', '--format', 'json'], { env, timeoutMs: 30000, signal });
+}
+
+export async function runtimeInfo(runtime: 'docker' | 'podman', env: NodeJS.ProcessEnv, signal?: AbortSignal, result?: Promise<RunResult>): Promise<RuntimeInfo> {
+  const r = await (result ?? runInfo(runtime, env, signal));
   const base: RuntimeInfo = { runtime, reachable: false, rootless: false, usernsRemap: false, selinux: false };
   if (r.missing) return { ...base, error: `${runtime} is not installed` };
   if (r.exitCode !== 0) {

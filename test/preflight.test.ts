@@ -2,6 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { chownSync } from 'node:fs';
 import path from 'node:path';
 import { FixtureHost, type FixtureData, type HostFacts } from '../src/host.js';
+import { composePluginInInfo } from '../src/engine.js';
 import { toHost } from '../src/idmap.js';
 import { parseDockerInfo, parsePodmanInfo, preflightLines, runPreflight } from '../src/preflight.js';
 import { ENGINE_HOST as HOST } from './fixtures/unit-fakes.js';
@@ -33,6 +34,44 @@ describe('host preflight (read-only)', () => {
     expect(text).toContain('docker compose 2.29.1');
     expect(text).toContain('Docker Engine 27.3.1, rootful');
     expect(text).toMatch(/Free disk\s+50\.0 GiB/);
+  });
+
+  test('`docker info` names the compose plugin (Docker CLI 20.10+): `docker compose version` is not run', async () => {
+    const plugin = { Name: 'compose', Version: 'v2.29.7', Path: '/usr/libexec/docker/cli-plugins/docker-compose' };
+    let r = await pre(HOST, { docker: [V2_VERSION, dockerInfo({ plugins: [{ Name: 'buildx', Version: 'v0.17.1' }, plugin] })] });
+    expect(r.pf.engine).toMatchObject({ kind: 'docker-compose-v2', display: 'docker compose', version: '2.29.7' });
+    expect(r.pf.runtime).toMatchObject({ reachable: true, serverVersion: '27.3.1' });
+    expect(fakes!.lines()).toEqual(['docker info --format {{json .}}']);
+
+    // the daemon is down: the CLI still reports its plugins (and exits 1)
+    r = await pre(HOST, { docker: [V2_VERSION, dockerInfo({ down: true, plugins: [plugin] })] });
+    expect(r.pf.engine?.version).toBe('2.29.7');
+    expect(r.pf.runtime).toMatchObject({ reachable: false, error: expect.stringContaining('Cannot connect to the Docker daemon') });
+    expect(fakes!.lines()).toEqual(['docker info --format {{json .}}']);
+
+    // no compose plugin listed: none, without asking `docker compose`
+    r = await pre(HOST, { docker: [NO_PLUGIN, dockerInfo({ down: true, plugins: [] })] });
+    expect(r.pf.engine).toBeNull();
+    expect(r.pf.notFound[0]).toBe('docker compose (the Docker CLI has no compose plugin)');
+    expect(fakes!.lines()).toEqual(['docker info --format {{json .}}']);
+
+    // a plugin that reports an error: `docker compose version` is asked, and its answer counts
+    r = await pre(HOST, { docker: [NO_PLUGIN, dockerInfo({ plugins: [{ Name: 'compose', Err: 'failed to fetch metadata' }] })] });
+    expect(r.pf.engine).toBeNull();
+    expect([...fakes!.lines()].sort()).toEqual(['docker compose version --short', 'docker info --format {{json .}}']);
+  });
+
+  test('composePluginInInfo', () => {
+    const info = (plugins: unknown) => JSON.stringify({ ClientInfo: { Plugins: plugins } });
+    expect(composePluginInInfo(info([{ Name: 'compose', Version: 'v2.29.1' }]))).toEqual({ version: '2.29.1' });
+    expect(composePluginInInfo(info([{ Name: 'compose', Version: '2.40.0-desktop.1' }]))).toEqual({ version: '2.40.0-desktop.1' });
+    expect(composePluginInInfo(info([{ Name: 'buildx', Version: 'v0.17.1' }]))).toEqual({ missing: true });
+    expect(composePluginInInfo(info([]))).toEqual({ missing: true });
+    expect(composePluginInInfo(info([{ Name: 'compose', Err: 'broken' }]))).toBeUndefined();
+    expect(composePluginInInfo(info(null))).toBeUndefined();
+    expect(composePluginInInfo(JSON.stringify({ ServerVersion: '19.03.1' }))).toBeUndefined();
+    expect(composePluginInInfo('Client:\n Context: default')).toBeUndefined();
+    expect(composePluginInInfo('')).toBeUndefined();
   });
 
   test('rootless Docker: the daemon user is the owner of its data root; container ids map through /etc/subuid', async () => {

@@ -129,19 +129,32 @@ export function fakeEnginesPerTest(): (spec: Spec) => Fakes {
 export const V2_VERSION: Rule = { when: 'compose version --short', replies: { stdout: '2.29.1\n' } };
 export const NO_PLUGIN: Rule = { when: 'compose *', replies: { stderr: "docker: 'compose' is not a docker command.\n", code: 1 } };
 
-export function dockerInfo(o: { rootless?: boolean; userns?: boolean; selinux?: boolean; rootDir?: string; version?: string } = {}): Rule {
+export function dockerInfo(
+  o: {
+    rootless?: boolean;
+    userns?: boolean;
+    selinux?: boolean;
+    rootDir?: string;
+    version?: string;
+    /** ClientInfo.Plugins, as Docker CLI 20.10+ lists them (absent: an older CLI that does not) */
+    plugins?: { Name: string; Version?: string; Err?: string }[];
+    /** the daemon cannot be reached: the CLI still prints its own part (ClientInfo) and exits 1 */
+    down?: boolean;
+  } = {},
+): Rule {
   const opts = ['name=apparmor', 'name=seccomp,profile=builtin', 'name=cgroupns'];
   if (o.rootless) opts.push('name=rootless');
   if (o.userns) opts.push('name=userns');
   if (o.selinux) opts.push('name=selinux');
+  const client = o.plugins ? { ClientInfo: { Version: '28.2.2', Context: 'default', Plugins: o.plugins, Warnings: null } } : {};
+  const info = o.down
+    ? { ServerVersion: '', SecurityOptions: null, DockerRootDir: '', ...client }
+    : { ServerVersion: o.version ?? '27.3.1', SecurityOptions: opts, DockerRootDir: o.rootDir ?? '/var/lib/docker', ...client };
   return {
     when: 'info --format {{json .}}',
     replies: {
-      stdout: `${JSON.stringify({
-        ServerVersion: o.version ?? '27.3.1',
-        SecurityOptions: opts,
-        DockerRootDir: o.rootDir ?? '/var/lib/docker',
-      })}\n`,
+      stdout: `${JSON.stringify(info)}\n`,
+      ...(o.down ? { stderr: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n', code: 1 } : {}),
     },
   };
 }
