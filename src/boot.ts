@@ -33,11 +33,16 @@ export interface Boot {
   save(): void;
 }
 
-/** The command a cache is for: each runs different code, so each gets its own cache. */
+/**
+ * What a cache is for: the command, and help or a dry run apart, since each runs different code. (The
+ * cache holds the code a run compiled: a cache made by `init --help` would leave most of `init` to be
+ * compiled again on every later run.)
+ */
 export function cacheTag(argv: string[]): string {
   const [first, ...rest] = argv.slice(2);
   const cmd = first && /^[a-z]+$/.test(first) ? first : 'cli';
-  return rest.includes('--help') || rest.includes('-h') || first === 'help' || first === '--help' || first === '-h' ? `${cmd}-help` : cmd;
+  if (rest.includes('--help') || rest.includes('-h') || first === 'help' || first === '--help' || first === '-h') return `${cmd}-help`;
+  return rest.includes('--dry-run') ? `${cmd}-dry-run` : cmd;
 }
 
 /** Is `dir` a real folder that only this user (or the package's owner) may write? */
@@ -172,13 +177,15 @@ export function createBoot(distDir: string, tag: string, env: NodeJS.ProcessEnv 
   };
 }
 
-/** Run the CLI: dist/cli.cjs's main(argv), then store the code caches the run produced. */
+/**
+ * Run the CLI: dist/cli.cjs's main(argv), then store the code caches the run produced. Only a run that
+ * succeeded stores them: one stopped early (invalid input, exit 2) compiled a small part of the code,
+ * and the cache is written once and then kept.
+ */
 export async function run(argv: string[]): Promise<number> {
   const boot = createBoot(__dirname, cacheTag(argv));
   const cli = boot.require('./cli.cjs') as { main(argv: string[]): Promise<number> };
-  try {
-    return await cli.main(argv);
-  } finally {
-    boot.save();
-  }
+  const code = await cli.main(argv);
+  if (code === 0) boot.save();
+  return code;
 }

@@ -149,6 +149,7 @@ describe('boot: bundles with a code cache (the built dist/boot.cjs)', () => {
   test('cacheTag: one cache per command, help runs apart', () => {
     const t = (...a: string[]) => cacheTag(['node', 'bin', ...a]);
     expect(t('init', '--yes')).toBe('init');
+    expect(t('init', '--dir', 'x', '--dry-run')).toBe('init-dry-run');
     expect(t('init', '--help')).toBe('init-help');
     expect(t('help', 'init')).toBe('help-help');
     expect(t('audit', '--dir', 'x')).toBe('audit');
@@ -174,6 +175,21 @@ describe('boot: the built CLI', () => {
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout).title).toBeTruthy();
     expect(existsSync(path.join(root, '.cache'))).toBe(false);
+  });
+
+  test('only a run that succeeded writes the caches (an early stop compiled little of the code)', () => {
+    const root = tmp();
+    chmodSync(root, 0o755);
+    for (const d of ['bin', 'dist', 'templates', 'schema']) cpSync(path.join(REPO_ROOT, d), path.join(root, d), { recursive: true });
+    cpSync(path.join(REPO_ROOT, 'package.json'), path.join(root, 'package.json'));
+    const env = { PATH: process.env.PATH, HOME: '/root', PHOTOPRISM_HARDEN_FAKE_HOST: path.join(REPO_ROOT, 'test', 'fixtures', 'cli-host.json') };
+    const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(root, 'bin', 'photoprism-harden.cjs'), ...args], { env, encoding: 'utf8' });
+    const dir = path.join(tmp(), 'install');
+    expect(cli('init', '--yes', '--dir', dir, '--uid', '0').status).toBe(2);
+    expect(cacheFiles(path.join(root, '.cache', 'v8')).filter((f) => f.startsWith('cli.init.'))).toEqual([]);
+    expect(cli('init', '--yes', '--dir', dir).status).toBe(0);
+    const caches = cacheFiles(path.join(root, '.cache', 'v8'));
+    expect(caches.filter((f) => /^(cli|templates|compose-validator)\.init\./.test(f))).toHaveLength(3);
   });
 
   test('after init, the code caches hold no password', () => {
