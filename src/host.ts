@@ -1,7 +1,7 @@
 // Host probes: everything the tool needs to know about the machine, behind one small interface.
 // Real runs read the real system; tests hand in fake facts (loadFacts with a fixture, or plain objects).
 
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, readFileSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SUPPORTED_GIDS, SUPPORTED_UIDS, inRanges } from './domain.js';
@@ -133,17 +133,15 @@ export function parseLoginDefs(text: string): { uidMin: number; uidMax: number }
   return { uidMin: get('UID_MIN', 1000), uidMax: get('UID_MAX', 60000) };
 }
 
+// Host files are small: read synchronously (one system call each, no thread-pool round trips, which
+// cost more than the reads themselves and queue behind the engine probes' work).
 async function readText(file: string): Promise<string> {
-  try {
-    return await fsp.readFile(file, 'utf8');
-  } catch {
-    return '';
-  }
+  return (await readOrNull(file)) ?? '';
 }
 
 async function readOrNull(file: string): Promise<string | null> {
   try {
-    return await fsp.readFile(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch {
     return null;
   }
@@ -174,7 +172,7 @@ async function getent(db: 'passwd' | 'group', fallbackFile: string): Promise<str
 /** stat `file`, reporting it under the host path `shown` */
 async function statNode(file: string, shown: string): Promise<DeviceNode | null> {
   try {
-    const st = await fsp.stat(file);
+    const st = statSync(file);
     return { path: shown, uid: st.uid, gid: st.gid, mode: st.mode & 0o7777 };
   } catch {
     return null;
@@ -197,7 +195,7 @@ export class RealHost implements HostProbe {
     ]);
     let dri: string[] = [];
     try {
-      dri = (await fsp.readdir(r('dev/dri'))).filter((n) => n.startsWith('renderD')).sort();
+      dri = readdirSync(r('dev/dri')).filter((n) => n.startsWith('renderD')).sort();
     } catch {
       /* no /dev/dri */
     }

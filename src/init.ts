@@ -216,13 +216,17 @@ export async function runInit(o: InitOptions): Promise<number> {
     out.out('Nothing to change: the installation already matches these answers.');
   }
   trace('init: written');
+  // the audit and the engine's (or the schema's) check of the written files read them side by side;
+  // their reports are printed in this order
+  const validation =
+    validate && !(noop && !o.apply) ? import('./composecheck.js').then(({ checkInstalled }) => checkInstalled(dir, engine, env, state.composeFile)) : null;
+  validation?.catch(() => {}); // (awaited below; an audit failure must not leave it unhandled)
   for (const l of await auditLines(() => auditDir(dir, facts, o.version, { env }), dir)) out.out(l);
   trace('init: audited');
   if (noop && !o.apply) return 0;
 
-  if (validate) {
-    const { checkInstalled } = await import('./composecheck.js');
-    const r = await checkInstalled(dir, engine, env, state.composeFile);
+  if (validation) {
+    const r = await validation;
     if (reportValidation(out, r.validation, r.by, engine, state.composeFile, true) !== 0) return 1;
   }
   trace('init: validated');

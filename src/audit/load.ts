@@ -3,7 +3,7 @@
 // files, and the owners and modes of the folders. This is the only audit code that reads the disk, and
 // it reads it through an FsView so that `init --dry-run` can audit the planned files before they exist.
 
-import { promises as fsp } from 'node:fs';
+import { lstatSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { HostFacts } from '../host.js';
 import type { PathInfo } from '../state.js';
@@ -37,11 +37,13 @@ export interface FsView {
   readdir(abs: string): Promise<string[] | null>;
 }
 
+// Synchronous calls behind the async interface: the audit reads a few small files and stats a few
+// dozen paths, and a thread-pool round trip costs more than each of those system calls.
 export const realFs: FsView = {
   async stat(abs) {
     let l;
     try {
-      l = await fsp.lstat(abs);
+      l = lstatSync(abs);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return null;
@@ -50,17 +52,19 @@ export const realFs: FsView = {
     let st = l;
     if (l.isSymbolicLink()) {
       try {
-        st = await fsp.stat(abs);
+        st = statSync(abs);
       } catch {
         /* dangling link: report the link itself */
       }
     }
     return { exists: true, isSymlink: l.isSymbolicLink(), isDir: st.isDirectory(), uid: st.uid, gid: st.gid, mode: st.mode & 0o7777 };
   },
-  readFile: (abs) => fsp.readFile(abs, 'utf8'),
+  async readFile(abs) {
+    return readFileSync(abs, 'utf8');
+  },
   async readdir(abs) {
     try {
-      return (await fsp.readdir(abs)).sort();
+      return readdirSync(abs).sort();
     } catch {
       return null;
     }
