@@ -5,6 +5,7 @@
 //
 //   npm run bench            all measurements
 //   npm run bench -- --quick fewer runs, 20 000 files instead of 100 000 for the ownership test
+//   npm run bench -- --startup  the start-up measurements only
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync, lstatSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = path.join(root, 'bin', 'photoprism-harden.cjs');
 const quick = process.argv.includes('--quick');
+const startupOnly = process.argv.includes('--startup');
 const RUNS = quick ? 7 : 15;
 const FILES = quick ? 20000 : 100000;
 const work = mkdtempSync(path.join(os.tmpdir(), 'pph-bench-'));
@@ -26,51 +28,69 @@ const median = (xs) => {
   return s[Math.floor(s.length / 2)];
 };
 
+function once(cmd, a, runEnv = env) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd, a, { env: runEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${cmd} ${a.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return ms;
+}
+
 /**
- * median wall time of a run in ms; `prepare` runs before each (untimed). One untimed run first: it
- * writes the code cache (dist/boot.cjs) that every later run of the command uses.
+ * A command's median wall time as a ratio to `node -e 0`'s, the two run in turns (floor, command,
+ * floor, command, ...) so that both see the same machine: a shared machine's speed drifts within a
+ * minute by more than the differences measured here. `prepare` runs before each run (untimed). One
+ * untimed run first: it writes the code cache (dist/boot.cjs) that every later run of the command uses.
  */
-function time(cmd, args, prepare, runEnv = env) {
+function ratio(args, prepare, runEnv = env) {
+  const floor = [];
   const xs = [];
   for (let i = -1; i < RUNS; i++) {
     const ctx = prepare ? prepare(i) : undefined;
     const a = typeof args === 'function' ? args(ctx) : args;
-    const t0 = process.hrtime.bigint();
-    const r = spawnSync(cmd, a, { env: runEnv, stdio: ['ignore', 'ignore', 'pipe'] });
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    if (r.status !== 0) throw new Error(`${cmd} ${a.join(' ')} exited ${r.status}: ${r.stderr}`);
-    if (i >= 0) xs.push(ms);
+    const f = once(process.execPath, ['-e', '0']);
+    const ms = once(process.execPath, a, runEnv);
+    if (i >= 0) {
+      floor.push(f);
+      xs.push(ms);
+    }
   }
-  return median(xs);
+  return { ratio: median(xs) / median(floor), ms: median(xs), floor: median(floor) };
 }
 
 const results = [];
-function check(name, value, target, unit = '×') {
+function check(name, value, target, unit = '×', detail = '') {
   const ok = value <= target;
   results.push({ name, value, target, unit, ok });
   const shown = unit === '×' ? `${value.toFixed(2)}×` : `${value.toFixed(2)} ${unit}`;
-  console.log(`${ok ? 'ok  ' : 'MISS'} ${name.padEnd(52)} ${shown.padStart(9)}   (target ≤ ${target}${unit === '×' ? '×' : ` ${unit}`})`);
+  console.log(`${ok ? 'ok  ' : 'MISS'} ${name.padEnd(52)} ${shown.padStart(9)}   (target ≤ ${target}${unit === '×' ? '×' : ` ${unit}`}${detail ? `; ${detail}` : ''})`);
 }
 
 if (!readdirSync(path.join(root, 'dist')).includes('cli.cjs')) throw new Error('run npm run build first');
 
 // --- start-up -------------------------------------------------------------------------------
-const floor = time(process.execPath, ['-e', '0']);
-console.log(`node -e 0: ${floor.toFixed(1)} ms (median of ${RUNS})`);
-check('--help', time(process.execPath, [bin, '--help']) / floor, 1.3);
-check('--version', time(process.execPath, [bin, '--version']) / floor, 1.3);
+console.log(`each command and \`node -e 0\` in turns, ${RUNS} runs each (medians):`);
+const startup = (name, target, args, prepare, runEnv) => {
+  const r = ratio(args, prepare, runEnv);
+  if (target === null) console.log(`info ${name.padEnd(52)} ${`${r.ratio.toFixed(2)}×`.padStart(9)}   (${r.ms.toFixed(0)} ms; node -e 0: ${r.floor.toFixed(0)} ms)`);
+  else check(name, r.ratio, target, '×', `${r.ms.toFixed(0)} ms; node -e 0: ${r.floor.toFixed(0)} ms`);
+};
+startup('--help', 1.3, [bin, '--help']);
+startup('--version', 1.3, [bin, '--version']);
 let n = 0;
-check(
-  'init --yes --dir <empty dir>',
-  time(process.execPath, (d) => [bin, 'init', '--yes', '--dir', d], () => path.join(work, `init-${n++}`)) / floor,
-  2.0,
-);
+const freshDir = () => path.join(work, `init-${n++}`);
+startup('init --yes --dir <empty dir>', 2.0, (d) => [bin, 'init', '--yes', '--dir', d], freshDir);
 // not a target: the very first run of a command, before its code cache exists
-const cold = time(process.execPath, (d) => [bin, 'init', '--yes', '--dir', d], () => path.join(work, `init-${n++}`), { ...env, NODE_DISABLE_COMPILE_CACHE: '1' }) / floor;
-console.log(`info init --yes without the code cache (a command's first run)      ${cold.toFixed(2)}×`);
+startup('init --yes without the code cache (a first run)', null, (d) => [bin, 'init', '--yes', '--dir', d], freshDir, { ...env, NODE_DISABLE_COMPILE_CACHE: '1' });
 const installed = path.join(work, 'installed');
 execFileSync(process.execPath, [bin, 'init', '--yes', '--dir', installed], { env, stdio: 'ignore' });
-check('audit on a generated installation', time(process.execPath, [bin, 'audit', '--dir', installed]) / floor, 1.5);
+startup('audit on a generated installation', 1.5, [bin, 'audit', '--dir', installed]);
+
+if (startupOnly) {
+  rmSync(work, { recursive: true, force: true });
+  const missed = results.filter((r) => !r.ok);
+  process.exit(missed.length ? 1 : 0);
+}
 
 // --- package --------------------------------------------------------------------------------
 const packDir = path.join(work, 'pack');
