@@ -12,7 +12,7 @@
 // password is part of a bundle's source.
 
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import Module, { createRequire } from 'node:module';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Script } from 'node:vm';
 
@@ -147,7 +147,7 @@ export function createBoot(distDir: string, tag: string, env: NodeJS.ProcessEnv 
         cached = readCache(cacheFile, owner);
       }
     }
-    const script = new Script(Module.wrap(source), { filename: file, cachedData: cached });
+    const script = new Script(`(function (exports, require, module, __filename, __dirname) { ${source}\n});`, { filename: file, cachedData: cached });
     const module = { exports: {} as unknown, filename: file, loaded: false };
     exportsByFile.set(file, module.exports);
     loaded.push({ file, cacheFile, cacheUsed: Boolean(cached) && !script.cachedDataRejected, script });
