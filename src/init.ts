@@ -3,6 +3,7 @@
 import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { isatty } from 'node:tty';
 import { applyPlan, shellQuote, type ApplyResult } from './apply.js';
 import { auditDir, auditPlan, summaryLine, type Report } from './audit/index.js';
 import { location } from './audit/report.js';
@@ -67,8 +68,8 @@ export async function runInit(o: InitOptions): Promise<number> {
   const out = o.out ?? new Output();
   const env = o.env ?? process.env;
   const interactive = !o.yes && !o.answers;
-  const tty = o.stdinIsTTY ?? Boolean(process.stdin.isTTY);
-  if (interactive && !o.prompter && !tty) {
+  // (process.stdin is created on first use, which loads stream code: only the wizard needs it)
+  if (interactive && !o.prompter && !(o.stdinIsTTY ?? isatty(0))) {
     throw new UsageError([
       'standard input is not a terminal, so the wizard cannot ask its questions. Use --yes (accept all defaults) or --answers FILE.yml (answers from a file).',
     ]);
