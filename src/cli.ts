@@ -6,6 +6,8 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { PASSWORD_ENV } from './domain.js';
 import type { EngineChoice } from './engine.js';
 import { UsageError } from './errors.js';
+import { stderr, stdout } from './stdio.js';
+import { columns } from './text.js';
 import { trace } from './trace.js';
 import { packagePath } from './paths.js';
 import type { Key } from './questions.js';
@@ -126,7 +128,7 @@ function wrapText(text: string, width: number, indent: number): string {
 }
 
 export function commandHelp(c: CommandSpec): string {
-  const cols = Math.max(60, Math.min(process.stdout.columns || 80, 100));
+  const cols = Math.max(60, Math.min(columns() || 80, 100));
   const label = (o: OptionSpec) =>
     `${o.short ? `-${o.short}, ` : '    '}--${o.name}${o.arg ? ` ${o.arg}` : ''}${o.negatable ? `, --no-${o.name}` : ''}`;
   const width = Math.min(34, Math.max(...c.options.map((o) => label(o).length)) + 2);
@@ -177,7 +179,7 @@ const list = (v: unknown) => (typeof v === 'string' ? v.split(/[\s,]+/).filter(B
 export async function main(argv: string[]): Promise<number> {
   trace('cli: started');
   const args = argv.slice(2);
-  const out = (s: string) => process.stdout.write(s);
+  const out = (s: string) => stdout.write(s);
   try {
     const [first, ...rest] = args;
     if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
@@ -242,14 +244,14 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`photoprism-harden: invalid input, nothing was written:\n${e.problems.map((p) => `  - ${p}`).join('\n')}\n`);
+      stderr.write(`photoprism-harden: invalid input, nothing was written:\n${e.problems.map((p) => `  - ${p}`).join('\n')}\n`);
       return EXIT.usage;
     }
     if (e instanceof Error && e.name === 'ExitPromptError') {
-      process.stderr.write('\nAborted: nothing was written.\n');
+      stderr.write('\nAborted: nothing was written.\n');
       return EXIT.failure;
     }
-    process.stderr.write(`photoprism-harden: ${e instanceof Error ? e.message : String(e)}\n`);
+    stderr.write(`photoprism-harden: ${e instanceof Error ? e.message : String(e)}\n`);
     return EXIT.failure;
   }
 }

@@ -17,6 +17,7 @@ import { buildPlan, planIsNoop } from './plan.js';
 import { preflightLines, runPreflight, type EngineProbes, type Preflight } from './preflight.js';
 import { SECRET_KEYS, type Key, type SecretKey } from './questions.js';
 import { readTargetState, withHostPaths } from './state.js';
+import * as stdio from './stdio.js';
 import { trace } from './trace.js';
 
 export interface InitOptions {
@@ -202,14 +203,14 @@ export async function runInit(o: InitOptions): Promise<number> {
       }
     }
     let progressShown = false;
-    const progress = process.stderr.isTTY
+    const progress = isatty(2)
       ? (visited: number, changed: number) => {
           progressShown = true;
-          process.stderr.write(`\r  re-owning storage: ${visited} checked, ${changed} changed`);
+          stdio.stderr.write(`\r  re-owning storage: ${visited} checked, ${changed} changed`);
         }
       : undefined;
     result = await applyPlan(plan, new Date(), progress);
-    if (progressShown) process.stderr.write('\n');
+    if (progressShown) stdio.stderr.write('\n');
     out.out('');
     out.out(`Done: ${result.written.length} file(s) written${result.unchanged.length ? `, ${result.unchanged.length} unchanged` : ''}${result.createdDirs.length ? `, ${result.createdDirs.length} folder(s) created` : ''}${result.reowned ? `, ${result.reowned} storage entries re-owned to ${a.uid}:${a.gid}` : ''}.`);
   } else {

@@ -3,6 +3,8 @@
 
 import path from 'node:path';
 import type { ApplyResult } from './apply.js';
+import * as stdio from './stdio.js';
+import type { Writer } from './stdio.js';
 import { shellQuote, termWidth, wrap } from './text.js';
 
 export { termWidth, wrap };
@@ -15,8 +17,8 @@ import type { ContainerIdMapping } from './idmap.js';
 export class Output {
   private secrets: string[] = [];
   constructor(
-    private readonly stdout: NodeJS.WritableStream = process.stdout,
-    private readonly stderr: NodeJS.WritableStream = process.stderr,
+    private readonly stdout: Writer = stdio.stdout,
+    private readonly stderr: Writer = stdio.stderr,
   ) {}
 
   addSecrets(values: Iterable<string>): void {

@@ -1,5 +1,7 @@
 // Small text helpers with no dependencies (kept apart so light commands such as audit load little).
 
+import { isatty } from 'node:tty';
+
 /** Word-wrap one line of text to `width` columns (continuation lines indented by two spaces). */
 export function wrap(text: string, width: number): string[] {
   // an indented line is a command or a config line: never broken, so it can be copied
@@ -17,10 +19,15 @@ export function wrap(text: string, width: number): string[] {
 }
 
 export function termWidth(): number {
-  return Math.min(process.stdout.columns || 100, 100);
+  return Math.min(columns() || 100, 100);
 }
 
 /** `s` quoted for a POSIX shell when it needs quoting. */
 export function shellQuote(s: string): string {
   return /^[A-Za-z0-9_./:=@%+,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The terminal's width, or undefined when stdout is not a terminal (process.stdout is built only then). */
+export function columns(): number | undefined {
+  return isatty(1) ? process.stdout.columns : undefined;
 }

@@ -2,6 +2,8 @@
 // uses auditDir / auditPlan to check what it wrote (or would write).
 
 import path from 'node:path';
+import * as stdio from '../stdio.js';
+import type { Writer } from '../stdio.js';
 import { defaultProbe, type HostFacts, type HostProbe } from '../host.js';
 import type { Plan } from '../plan.js';
 import type { PathInfo } from '../state.js';
@@ -19,8 +21,8 @@ export interface AuditOptions {
   version: string;
   probe?: HostProbe;
   env?: NodeJS.ProcessEnv;
-  stdout?: NodeJS.WritableStream;
-  stderr?: NodeJS.WritableStream;
+  stdout?: Writer;
+  stderr?: Writer;
 }
 
 export async function auditDir(dir: string, facts: HostFacts, version: string, o: { fs?: FsView; env?: NodeJS.ProcessEnv } = {}): Promise<Report> {
@@ -30,8 +32,8 @@ export async function auditDir(dir: string, facts: HostFacts, version: string, o
 
 /** Exit codes: 0 no error-level finding, 1 at least one, 2 usage error or unreadable installation. */
 export async function runAudit(o: AuditOptions): Promise<number> {
-  const stdout = o.stdout ?? process.stdout;
-  const stderr = o.stderr ?? process.stderr;
+  const stdout = o.stdout ?? stdio.stdout;
+  const stderr = o.stderr ?? stdio.stderr;
   let report: Report;
   try {
     const facts = await (o.probe ?? (await defaultProbe())).facts();
