@@ -5,6 +5,7 @@
 // cache compiled code only for scripts, not for ES modules. esbuild cannot split CommonJS output, so
 // the bundles are cut by hand where loading is optional:
 //   cli.cjs               every command (src/); each command's code is evaluated only when it runs
+//   prelude.cjs           what init starts before cli.cjs is loaded: the engine probes (src/prelude.ts)
 //   execa.cjs             execa, for `init --apply` (start the services)
 //   prompter.cjs          src/prompter.ts with the @inquirer/prompts it uses, for the interactive wizard
 //   diff.cjs              diff, for the change preview when files already exist
@@ -82,6 +83,7 @@ const common = {
 };
 const builds = [
   build({ ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.cjs', plugins: [vendorExternal] }),
+  build({ ...common, entryPoints: ['src/prelude.ts'], outfile: 'dist/prelude.cjs' }),
   ...Object.entries(VENDOR_ENTRY).map(([name, entry]) => build({ ...common, ...entry, outfile: `dist/${name}.cjs` })),
   build({ ...common, entryPoints: [validatorSource], outfile: 'dist/compose-validator.cjs' }),
   build({ ...common, entryPoints: ['src/boot.ts'], outfile: 'dist/boot.cjs', minify: false, define: {}, banner: {} }),

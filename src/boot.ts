@@ -184,8 +184,11 @@ export function createBoot(distDir: string, tag: string, env: NodeJS.ProcessEnv 
  */
 export async function run(argv: string[]): Promise<number> {
   const boot = createBoot(__dirname, cacheTag(argv));
-  const cli = boot.require('./cli.cjs') as { main(argv: string[]): Promise<number> };
-  const code = await cli.main(argv);
+  // init's engine probes (processes) start before the bulk of the code loads: see src/prelude.ts
+  const early = argv[2] === 'init' ? (boot.require('./prelude.cjs') as { prelude(argv: string[]): unknown }).prelude(argv) : {};
+  const cli = boot.require('./cli.cjs') as { main(argv: string[], early: unknown): Promise<number> };
+  const code = await cli.main(argv, early);
   if (code === 0) boot.save();
+  if (process.env.PHOTOPRISM_HARDEN_TRACE) process.stderr.write(`trace ${performance.now().toFixed(1).padStart(7)} ms  boot: caches saved\n`);
   return code;
 }

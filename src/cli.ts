@@ -10,6 +10,8 @@ import { stderr, stdout } from './stdio.js';
 import { columns } from './text.js';
 import { trace } from './trace.js';
 import { packagePath } from './paths.js';
+import type { Early } from './prelude.js';
+import type { EngineProbes } from './preflight.js';
 import type { Key } from './questions.js';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -176,8 +178,20 @@ export function parseCommand(c: CommandSpec, args: string[]): Values {
 
 const list = (v: unknown) => (typeof v === 'string' ? v.split(/[\s,]+/).filter(Boolean) : []);
 
-export async function main(argv: string[]): Promise<number> {
+/**
+ * Run the CLI. `early` is what dist/prelude.cjs started before this code was loaded (init's engine
+ * probes); whatever of it is still running when main returns is stopped.
+ */
+export async function main(argv: string[], early: Early = {}): Promise<number> {
   trace('cli: started');
+  try {
+    return await run(argv, early);
+  } finally {
+    early.probes?.abort(); // a run that stopped early (invalid input) does not wait for them
+  }
+}
+
+async function run(argv: string[], early: Early): Promise<number> {
   const args = argv.slice(2);
   const out = (s: string) => stdout.write(s);
   try {
@@ -220,9 +234,14 @@ export async function main(argv: string[]): Promise<number> {
     if (v.engine !== undefined && !(ENGINE_CHOICES as readonly string[]).includes(String(v.engine))) {
       throw new UsageError([`--engine must be one of: ${ENGINE_CHOICES.join(', ')}; got ${JSON.stringify(v.engine)}`]);
     }
-    // the engine probes are processes: start them now, so they run while init's code loads
-    const { startEngineProbes } = await import('./preflight.js');
-    const probes = startEngineProbes(process.env, v.engine as EngineChoice | undefined);
+    // the engine probes are processes: started before init's code loads (by the prelude, or here)
+    let probes: EngineProbes;
+    if (early.probes && early.probes.engineChoice === v.engine) probes = early.probes;
+    else {
+      early.probes?.abort(); // (started for another --engine than the parse found)
+      const { startEngineProbes } = await import('./preflight.js');
+      probes = startEngineProbes(process.env, v.engine as EngineChoice | undefined);
+    }
     try {
       const { runInit } = await import('./init.js');
       return await runInit({

@@ -261,6 +261,7 @@ export async function runInit(o: InitOptions): Promise<number> {
     started = true;
   }
   for (const l of nextStepLines(plan, result, collected, repeat, { engine: engine?.display ?? 'docker compose', started, mapping: pf.mapping })) out.out(l);
+  trace('init: done');
   return 0;
 }
 
