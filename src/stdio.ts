@@ -1,6 +1,7 @@
 // stdout and stderr as plain file-descriptor writers. process.stdout / process.stderr build stream
 // objects on first use (and load Node's stream and socket code for a pipe): more than a command that
 // prints a report needs. Writes are synchronous, like Node's own for files, pipes and terminals.
+// A reader that has gone (EPIPE) is not an error: the run goes on and its remaining output is dropped.
 
 import { writeSync } from 'node:fs';
 
@@ -14,8 +15,10 @@ function pause(ms: number): void {
 }
 
 export function fdWriter(fd: 1 | 2): Writer {
+  let gone = false;
   return {
     write(text: string): boolean {
+      if (gone) return false;
       let buf = Buffer.from(text, 'utf8');
       while (buf.length) {
         let n: number;
@@ -27,8 +30,12 @@ export function fdWriter(fd: 1 | 2): Writer {
             pause(1);
             continue;
           }
-          // `photoprism-harden ... | head` closed the pipe early: that is not an error
-          if (code === 'EPIPE') process.exit(process.exitCode ?? 0);
+          // the reader has gone (`photoprism-harden init | head`): that is not an error, and the work
+          // goes on (an init whose output is cut short still writes its files); the rest is dropped
+          if (code === 'EPIPE') {
+            gone = true;
+            return false;
+          }
           throw e;
         }
         buf = buf.subarray(n);

@@ -1,5 +1,5 @@
-// src/stdio.ts: output through plain descriptor writes. A reader that has gone (`| head`) ends the run
-// quietly; a slow reader gets every byte.
+// src/stdio.ts: output through plain descriptor writes. A reader that has gone (`| head`) is not an
+// error (the run goes on, its output is dropped); a slow reader gets every byte.
 
 import { describe, expect, test } from '@jest/globals';
 import { spawn, spawnSync } from 'node:child_process';
@@ -17,6 +17,26 @@ describe('stdio writers (the built CLI)', () => {
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+  });
+
+  test('init whose reader has gone (`| head`): the files are still written, exit 0', async () => {
+    const { mkdtempSync, existsSync, rmSync } = await import('node:fs');
+    const os = await import('node:os');
+    const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'pph-stdio-')), 'install');
+    try {
+      const child = spawn(process.execPath, [bin, 'init', '--yes', '--dir', dir], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { PATH: process.env.PATH, HOME: '/root', PHOTOPRISM_HARDEN_FAKE_HOST: path.join(REPO_ROOT, 'test', 'fixtures', 'cli-host.json') },
+      });
+      child.stdout.destroy();
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+      expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+      for (const f of ['docker-compose.yml', 'storage/config/options.yml', '.secrets/db_pwd.txt']) expect(existsSync(path.join(dir, f))).toBe(true);
+    } finally {
+      rmSync(path.dirname(dir), { recursive: true, force: true });
+    }
   });
 
   test('a slow reader on a pipe gets every byte', () => {
