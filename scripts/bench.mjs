@@ -122,28 +122,16 @@ if (process.getuid?.() === 0) {
     mkdirSync(dir, { recursive: true });
     for (let f = 0; f < 1000; f++) writeFileSync(path.join(dir, `f${f}`), '');
   }
-  const chownR = (id) => {
-    const t0 = process.hrtime.bigint();
-    execFileSync('chown', ['-R', `${id}:${id}`, storage]);
-    return Number(process.hrtime.bigint() - t0) / 1e6;
-  };
+  const chownR = (id) => once('chown', ['-R', `${id}:${id}`, storage]);
   // our re-own: run init on the same tree after a UID change, so the measured work is what users get
-  const initOwnOn = (dir, uid) => {
-    const t0 = process.hrtime.bigint();
-    execFileSync(process.execPath, [bin, 'init', '--yes', '--dir', dir, '--uid', String(uid), '--gid', String(uid)], { env, stdio: 'ignore' });
-    return Number(process.hrtime.bigint() - t0) / 1e6;
-  };
+  const initOwnOn = (dir, uid) => once(process.execPath, [bin, 'init', '--yes', '--dir', dir, '--uid', String(uid), '--gid', String(uid)]);
   const initOwn = (uid) => initOwnOn(tree, uid);
   // the fixed cost of init runs on an installation with an empty storage: one with the same UID change
   // (it rewrites the compose file and options.yml, makes backups, shows the diff, audits, validates:
   // everything but the walk) and one that changes nothing
   const small = path.join(work, 'small');
   execFileSync(process.execPath, [bin, 'init', '--yes', '--dir', small], { env, stdio: 'ignore' });
-  const noopOn = (dir) => {
-    const t0 = process.hrtime.bigint();
-    execFileSync(process.execPath, [bin, 'init', '--yes', '--dir', dir], { env, stdio: 'ignore' });
-    return Number(process.hrtime.bigint() - t0) / 1e6;
-  };
+  const noopOn = (dir) => once(process.execPath, [bin, 'init', '--yes', '--dir', dir]);
   const rounds = quick ? 3 : 5;
   const c = [];
   const o = [];

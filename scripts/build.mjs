@@ -73,7 +73,7 @@ const common = {
   format: 'cjs',
   platform: 'node',
   target: 'node20.17',
-  minify: !process.env.NO_MINIFY,
+  minify: !process.env.NO_MINIFY, // NO_MINIFY=1 npm run build: readable names in CPU profiles
   legalComments: 'none',
   metafile: true,
   logLevel: 'warning',

@@ -77,7 +77,7 @@ async function tryChown(target: string, o: Owner, manual: Map<string, string[]>,
 }
 
 /** A new file's content in a temporary file beside its target, waiting for the rename. */
-export interface Prepared {
+interface Prepared {
   tmp: string;
   target: string;
 }
@@ -86,7 +86,7 @@ export interface Prepared {
  * Write `content` to a temporary file beside `target`: created with `mode` at open time
  * (O_EXCL|O_NOFOLLOW), owner set, fsynced. Nothing is visible under `target` until `commit`.
  */
-export async function prepareFile(
+async function prepareFile(
   target: string,
   content: string | Buffer,
   mode: number,
@@ -114,7 +114,7 @@ export async function prepareFile(
 }
 
 /** Put a prepared file in place: rename(2) replaces the target atomically (a symlink there is replaced, never followed). */
-export async function commit(p: Prepared): Promise<void> {
+async function commit(p: Prepared): Promise<void> {
   try {
     await fsp.rename(p.tmp, p.target);
   } catch (e) {
@@ -123,8 +123,13 @@ export async function commit(p: Prepared): Promise<void> {
   }
 }
 
-export async function discard(p: Prepared): Promise<void> {
+async function discard(p: Prepared): Promise<void> {
   await fsp.rm(p.tmp, { force: true });
+}
+
+/** Remove the temporary files of outcomes not renamed into place. */
+function discardAll(outcomes: readonly { prepared?: Prepared }[]): Promise<unknown> {
+  return Promise.all(outcomes.flatMap((o) => (o.prepared ? [discard(o.prepared)] : [])));
 }
 
 /** Write `content` to `target` atomically with `mode` (and owner) set before the name appears. */
@@ -316,7 +321,7 @@ export async function applyPlan(
   const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
   const outcomes = settled.flatMap((x) => (x.status === 'fulfilled' ? [x.value] : []));
   if (failed) {
-    await Promise.all(outcomes.flatMap((o) => (o.prepared ? [discard(o.prepared)] : [])));
+    await discardAll(outcomes);
     throw failed.reason;
   }
   const dirsToSync = new Set<string>();
@@ -326,7 +331,7 @@ export async function applyPlan(
         await commit(o.prepared);
       } catch (e) {
         // (a rename failing after the files are complete: the remaining temporary files go)
-        await Promise.all(outcomes.slice(i + 1).flatMap((x) => (x.prepared ? [discard(x.prepared)] : [])));
+        await discardAll(outcomes.slice(i + 1));
         throw e;
       }
       dirsToSync.add(path.dirname(o.prepared.target));

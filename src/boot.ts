@@ -15,11 +15,14 @@ import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readFi
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Script } from 'node:vm';
+import { trace } from './trace.js';
 
 export interface Loaded {
   file: string;
   /** the cache file this bundle's code cache is (or would be) in; null without a usable cache folder */
   cacheFile: string | null;
+  /** the start of the names of this bundle's caches for this command and Node (older builds share it) */
+  cachePrefix: string;
   /** a cache was found and V8 accepted it */
   cacheUsed: boolean;
   script: Script;
@@ -110,10 +113,9 @@ function writeCache(file: string, data: Buffer): void {
 }
 
 /** Remove the caches of older builds of the same bundle, command and Node version. */
-function prune(cacheFile: string): void {
+function prune(cacheFile: string, prefix: string): void {
   const dir = path.dirname(cacheFile);
   const base = path.basename(cacheFile);
-  const prefix = base.slice(0, base.lastIndexOf('.', base.length - '.bin'.length - 1) + 1); // up to the file's identity
   try {
     for (const f of readdirSync(dir)) if (f !== base && f.startsWith(prefix) && f.endsWith('.bin')) unlinkSync(path.join(dir, f));
   } catch {
@@ -135,6 +137,7 @@ export function createBoot(distDir: string, tag: string, env: NodeJS.ProcessEnv 
     const source = readFileSync(file, 'utf8');
     let cacheFile: string | null = null;
     let cached: Buffer | undefined;
+    const cachePrefix = `${path.basename(file, '.cjs')}.${tag}.${process.version}-${process.arch}.`;
     if (useCache) {
       const st = statSync(file, { bigint: true });
       const owner = Number(st.uid);
@@ -143,17 +146,16 @@ export function createBoot(distDir: string, tag: string, env: NodeJS.ProcessEnv 
         // the file's identity (inode, size, modification time in ns): any rebuild or reinstall changes it
         // (hashing the source would load node:crypto, ~8 ms, in commands that need none)
         const id = `${st.ino.toString(36)}-${st.size.toString(36)}-${st.mtimeNs.toString(36)}`;
-        cacheFile = path.join(dir, `${path.basename(file, '.cjs')}.${tag}.${process.version}-${process.arch}.${id}.bin`);
+        cacheFile = path.join(dir, `${cachePrefix}${id}.bin`);
         cached = readCache(cacheFile, owner);
       }
     }
     const script = new Script(`(function (exports, require, module, __filename, __dirname) { ${source}\n});`, { filename: file, cachedData: cached });
-    const module = { exports: {} as unknown, filename: file, loaded: false };
+    const module = { exports: {} as unknown };
     exportsByFile.set(file, module.exports);
-    loaded.push({ file, cacheFile, cacheUsed: Boolean(cached) && !script.cachedDataRejected, script });
+    loaded.push({ file, cacheFile, cachePrefix, cacheUsed: Boolean(cached) && !script.cachedDataRejected, script });
     const fn = script.runInThisContext() as (e: unknown, r: (id: string) => unknown, m: typeof module, f: string, d: string) => void;
     fn.call(module.exports, module.exports, req, module, file, path.dirname(file));
-    module.loaded = true;
     exportsByFile.set(file, module.exports);
     return module.exports;
   };
@@ -171,7 +173,7 @@ export function createBoot(distDir: string, tag: string, env: NodeJS.ProcessEnv 
       for (const l of loaded) {
         if (l.cacheUsed || !l.cacheFile) continue;
         writeCache(l.cacheFile, l.script.createCachedData());
-        prune(l.cacheFile);
+        prune(l.cacheFile, l.cachePrefix);
       }
     },
   };
@@ -189,6 +191,6 @@ export async function run(argv: string[]): Promise<number> {
   const cli = boot.require('./cli.cjs') as { main(argv: string[], early: unknown): Promise<number> };
   const code = await cli.main(argv, early);
   if (code === 0) boot.save();
-  if (process.env.PHOTOPRISM_HARDEN_TRACE) process.stderr.write(`trace ${performance.now().toFixed(1).padStart(7)} ms  boot: caches saved\n`);
+  trace('boot: caches saved');
   return code;
 }

@@ -11,7 +11,6 @@ import { columns } from './text.js';
 import { trace } from './trace.js';
 import { packagePath } from './paths.js';
 import type { Early } from './prelude.js';
-import type { EngineProbes } from './preflight.js';
 import type { Key } from './questions.js';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -234,33 +233,28 @@ async function run(argv: string[], early: Early): Promise<number> {
     if (v.engine !== undefined && !(ENGINE_CHOICES as readonly string[]).includes(String(v.engine))) {
       throw new UsageError([`--engine must be one of: ${ENGINE_CHOICES.join(', ')}; got ${JSON.stringify(v.engine)}`]);
     }
-    // the engine probes are processes: started before init's code loads (by the prelude, or here)
-    let probes: EngineProbes;
-    if (early.probes && early.probes.engineChoice === v.engine) probes = early.probes;
-    else {
+    // the engine probes are processes: started before init's code loads (by the prelude, or here;
+    // main stops them when the run ends)
+    if (!early.probes || early.probes.engineChoice !== v.engine) {
       early.probes?.abort(); // (started for another --engine than the parse found)
       const { startEngineProbes } = await import('./preflight.js');
-      probes = startEngineProbes(process.env, v.engine as EngineChoice | undefined);
+      early.probes = startEngineProbes(process.env, v.engine as EngineChoice | undefined);
     }
-    try {
-      const { runInit } = await import('./init.js');
-      return await runInit({
-        dir: String(v.dir),
-        yes: Boolean(v.yes),
-        answers: v.answers as string | undefined,
-        dryRun: Boolean(v['dry-run']),
-        replaceSecrets: list(v['replace-secrets']),
-        flags,
-        version,
-        engine: v.engine as EngineChoice | undefined,
-        apply: Boolean(v.apply),
-        validate: v.validate !== false,
-        applyTimeoutSec: Number(timeout),
-        probes,
-      });
-    } finally {
-      probes.abort(); // a run that stopped early (invalid input) does not wait for them
-    }
+    const { runInit } = await import('./init.js');
+    return await runInit({
+      dir: String(v.dir),
+      yes: Boolean(v.yes),
+      answers: v.answers as string | undefined,
+      dryRun: Boolean(v['dry-run']),
+      replaceSecrets: list(v['replace-secrets']),
+      flags,
+      version,
+      engine: v.engine as EngineChoice | undefined,
+      apply: Boolean(v.apply),
+      validate: v.validate !== false,
+      applyTimeoutSec: Number(timeout),
+      probes: early.probes,
+    });
   } catch (e) {
     if (e instanceof UsageError) {
       stderr.write(`photoprism-harden: invalid input, nothing was written:\n${e.problems.map((p) => `  - ${p}`).join('\n')}\n`);

@@ -220,7 +220,7 @@ async function probeCandidate(
     const info = await dockerInfo;
     const plugin = info.missing ? undefined : composePluginInInfo(info.stdout);
     if (plugin && 'missing' in plugin) return { tried, why: 'the Docker CLI has no compose plugin' };
-    if (plugin) return { kind: majorOf(plugin.version) >= 2 ? 'docker-compose-v2' : 'docker-compose-v1', command: c.command, prefix: c.prefix, version: plugin.version, runtime: 'docker', display: c.display };
+    if (plugin) return engineOf(c, plugin.version);
   }
   let r = await run(c.command, [...c.prefix, 'version', '--short'], { env, timeoutMs: 15000, signal });
   if (r.missing) return { tried, why: 'not installed' };
@@ -235,17 +235,13 @@ async function probeCandidate(
     const why = (r.stderr || r.stdout).split('\n')[0] || `exit code ${r.exitCode}`;
     return { tried, why: c.choice === 'docker' ? 'the Docker CLI has no compose plugin' : `not usable: ${why}` };
   }
-  let kind: EngineKind;
-  if (c.choice === 'podman') kind = 'podman-compose';
-  else kind = majorOf(version) >= 2 ? 'docker-compose-v2' : 'docker-compose-v1';
-  return {
-    kind,
-    command: c.command,
-    prefix: c.prefix,
-    version,
-    runtime: c.choice === 'podman' ? 'podman' : 'docker',
-    display: c.display,
-  };
+  return engineOf(c, version);
+}
+
+/** The engine a candidate is, at `version`. */
+function engineOf(c: Candidate, version: string): Engine {
+  const kind: EngineKind = c.choice === 'podman' ? 'podman-compose' : majorOf(version) >= 2 ? 'docker-compose-v2' : 'docker-compose-v1';
+  return { kind, command: c.command, prefix: c.prefix, version, runtime: c.choice === 'podman' ? 'podman' : 'docker', display: c.display };
 }
 
 export interface Detection {

@@ -88,7 +88,7 @@ export function startEngineProbes(env: NodeJS.ProcessEnv, engineChoice?: EngineC
     // `docker info` also names the Docker CLI's compose plugin: then `docker compose version` is not run
     detection: detect(env, engineChoice, ac.signal, guess === 'docker' ? info : undefined),
     guess,
-    runtime: runtimeInfo(guess, env, ac.signal, info),
+    runtime: runtimeInfo(guess, env, info),
     abort: () => ac.abort(),
   };
 }
@@ -136,8 +136,9 @@ export function runInfo(runtime: 'docker' | 'podman', env: NodeJS.ProcessEnv, si
     : run('podman', ['info', '--format', 'json'], { env, timeoutMs: 30000, signal });
 }
 
-export async function runtimeInfo(runtime: 'docker' | 'podman', env: NodeJS.ProcessEnv, signal?: AbortSignal, result?: Promise<RunResult>): Promise<RuntimeInfo> {
-  const r = await (result ?? runInfo(runtime, env, signal));
+/** What `info` says (`result`: an `info` already running). */
+export async function runtimeInfo(runtime: 'docker' | 'podman', env: NodeJS.ProcessEnv, result?: Promise<RunResult>): Promise<RuntimeInfo> {
+  const r = await (result ?? runInfo(runtime, env));
   const base: RuntimeInfo = { runtime, reachable: false, rootless: false, usernsRemap: false, selinux: false };
   if (r.missing) return { ...base, error: `${runtime} is not installed` };
   if (r.exitCode !== 0) {

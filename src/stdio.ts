@@ -14,7 +14,7 @@ function pause(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-export function fdWriter(fd: 1 | 2): Writer {
+function fdWriter(fd: 1 | 2): Writer {
   let gone = false;
   return {
     write(text: string): boolean {

@@ -10,7 +10,7 @@ export interface ParsedYaml {
 }
 
 /** The options every shared parse uses: positions for messages, merge keys (`<<`) as Compose reads them. */
-export const SHARED_PARSE_OPTIONS = { merge: true, prettyErrors: false, uniqueKeys: true } as const;
+const SHARED_PARSE_OPTIONS = { merge: true, prettyErrors: false, uniqueKeys: true } as const;
 
 const KEEP = 8;
 const recent = new Map<string, ParsedYaml>();
