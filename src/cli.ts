@@ -11,7 +11,7 @@ import { columns } from './text.js';
 import { trace } from './trace.js';
 import { packagePath } from './paths.js';
 import type { Early } from './prelude.js';
-import type { Key } from './questions.js';
+import type { Key, Question } from './questions.js';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
@@ -41,6 +41,14 @@ export interface CommandSpec {
 
 const HELP: OptionSpec = { name: 'help', short: 'h', help: 'show this help' };
 
+/** The flags of the question table (secrets have none). */
+export function questionOptions(questions: readonly Question[]): OptionSpec[] {
+  return questions.flatMap((q): OptionSpec[] => {
+    if (!q.flag) return [];
+    return [q.kind === 'confirm' ? { name: q.flag, negatable: true, help: q.description } : { name: q.flag, arg: q.flagArg ?? '<value>', help: q.description }];
+  });
+}
+
 /** init's options come from the question table: loaded only when init (or its help) is asked for */
 export async function initCommand(): Promise<CommandSpec> {
   const { QUESTIONS } = await import('./questions.js');
@@ -64,11 +72,7 @@ export async function initCommand(): Promise<CommandSpec> {
     { name: 'apply-timeout', arg: '<seconds>', help: 'how long --apply waits for healthy/running services', default: '300' },
     { name: 'validate', negatable: true, help: 'check the written compose file with the engine (or the Compose schema); --no-validate skips it' },
   ];
-  for (const q of QUESTIONS) {
-    if (!q.flag) continue;
-    options.push(q.kind === 'confirm' ? { name: q.flag, negatable: true, help: q.description } : { name: q.flag, arg: q.flagArg ?? '<value>', help: q.description });
-  }
-  options.push(HELP);
+  options.push(...questionOptions(QUESTIONS), HELP);
   return {
     name: 'init',
     summary: INIT_SUMMARY,

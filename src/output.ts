@@ -9,8 +9,7 @@ import { shellQuote, termWidth, wrap } from './text.js';
 
 export { termWidth, wrap };
 import type { Collected } from './collect.js';
-import { TRANSCODING_INFO } from './domain.js';
-import { QUESTIONS, type Answers, type Key } from './questions.js';
+import { QUESTIONS, displayAnswer, type Question } from './questions.js';
 import type { Plan, PlannedFile } from './plan.js';
 import type { ContainerIdMapping } from './idmap.js';
 
@@ -48,11 +47,11 @@ function ownerText(f: { owner: { uid: number; gid: number } | null }, invoker: s
 }
 
 /** One line per answer, never a password. */
-export function summaryLines(c: Collected): string[] {
+export function summaryLines(c: Collected, questions: readonly Question[] = QUESTIONS): string[] {
   const a = c.answers;
   const lines: string[] = [];
-  const width = Math.max(...QUESTIONS.map((q) => q.label.length)) + 2;
-  for (const q of QUESTIONS) {
+  const width = Math.max(...questions.map((q) => q.label.length)) + 2;
+  for (const q of questions) {
     let v: string;
     if (q.kind === 'secret') {
       const src = c.secretSources[q.key as keyof Collected['secretSources']];
@@ -61,20 +60,10 @@ export function summaryLines(c: Collected): string[] {
     } else if (q.kind === 'override') {
       if (a.allowUnsafe.length === 0) continue;
       v = a.allowUnsafe.join(', ');
-    } else v = displayValue(q.key, a);
+    } else v = displayAnswer(q, a);
     lines.push(`  ${q.label.padEnd(width)}${v}`);
   }
   return lines;
-}
-
-function displayValue(key: Key, a: Answers): string {
-  const v = a[key];
-  if (key === 'importPath' && v === '') return '(none)';
-  if (key === 'initActions') return (v as string[]).length ? (v as string[]).join(' ') : '(none)';
-  if (typeof v === 'boolean') return v ? 'yes' : 'no';
-  if (key === 'transcoding') return `${TRANSCODING_INFO[a.transcoding].title} (${a.transcoding})`;
-  if (key === 'userMode') return a.userMode === 'user' ? 'compose "user:" (user)' : 'PHOTOPRISM_UID / PHOTOPRISM_GID (photoprism-uid)';
-  return String(v);
 }
 
 export function planLines(plan: Plan, invoker: string): string[] {

@@ -146,33 +146,25 @@ export function buildPlan(input: PlanInput): Plan {
   const files: Omit<PlannedFile, 'metaOk'>[] = [];
 
   const opts = optionsPath(state);
+  // every answer enters the templates under its key (a new question needs only its template lines),
+  // plus what is derived from the answers
   const ctx = {
+    ...a,
     optionsFile: opts,
     version: input.version,
     regenerate: input.regenerate,
-    uid: a.uid,
-    gid: a.gid,
     uidString: String(a.uid),
     gidString: String(a.gid),
-    userMode: a.userMode,
     userSpec: `${a.uid}:${a.gid}`,
-    behindProxy: a.behindProxy,
     portMapping: a.behindProxy ? `127.0.0.1:${a.httpPort}:${CONTAINER_PORT}` : `${a.httpPort}:${CONTAINER_PORT}`,
     initLine: a.initActions.join(' '),
     hostIdNote: mapping ? `${modeLabel(mapping.mode)}: UID:GID ${a.uid}:${a.gid} is ${owner.uid}:${owner.gid} on the host` : '',
     selinux: Boolean(input.selinux),
-    transcoding: a.transcoding,
     devices: devicesFor(a),
     nvidia: a.transcoding === 'nvidia',
-    originalsPath: a.originalsPath,
-    importPath: a.importPath,
     dbName: DB_NAME,
     dbUser: DB_USER,
     dbServer: `${DB_SERVICE}:3306`,
-    adminUser: a.adminUser,
-    adminPassword: a.adminPassword,
-    databasePassword: a.databasePassword,
-    siteUrl: a.siteUrl,
   };
 
   // folders

@@ -148,7 +148,7 @@ describe('interactive wizard in a pseudo-terminal', () => {
     await r.answer(`${P.gid} (2000)`);
     await r.expect(P.initActions);
     // http://localhost: PhotoPrism serves no TLS itself, so "https" is not preselected
-    await r.expect(/◉ update[^\n]*\n[^\n]*◯ https[^\n]*\n[^\n]*◉ tensorflow[^\n]*\n[^\n]*◯ gpu/);
+    await r.expect(/◉ update[^\n]*\n[^\n]*◯ https[^\n]*\n[^\n]*◯ tensorflow[^\n]*\n[^\n]*◯ gpu/);
     // all eleven actions are on screen at once (the last one too)
     await r.expect(/◯ clean /);
     r.send(KEY.enter);
@@ -164,7 +164,7 @@ describe('interactive wizard in a pseudo-terminal', () => {
     // choices are shown by their titles, with the answers-file value
     await r.expect(/Video transcoding\s+Software \(CPU\) \(software\)\n/);
     await r.expect(/How PhotoPrism drops root\s+PHOTOPRISM_UID \/ PHOTOPRISM_GID \(photoprism-uid\)\n/);
-    await r.expect(/Init actions\s+update tensorflow\n/);
+    await r.expect(/Init actions\s+update\n/);
     await r.expect(/Admin password\s+generated \(24 characters, hidden\)/);
     await r.expect(/Database password\s+generated \(40 characters, hidden\)/);
     await r.expect(/Database root password\s+generated \(40 characters, hidden\)/);
@@ -189,7 +189,7 @@ describe('interactive wizard in a pseudo-terminal', () => {
     expect(w.options.DatabasePassword).toBe(w.dbPassword);
     expect(w.compose).toContain('PHOTOPRISM_UID: "2000"');
     expect(w.compose).toContain('PHOTOPRISM_GID: "2000"');
-    expect(w.compose).toContain('PHOTOPRISM_INIT: "update tensorflow"');
+    expect(w.compose).toContain('PHOTOPRISM_INIT: "update"');
     const secrets = [w.options.AdminPassword as string, w.dbPassword, w.dbRootPassword];
     expectNoSecret(r, secrets);
 
@@ -312,11 +312,11 @@ describe('interactive wizard in a pseudo-terminal', () => {
 
     await r.expect(P.initActions);
     await r.expect(/◉ intel /); // intel transcoding pre-selects the "intel" action
-    // update, https, tensorflow, gpu, intel, ffmpeg: untick tensorflow (two down), tick ffmpeg (three more)
+    // update, https, tensorflow, gpu, intel, ffmpeg: tick tensorflow (two down), tick ffmpeg (three more)
     r.send(KEY.down.repeat(2));
-    await r.expect(/❯◉ tensorflow /);
-    r.send(KEY.space);
     await r.expect(/❯◯ tensorflow /);
+    r.send(KEY.space);
+    await r.expect(/❯◉ tensorflow /);
     r.send(KEY.down.repeat(3));
     await r.expect(/❯◯ ffmpeg /);
     r.send(KEY.space);
@@ -326,24 +326,24 @@ describe('interactive wizard in a pseudo-terminal', () => {
     await r.expect(
       words('> Init actions: "ffmpeg" installs a static FFmpeg build that cannot use hardware transcoding ("intel"); remove "ffmpeg" or choose transcoding "software"'),
     );
-    // still the same prompt, with the user's ticks (tensorflow off, ffmpeg on)
+    // still the same prompt, with the user's ticks (tensorflow on, ffmpeg on)
     const screen = await r.screen();
     expect(screen).not.toContain(`✔ ${msg('initActions')}`);
     expect(screen).toMatch(/◉ update /);
-    expect(screen).toMatch(/◯ tensorflow /);
+    expect(screen).toMatch(/◉ tensorflow /);
     expect(screen).toMatch(/◉ intel /);
     expect(screen).toMatch(/❯◉ ffmpeg /);
     // untick ffmpeg (the cursor is still on it) and submit
     r.send(KEY.space);
     await r.expect(/❯◯ ffmpeg /);
     r.send(KEY.enter);
-    await r.expect(`✔ ${msg('initActions')} update, intel`);
+    await r.expect(`✔ ${msg('initActions')} update, tensorflow, intel`);
     await enterThrough(r, 'adminUser', 'dbHow');
-    await r.expect(/Init actions\s+update intel\n/);
+    await r.expect(/Init actions\s+update tensorflow intel\n/);
     await r.answer(P.write);
     await r.expect('Done:');
     expect(await r.exited()).toBe(0);
-    expect((await readInstall(dir)).compose).toContain('PHOTOPRISM_INIT: "update intel"');
+    expect((await readInstall(dir)).compose).toContain('PHOTOPRISM_INIT: "update tensorflow intel"');
   });
 
   test('render node of group 110 (unsupported): the explanation gives the udev rule; a GID that cannot open it needs the risk accepted', async () => {

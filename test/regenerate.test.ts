@@ -219,7 +219,7 @@ describe('previous answers are the defaults', () => {
     expect(offered[q('httpPort')]).toBe('8443');
     expect(offered[q('siteUrl')]).toBe('https://p.example.net/');
     expect(offered[q('adminUser')]).toBe('boss');
-    expect(offered[q('initActions')]).toEqual(['update', 'tensorflow']);
+    expect(offered[q('initActions')]).toEqual(['update']);
     expect(out.text).toContain('Nothing to change');
     expect(await snapshot(dir)).toEqual(before);
   });
@@ -355,7 +355,7 @@ describe('user edits survive', () => {
     expect(pp.environment).not.toHaveProperty('NVIDIA_DRIVER_CAPABILITIES');
     expect(pp.deploy).toEqual({ resources: { limits: { memory: '4g' } } });
     expect(await read(dir, 'docker-compose.yml')).toContain('# mine');
-    expect(pp.environment.PHOTOPRISM_INIT).toBe('update tensorflow'); // "gpu" was only nvidia's default
+    expect(pp.environment.PHOTOPRISM_INIT).toBe('update'); // "gpu" was only nvidia's default
     expect((await yamlOf(dir, 'storage/config/options.yml')).FFmpegEncoder).toBe('software');
     composeConfigOk(dir, 'docker-compose.yml');
 

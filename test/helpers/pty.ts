@@ -6,7 +6,7 @@
 // through a headless xterm (when available) to show what a person would actually see, and every
 // timeout reports that screen.
 
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,23 +49,51 @@ export function stripAnsi(s: string): string {
 }
 
 const COLS = 120;
+
+const ENGINES = /^(docker|podman)(-compose)?$/;
+let engineFree: string | undefined;
+/**
+ * PATH without the Compose engines and container runtimes this machine happens to have: a folder of
+ * links to every other program on PATH. The wizard's screens then do not depend on what is installed.
+ */
+export async function engineFreePath(): Promise<string> {
+  if (engineFree) return engineFree;
+  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'pph-path-'));
+  for (const d of (process.env.PATH ?? '').split(':').filter(Boolean)) {
+    let names: string[];
+    try {
+      names = await fsp.readdir(d);
+    } catch {
+      continue;
+    }
+    for (const n of names) {
+      if (ENGINES.test(n)) continue;
+      await fsp.symlink(path.join(d, n), path.join(dir, n)).catch(() => {}); // (the first on PATH wins)
+    }
+  }
+  engineFree = dir;
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
 const ROWS = 40;
 
 type Headless = { write(data: string, cb?: () => void): void; dispose(): void; buffer: { active: { length: number; getLine(i: number): { translateToString(trim?: boolean): string } | undefined } } };
 
 /** @xterm/headless comes with @inquirer/testing; without it `screen()` falls back to the tail of `text`. */
-async function makeTerminal(): Promise<Headless | null> {
+async function makeTerminal(cols: number): Promise<Headless | null> {
   try {
     const mod = (await import('@xterm/headless')) as unknown as { default?: { Terminal: new (o: object) => Headless }; Terminal?: new (o: object) => Headless };
     const Terminal = mod.Terminal ?? mod.default?.Terminal;
     if (!Terminal) return null;
-    return new Terminal({ cols: COLS, rows: ROWS, allowProposedApi: true, scrollback: 5000 });
+    return new Terminal({ cols, rows: ROWS, allowProposedApi: true, scrollback: 5000 });
   } catch {
     return null;
   }
 }
 
 export interface SpawnOptions {
+  /** terminal width (default 120) */
+  cols?: number;
   /** fixture HostFacts file (absolute, or a name in test/fixtures); omitted: the real host */
   facts?: string;
   env?: Record<string, string>;
@@ -101,13 +129,15 @@ export class PtyRun {
 
   static async spawn(args: string[], o: SpawnOptions = {}): Promise<PtyRun> {
     const env: Record<string, string> = {};
-    for (const k of ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TMPDIR']) if (process.env[k]) env[k] = process.env[k]!;
+    for (const k of ['HOME', 'LANG', 'LC_ALL', 'TMPDIR']) if (process.env[k]) env[k] = process.env[k]!;
+    env.PATH = await engineFreePath();
     env.TERM = 'xterm-256color';
     env.LANG ??= 'C.UTF-8';
     if (o.facts) env.PHOTOPRISM_HARDEN_FAKE_HOST = path.isAbsolute(o.facts) ? o.facts : path.join(FIXTURES, o.facts);
     Object.assign(env, o.env ?? {});
-    const term = await makeTerminal();
-    const proc = pty.spawn(process.execPath, [CLI, ...args], { name: 'xterm-256color', cols: COLS, rows: ROWS, cwd: ROOT, env });
+    const cols = o.cols ?? COLS;
+    const term = await makeTerminal(cols);
+    const proc = pty.spawn(process.execPath, [CLI, ...args], { name: 'xterm-256color', cols, rows: ROWS, cwd: ROOT, env });
     return new PtyRun(proc, term, o.timeout ?? 15000);
   }
 
