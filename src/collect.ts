@@ -3,7 +3,7 @@
 // whatever its source. Nothing is written here.
 
 import { parseDocument } from 'yaml';
-import { PASSWORD_ENV, SECRET_FILES, UNSAFE_OVERRIDE_RISKS, type UnsafeOverride } from './domain.js';
+import { PASSWORD_ENV, SECRET_FILES, UNSAFE_OVERRIDE_RISKS, secretFileValue, type UnsafeOverride } from './domain.js';
 import { UsageError } from './errors.js';
 import type { HostFacts } from './host.js';
 import { GENERATED_LENGTH, generatePassword } from './passwords.js';
@@ -102,8 +102,8 @@ export function existingSecrets(
   const others: string[] = [];
   const db = state.contents[SECRET_FILES.dbPassword];
   const root = state.contents[SECRET_FILES.dbRootPassword];
-  if (db !== undefined && db !== '') values.databasePassword = db.replace(/\n+$/, '');
-  if (root !== undefined && root !== '') values.databaseRootPassword = root.replace(/\n+$/, '');
+  if (db !== undefined && db !== '') values.databasePassword = secretFileValue(db);
+  if (root !== undefined && root !== '') values.databaseRootPassword = secretFileValue(root);
   const optsText = state.contents[state.optionsSource];
   if (optsText !== undefined) {
     const doc = parseDocument(optsText);

@@ -4,7 +4,7 @@ import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isatty } from 'node:tty';
-import { applyPlan, shellQuote, type ApplyResult } from './apply.js';
+import { applyPlan, type ApplyResult } from './apply.js';
 import { auditDir, auditPlan, summaryLine, type Report } from './audit/index.js';
 import { location } from './audit/report.js';
 import { collect, type Collected, type Prompter } from './collect.js';
@@ -18,6 +18,7 @@ import { preflightLines, runPreflight, type EngineProbes, type Preflight } from 
 import { SECRET_KEYS, type Key, type SecretKey } from './questions.js';
 import { readTargetState, withHostPaths } from './state.js';
 import * as stdio from './stdio.js';
+import { shellQuote } from './text.js';
 import { trace } from './trace.js';
 
 export interface InitOptions {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { ApplyResult } from './apply.js';
 import * as stdio from './stdio.js';
 import type { Writer } from './stdio.js';
-import { shellQuote, termWidth, wrap } from './text.js';
+import { octalMode, shellQuote, termWidth, wrap } from './text.js';
 
 export { termWidth, wrap };
 import type { Collected } from './collect.js';
@@ -40,7 +40,6 @@ export class Output {
   }
 }
 
-const mode = (m: number) => m.toString(8).padStart(4, '0');
 
 function ownerText(f: { owner: { uid: number; gid: number } | null }, invoker: string): string {
   return f.owner ? `${f.owner.uid}:${f.owner.gid}` : invoker;
@@ -70,13 +69,13 @@ export function planLines(plan: Plan, invoker: string): string[] {
   const lines: string[] = [];
   lines.push('Files:');
   for (const f of plan.files) {
-    lines.push(`  ${f.status.padEnd(9)} ${f.path.padEnd(28)} ${mode(f.mode)}  ${ownerText(f, invoker).padEnd(10)} ${f.why}`);
+    lines.push(`  ${f.status.padEnd(9)} ${f.path.padEnd(28)} ${octalMode(f.mode)}  ${ownerText(f, invoker).padEnd(10)} ${f.why}`);
   }
   lines.push('', 'Folders:');
   for (const d of plan.dirs) {
     const shown = path.isAbsolute(d.path) ? d.path : `${d.path}/`;
     const st = d.status === 'create' ? 'create' : d.status === 'fix' ? 'fix' : 'ok';
-    lines.push(`  ${st.padEnd(9)} ${shown.padEnd(28)} ${mode(d.mode)}  ${ownerText(d, invoker).padEnd(10)} ${d.why}`);
+    lines.push(`  ${st.padEnd(9)} ${shown.padEnd(28)} ${octalMode(d.mode)}  ${ownerText(d, invoker).padEnd(10)} ${d.why}`);
   }
   return lines;
 }
@@ -116,7 +115,7 @@ export function dryRunLines(plan: Plan): string[] {
   const lines: string[] = [];
   for (const f of plan.files) {
     if (f.status !== 'create') continue;
-    lines.push('', `--- ${f.path} (new, mode ${mode(f.mode)}) ---`);
+    lines.push('', `--- ${f.path} (new, mode ${octalMode(f.mode)}) ---`);
     lines.push(maskedContent(f, plan.secrets).replace(/\n$/, ''));
   }
   return lines;

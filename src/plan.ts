@@ -9,6 +9,7 @@ import {
   DB_USER,
   SECRET_FILES,
   UNSAFE_OVERRIDE_RISKS,
+  secretFileValue,
   transcodingDevice,
 } from './domain.js';
 import type { HostFacts } from './host.js';
@@ -16,6 +17,7 @@ import { describeRanges, hostOwner, modeLabel, type ContainerIdMapping } from '.
 import { deviceHints, type Answers } from './questions.js';
 import { COMPOSE_RULES, OPTIONS_RULES, mergeYaml, type MergeRules } from './merge.js';
 import { renderYaml } from './render.js';
+import { octalMode } from './text.js';
 import type { PathInfo, TargetState } from './state.js';
 import { initActionWarnings } from './validate.js';
 
@@ -192,7 +194,7 @@ export function buildPlan(input: PlanInput): Plan {
     if (!acc.read) {
       messages.push({
         level: 'warn',
-        text: `${label} folder ${abs} (owner ${info.uid}:${info.gid}, mode ${info.mode.toString(8).padStart(4, '0')}) is not readable by ${owner.uid}:${owner.gid}${mapping ? ` (container ${a.uid}:${a.gid})` : ''}: PhotoPrism will not see your files. It is not changed here; grant access, e.g. "setfacl -R -m u:${owner.uid}:rX ${abs}"`,
+        text: `${label} folder ${abs} (owner ${info.uid}:${info.gid}, mode ${octalMode(info.mode)}) is not readable by ${owner.uid}:${owner.gid}${mapping ? ` (container ${a.uid}:${a.gid})` : ''}: PhotoPrism will not see your files. It is not changed here; grant access, e.g. "setfacl -R -m u:${owner.uid}:rX ${abs}"`,
       });
     } else if (!acc.write && label === 'originals') {
       messages.push({
@@ -236,7 +238,7 @@ export function buildPlan(input: PlanInput): Plan {
     // a file written by hand often ends in a newline; MariaDB's entrypoint drops it ("$(< file)"), so the
     // file already holds this value and is kept byte for byte
     const old = state.contents[rel];
-    const content = old !== undefined && old.replace(/\n+$/, '') === value ? old : value;
+    const content = old !== undefined && secretFileValue(old) === value ? old : value;
     const st = status(state, rel, content);
     files.push({ path: rel, content, mode: 0o600, owner: rootOwner, secret: 'whole', why: rootWhy(why), status: st, replace: st === 'update' && input.replaceSecrets === true });
   }

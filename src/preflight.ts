@@ -4,6 +4,7 @@
 // reads files; it never changes anything on the host.
 
 import { promises as fsp } from 'node:fs';
+import { octalMode } from './text.js';
 import { trace } from './trace.js';
 import type { HostFacts, HostProbe } from './host.js';
 import { detect, run, type Detection, type Engine, type EngineChoice, type RunResult } from './engine.js';
@@ -341,7 +342,7 @@ export function preflightLines(p: Preflight, facts: HostFacts): string[] {
   row('SELinux', facts.selinux === 'enforcing' ? 'enforcing: bind mounts get relabel options (Z, z)' : (facts.selinux ?? 'not detected'));
   for (const n of facts.renderNodes) {
     const name = facts.groups.find((g) => g.gid === n.gid)?.name;
-    row('Render node', `${n.path}: group ${n.gid}${name ? ` (${name})` : ''}, mode ${(n.mode & 0o777).toString(8).padStart(4, '0')}`);
+    row('Render node', `${n.path}: group ${n.gid}${name ? ` (${name})` : ''}, mode ${octalMode(n.mode)}`);
   }
   if (p.free) row('Free disk', `${formatBytes(p.free.bytes)} on the file system of ${p.free.path}`);
   if (p.runtimeFree && p.runtime?.rootDir) row('Free for images', `${formatBytes(p.runtimeFree.bytes)} in ${p.runtime.rootDir}`);

@@ -17,6 +17,7 @@ import {
   type UserMode,
 } from './domain.js';
 import { defaultPlainGid, defaultUid, type HostFacts } from './host.js';
+import { octalMode } from './text.js';
 import {
   checkPassword,
   devicesFor,
@@ -199,7 +200,7 @@ export function deviceHints(ctx: Ctx): string[] {
   const lines: string[] = [];
   for (const n of nodes) {
     const gname = ctx.facts.groups.find((g) => g.gid === n.gid)?.name;
-    const label = `${n.path} belongs to group ${n.gid}${gname ? ` (${gname} on this host)` : ''}, mode ${(n.mode & 0o777).toString(8).padStart(4, '0')}`;
+    const label = `${n.path} belongs to group ${n.gid}${gname ? ` (${gname} on this host)` : ''}, mode ${octalMode(n.mode)}`;
     const image = IMAGE_MEMBER_GIDS.get(n.gid);
     if ((n.mode & 0o006) === 0o006) lines.push(`${label}: everyone may open it, so any GID works.`);
     else if (image) lines.push(`${label}: the image's accounts already belong to group ${n.gid} (${image}), so any supported GID can open it.`);

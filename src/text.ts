@@ -22,6 +22,11 @@ export function termWidth(): number {
   return Math.min(columns() || 100, 100);
 }
 
+/** A file mode as people write it for chmod: four octal digits (0640, 2750). */
+export function octalMode(mode: number): string {
+  return (mode & 0o7777).toString(8).padStart(4, '0');
+}
+
 /** `s` quoted for a POSIX shell when it needs quoting. */
 export function shellQuote(s: string): string {
   return /^[A-Za-z0-9_./:=@%+,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;

@@ -15,6 +15,7 @@ import {
 } from './domain.js';
 import type { DeviceNode, HostFacts } from './host.js';
 import { describeRanges, modeLabel, toHost } from './idmap.js';
+import { octalMode } from './text.js';
 
 /** A refusal. `override` names the explicit risk override that would allow it anyway. */
 export interface Problem {
@@ -149,7 +150,7 @@ export function deviceAccess(node: DeviceNode, uid: number, gid: number): { canO
       };
     }
   }
-  return { canOpen: false, via: `the node belongs to ${node.uid}:${node.gid} with mode ${m.toString(8).padStart(4, '0')}` };
+  return { canOpen: false, via: `the node belongs to ${node.uid}:${node.gid} with mode ${octalMode(m)}` };
 }
 
 export function devicesFor(t: Transcoding, facts: HostFacts): DeviceNode[] {
