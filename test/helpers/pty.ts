@@ -6,11 +6,14 @@
 // through a headless xterm (when available) to show what a person would actually see, and every
 // timeout reports that screen.
 
-import { promises as fsp, rmSync } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as pty from '@lydell/node-pty';
+import { engineFreePath } from './engine-free.js';
+
+export { engineFreePath };
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI = path.join(ROOT, 'bin', 'photoprism-harden.cjs');
@@ -50,31 +53,6 @@ export function stripAnsi(s: string): string {
 
 const COLS = 120;
 
-const ENGINES = /^(docker|podman)(-compose)?$/;
-let engineFree: string | undefined;
-/**
- * PATH without the Compose engines and container runtimes this machine happens to have: a folder of
- * links to every other program on PATH. The wizard's screens then do not depend on what is installed.
- */
-export async function engineFreePath(): Promise<string> {
-  if (engineFree) return engineFree;
-  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'pph-path-'));
-  for (const d of (process.env.PATH ?? '').split(':').filter(Boolean)) {
-    let names: string[];
-    try {
-      names = await fsp.readdir(d);
-    } catch {
-      continue;
-    }
-    for (const n of names) {
-      if (ENGINES.test(n)) continue;
-      await fsp.symlink(path.join(d, n), path.join(dir, n)).catch(() => {}); // (the first on PATH wins)
-    }
-  }
-  engineFree = dir;
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 const ROWS = 40;
 
 type Headless = { write(data: string, cb?: () => void): void; dispose(): void; buffer: { active: { length: number; getLine(i: number): { translateToString(trim?: boolean): string } | undefined } } };
