@@ -10,6 +10,7 @@ import { stderr, stdout } from './stdio.js';
 import { columns } from './text.js';
 import { trace } from './trace.js';
 import { packagePath } from './paths.js';
+import type { HostProbe } from './host.js';
 import type { Early } from './prelude.js';
 import type { Key, Question } from './questions.js';
 
@@ -239,13 +240,30 @@ async function run(argv: string[], early: Early): Promise<number> {
     }
     // the engine probes are processes: started before init's code loads (by the prelude, or here;
     // main stops them when the run ends)
+    const { startEngineProbes } = await import('./preflight.js');
     if (!early.probes || early.probes.engineChoice !== v.engine) {
       early.probes?.abort(); // (started for another --engine than the parse found)
-      const { startEngineProbes } = await import('./preflight.js');
       early.probes = startEngineProbes(process.env, v.engine as EngineChoice | undefined);
     }
+    const probes = early.probes;
+    const { defaultProbe } = await import('./host.js');
+    const host = await defaultProbe();
+    // the host answers for the engines with the probes already running (the domain code only sees
+    // facts that arrive as promises; how early they started is this module's business)
+    const probe: HostProbe = {
+      facts: () => host.facts(),
+      ...(host.freeBytes ? { freeBytes: (d: string) => host.freeBytes!(d) } : {}),
+      engines: (choice, env) => (choice === probes.engineChoice && env === process.env ? probes : startEngines(env, choice)),
+    };
+    const startEngines = (env: NodeJS.ProcessEnv, choice: EngineChoice | undefined) => {
+      const started = startEngineProbes(env, choice);
+      early.probes = started; // (main stops whatever runs when the run ends)
+      probes.abort();
+      return started;
+    };
     const { runInit } = await import('./init.js');
     return await runInit({
+      probe,
       dir: String(v.dir),
       yes: Boolean(v.yes),
       answers: v.answers as string | undefined,
@@ -257,7 +275,6 @@ async function run(argv: string[], early: Early): Promise<number> {
       apply: Boolean(v.apply),
       validate: v.validate !== false,
       applyTimeoutSec: Number(timeout),
-      probes: early.probes,
     });
   } catch (e) {
     if (e instanceof UsageError) {

@@ -14,7 +14,7 @@ import { UsageError } from './errors.js';
 import { defaultProbe, type HostFacts, type HostProbe } from './host.js';
 import { Output, diffLines, dryRunLines, messageLines, nextStepLines, planLines, repeatCommand, summaryLines } from './output.js';
 import { buildPlan, planIsNoop } from './plan.js';
-import { preflightLines, runPreflight, type EngineProbes, type Preflight } from './preflight.js';
+import { preflightLines, runPreflight, type Preflight } from './preflight.js';
 import { SECRET_KEYS, type Key, type SecretKey } from './questions.js';
 import { readTargetState, withHostPaths } from './state.js';
 import * as stdio from './stdio.js';
@@ -49,8 +49,6 @@ export interface InitOptions {
   pollMs?: number;
   /** a precomputed preflight (tests) */
   preflight?: Preflight;
-  /** engine probes the CLI started while it loaded this module */
-  probes?: EngineProbes;
 }
 
 export const DEFAULT_APPLY_TIMEOUT_SEC = 300;
@@ -94,7 +92,7 @@ export async function runInit(o: InitOptions): Promise<number> {
   const hostFacts: HostFacts = await probe.facts();
   // read-only: engine versions, `docker info`/`podman info`, user namespace, SELinux, free disk
   trace('init: host facts read; preflight next');
-  const pf = o.preflight ?? (await runPreflight({ facts: hostFacts, probe, dir, engineChoice: o.engine, env, probes: o.probes }));
+  const pf = o.preflight ?? (await runPreflight({ facts: hostFacts, probe, dir, engineChoice: o.engine, env }));
   const facts: HostFacts = { ...hostFacts, idMapping: pf.mapping };
   trace('init: preflight done');
   const home = env.HOME ?? os.homedir();

@@ -54,21 +54,24 @@ export interface Preflight {
 
 export interface PreflightOptions {
   facts: HostFacts;
+  /** the host; its engines() may have started the engine commands already */
   probe?: HostProbe;
   dir: string;
   engineChoice?: EngineChoice;
   env: NodeJS.ProcessEnv;
-  /** engine probes already running (startEngineProbes); started here when absent */
-  probes?: EngineProbes;
 }
 
-/** The engine and runtime commands of a preflight, started before their results are needed. */
-export interface EngineProbes {
-  engineChoice?: EngineChoice;
+/** What the engine and runtime commands find (promises: they may run while other work goes on). */
+export interface EngineFacts {
   detection: Promise<Detection>;
   /** `docker info` (or `podman info` with --engine podman): the runtime the engine most likely uses */
   guess: 'docker' | 'podman';
   runtime: Promise<RuntimeInfo>;
+}
+
+/** Engine facts being found by running processes, for one --engine choice. */
+export interface EngineProbes extends EngineFacts {
+  engineChoice?: EngineChoice;
   /** kill whatever still runs (the caller stopped early, e.g. on invalid input) */
   abort(): void;
 }
@@ -263,8 +266,7 @@ export async function idMapping(
 
 export async function runPreflight(o: PreflightOptions): Promise<Preflight> {
   const notes: Note[] = [];
-  const probes = o.probes ?? startEngineProbes(o.env, o.engineChoice);
-  if (probes.engineChoice !== o.engineChoice) throw new Error('startEngineProbes was given another --engine than runPreflight');
+  const probes: EngineFacts = o.probe?.engines ? o.probe.engines(o.engineChoice, o.env) : startEngineProbes(o.env, o.engineChoice);
   const { engine, notFound } = await probes.detection;
   const runtimeName: 'docker' | 'podman' = engine?.runtime ?? probes.guess;
   let runtime: RuntimeInfo | null = runtimeName === probes.guess ? await probes.runtime : await runtimeInfo(runtimeName, o.env);
