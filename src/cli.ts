@@ -7,7 +7,7 @@ import { PASSWORD_ENV } from './domain.js';
 import type { EngineChoice } from './engine.js';
 import { UsageError } from './errors.js';
 import { stderr, stdout } from './stdio.js';
-import { columns } from './text.js';
+import { bulletLines, fitLine, termWidth, wrapWords } from './text.js';
 import { trace } from './trace.js';
 import { packagePath } from './paths.js';
 import type { HostProbe } from './host.js';
@@ -120,39 +120,34 @@ async function command(name: string | undefined): Promise<CommandSpec | undefine
   return [AUDIT, SCHEMA].find((c) => c.name === name);
 }
 
-function wrapText(text: string, width: number, indent: number): string {
-  const out: string[] = [];
-  let line = '';
-  for (const word of text.split(/\s+/)) {
-    if (line && line.length + 1 + word.length > width) {
-      out.push(line);
-      line = word;
-    } else line = line ? `${line} ${word}` : word;
-  }
-  if (line) out.push(line);
-  return out.join(`\n${' '.repeat(indent)}`);
+
+/** Paragraphs (separated by an empty line) re-flowed to `width`. */
+function paragraphs(text: string, width: number): string[] {
+  return text.split('\n\n').flatMap((p, i) => [...(i ? [''] : []), ...wrapWords(p.replace(/\n/g, ' '), width)]);
 }
 
 export function commandHelp(c: CommandSpec): string {
-  const cols = Math.max(60, Math.min(columns() || 80, 100));
+  const cols = termWidth();
   const label = (o: OptionSpec) =>
     `${o.short ? `-${o.short}, ` : '    '}--${o.name}${o.arg ? ` ${o.arg}` : ''}${o.negatable ? `, --no-${o.name}` : ''}`;
   const width = Math.min(34, Math.max(...c.options.map((o) => label(o).length)) + 2);
-  const lines = [`Usage: photoprism-harden ${c.name} [options]`, '', c.summary, '', 'Options:'];
+  const lines = [`Usage: photoprism-harden ${c.name} [options]`, '', ...wrapWords(c.summary, cols), '', 'Options:'];
   for (const o of c.options) {
     const l = label(o);
     const help = `${o.help}${o.default !== undefined ? ` (default: ${o.default})` : ''}`;
-    const text = wrapText(help, cols - width - 2, width + 2);
-    lines.push(l.length + 2 > width ? `  ${l}\n${' '.repeat(width + 2)}${text}` : `  ${l.padEnd(width)}${text}`);
+    const long = l.length + 2 > width;
+    const body = wrapWords(help, cols, long ? ' '.repeat(width + 2) : `  ${l.padEnd(width)}`, ' '.repeat(width + 2));
+    lines.push(...(long ? [`  ${l}`] : []), ...body);
   }
-  if (c.epilog) lines.push('', c.epilog);
+  if (c.epilog) lines.push('', ...paragraphs(c.epilog, cols));
   return `${lines.join('\n')}\n`;
 }
 
 export function mainHelp(): string {
   const lines = ['Usage: photoprism-harden <command> [options]', '', 'Write a hardened PhotoPrism + MariaDB Docker Compose installation', '', 'Commands:'];
-  for (const [name, summary] of SUMMARIES) lines.push(`  ${name.padEnd(8)}${summary}`);
-  lines.push('', 'Options:', '  -V, --version  print the version', '  -h, --help     show this help (photoprism-harden <command> --help for a command)');
+  for (const [name, summary] of SUMMARIES) lines.push(...wrapWords(summary, termWidth(), `  ${name.padEnd(8)}`, ' '.repeat(10)));
+  lines.push('', 'Options:', '  -V, --version  print the version');
+  lines.push(...wrapWords('show this help (photoprism-harden <command> --help for a command)', termWidth(), '  -h, --help     ', ' '.repeat(17)));
   return `${lines.join('\n')}\n`;
 }
 
@@ -278,14 +273,15 @@ async function run(argv: string[], early: Early): Promise<number> {
     });
   } catch (e) {
     if (e instanceof UsageError) {
-      stderr.write(`photoprism-harden: invalid input, nothing was written:\n${e.problems.map((p) => `  - ${p}`).join('\n')}\n`);
+      const problems = e.problems.flatMap((p) => bulletLines(p.split('\n'), '- ', termWidth()));
+      stderr.write(`photoprism-harden: invalid input, nothing was written:\n${problems.join('\n')}\n`);
       return EXIT.usage;
     }
     if (e instanceof Error && e.name === 'ExitPromptError') {
       stderr.write('\nAborted: nothing was written.\n');
       return EXIT.failure;
     }
-    stderr.write(`photoprism-harden: ${e instanceof Error ? e.message : String(e)}\n`);
+    stderr.write(`${fitLine(`photoprism-harden: ${e instanceof Error ? e.message : String(e)}`, termWidth()).join('\n')}\n`);
     return EXIT.failure;
   }
 }

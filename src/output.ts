@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { ApplyResult } from './apply.js';
 import * as stdio from './stdio.js';
 import type { Writer } from './stdio.js';
-import { octalMode, shellQuote, termWidth, wrap } from './text.js';
+import { bulletLines, fitLine, octalMode, shellQuote, termWidth, widthOf, wrap, wrapCommand, wrapWords } from './text.js';
 
 export { termWidth, wrap };
 import type { Collected } from './collect.js';
@@ -18,6 +18,8 @@ export class Output {
   constructor(
     private readonly stdout: Writer = stdio.stdout,
     private readonly stderr: Writer = stdio.stderr,
+    /** the width to fit (default: termWidth() when a line is written) */
+    private readonly width?: number,
   ) {}
 
   addSecrets(values: Iterable<string>): void {
@@ -31,12 +33,21 @@ export class Output {
     return out;
   }
 
+  /** Lines fit the width (fitLine): none is wider than the terminal, no word is broken. */
+  private fit(text: string): string {
+    const width = this.width ?? termWidth();
+    return text
+      .split('\n')
+      .flatMap((l) => fitLine(l, width))
+      .join('\n');
+  }
+
   out(text = ''): void {
-    this.stdout.write(`${this.scrub(text)}\n`);
+    this.stdout.write(`${this.fit(this.scrub(text))}\n`);
   }
 
   err(text: string): void {
-    this.stderr.write(`${this.scrub(text)}\n`);
+    this.stderr.write(`${this.fit(this.scrub(text))}\n`);
   }
 }
 
@@ -60,30 +71,57 @@ export function summaryLines(c: Collected, questions: readonly Question[] = QUES
       if (a.allowUnsafe.length === 0) continue;
       v = a.allowUnsafe.join(', ');
     } else v = displayAnswer(q, a);
-    lines.push(`  ${q.label.padEnd(width)}${v}`);
+    lines.push(...wrapWords(v, termWidth(), `  ${q.label.padEnd(width)}`, ' '.repeat(width + 2)));
   }
   return lines;
 }
 
-export function planLines(plan: Plan, invoker: string): string[] {
-  const lines: string[] = [];
-  lines.push('Files:');
-  for (const f of plan.files) {
-    lines.push(`  ${f.status.padEnd(9)} ${f.path.padEnd(28)} ${octalMode(f.mode)}  ${ownerText(f, invoker).padEnd(10)} ${f.why}`);
-  }
-  lines.push('', 'Folders:');
-  for (const d of plan.dirs) {
-    const shown = path.isAbsolute(d.path) ? d.path : `${d.path}/`;
-    const st = d.status === 'create' ? 'create' : d.status === 'fix' ? 'fix' : 'ok';
-    lines.push(`  ${st.padEnd(9)} ${shown.padEnd(28)} ${octalMode(d.mode)}  ${ownerText(d, invoker).padEnd(10)} ${d.why}`);
-  }
-  return lines;
+/**
+ * The Files and Folders tables: status, path, mode, owner and what it is for. The purpose column wraps
+ * with a hanging indent; a path too long for its column puts the rest of its row on the next line.
+ */
+export function planLines(plan: Plan, invoker: string, width = termWidth()): string[] {
+  const rows = (items: { status: string; shown: string; mode: number; owner: string; why: string }[]): string[] => {
+    const pathCol = Math.min(28, Math.max(...items.map((r) => widthOf(r.shown))));
+    const ownerCol = Math.max(9, ...items.map((r) => widthOf(r.owner)));
+    const whyAt = 2 + 10 + pathCol + 1 + 6 + ownerCol + 1;
+    const out: string[] = [];
+    for (const r of items) {
+      const head = `  ${r.status.padEnd(9)} `;
+      const rest = `${octalMode(r.mode)}  ${r.owner.padEnd(ownerCol)} `;
+      // the purpose column needs room for a few words; otherwise it goes under the path
+      const roomy = width - whyAt >= 16;
+      if (widthOf(r.shown) > pathCol) {
+        out.push(`${head}${r.shown}`);
+        out.push(...wrapWords(r.why, width, `${' '.repeat(head.length + pathCol + 1)}${rest}`, ' '.repeat(roomy ? whyAt : 14)));
+      } else if (roomy) {
+        out.push(...wrapWords(r.why, width, `${head}${r.shown.padEnd(pathCol)} ${rest}`, ' '.repeat(whyAt)));
+      } else {
+        out.push(`${head}${r.shown.padEnd(pathCol)} ${rest.trimEnd()}`, ...wrapWords(r.why, width, ' '.repeat(14), ' '.repeat(14)));
+      }
+    }
+    return out;
+  };
+  const files = plan.files.map((f) => ({ status: f.status, shown: f.path, mode: f.mode, owner: ownerText(f, invoker), why: f.why }));
+  const dirs = plan.dirs.map((d) => ({
+    status: d.status,
+    shown: path.isAbsolute(d.path) ? d.path : `${d.path}/`,
+    mode: d.mode,
+    owner: ownerText(d, invoker),
+    why: d.why,
+  }));
+  return ['Files:', ...rows(files), '', 'Folders:', ...rows(dirs)];
 }
 
-export function messageLines(plan: Plan): string[] {
-  const width = termWidth() - 6;
-  return plan.messages.flatMap((m) => wrap(m.text, width).map((l, i) => `  ${i === 0 ? (m.level === 'warn' ? '! ' : '- ') : ''}${l}`));
+/**
+ * The plan's notes: one bullet each ("!" a warning), continuation lines indented under the text. A
+ * message of several lines stays one bullet; a line indented by four spaces is a command or a config
+ * line, kept whole (a long command continues after " \\").
+ */
+export function messageLines(plan: Plan, width = termWidth()): string[] {
+  return plan.messages.flatMap((m) => bulletLines(m.text.split('\n'), m.level === 'warn' ? '! ' : '- ', width));
 }
+
 
 /**
  * A file's content as it may be shown: secrets masked. Every file is masked, not only those that hold
@@ -111,12 +149,16 @@ export async function diffLines(plan: Plan, old: Record<string, string>): Promis
   return lines;
 }
 
-export function dryRunLines(plan: Plan): string[] {
+export function dryRunLines(plan: Plan, width = termWidth()): string[] {
   const lines: string[] = [];
   for (const f of plan.files) {
     if (f.status !== 'create') continue;
     lines.push('', `--- ${f.path} (new, mode ${octalMode(f.mode)}) ---`);
-    lines.push(maskedContent(f, plan.secrets).replace(/\n$/, ''));
+    // a long line of the preview wraps at a space; a comment continues as a comment
+    for (const l of maskedContent(f, plan.secrets).replace(/\n$/, '').split('\n')) {
+      const comment = /^\s*#+ ?/.exec(l)?.[0];
+      lines.push(...(comment ? wrapWords(l.slice(comment.length), width, comment, `${comment}  `) : fitLine(l, width)));
+    }
   }
   return lines;
 }
@@ -178,7 +220,7 @@ export function nextStepLines(plan: Plan, result: ApplyResult | null, c: Collect
     '  (or run photoprism-harden init again with --apply)',
     '',
     'To repeat this setup without prompts (passwords are kept from the written files):',
-    `  ${repeat}`,
+    ...wrapCommand(repeat, termWidth()),
   );
   return lines;
 }

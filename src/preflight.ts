@@ -4,7 +4,7 @@
 // reads files; it never changes anything on the host.
 
 import { promises as fsp } from 'node:fs';
-import { octalMode } from './text.js';
+import { octalMode, termWidth, wrapWords } from './text.js';
 import { trace } from './trace.js';
 import type { HostFacts, HostProbe } from './host.js';
 import { detect, run, type Detection, type Engine, type EngineChoice, type RunResult } from './engine.js';
@@ -316,9 +316,9 @@ export function formatBytes(n: number): string {
 }
 
 /** The read-only host report shown before the questions. */
-export function preflightLines(p: Preflight, facts: HostFacts): string[] {
+export function preflightLines(p: Preflight, facts: HostFacts, width = termWidth()): string[] {
   const lines: string[] = ['Host checks (read-only):'];
-  const row = (k: string, v: string) => lines.push(`  ${k.padEnd(16)}${v}`);
+  const row = (k: string, v: string) => lines.push(...wrapWords(v, width, `  ${k.padEnd(16)}`, ' '.repeat(18)));
   if (p.engine) row('Compose engine', `${p.engine.display} ${p.engine.version}${p.engine.kind === 'docker-compose-v1' ? ' (Compose v1, end of life: v2 is recommended)' : ''}`);
   else row('Compose engine', `none found: ${p.notFound.join(', ')}`);
   if (p.runtime) {

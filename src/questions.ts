@@ -193,7 +193,7 @@ export function suggestedGid(ctx: Ctx): number {
   return plain;
 }
 
-/** Explain the video device's group: what it is, and what it means for the GID. */
+/** Explain the video device's group: what it is, and what it means for the GID (one hint per node; a hint may have several lines). */
 export function deviceHints(ctx: Ctx): string[] {
   const t = need(ctx, 'transcoding');
   const nodes = devicesFor(t, ctx.facts);
@@ -206,10 +206,13 @@ export function deviceHints(ctx: Ctx): string[] {
     else if (image) lines.push(`${label}: the image's accounts already belong to group ${n.gid} (${image}), so any supported GID can open it.`);
     else if (n.gid !== 0 && inRanges(n.gid, SUPPORTED_GIDS)) lines.push(`${label}: the image supports GID ${n.gid}, so it is suggested as PHOTOPRISM_GID.`);
     else
+      // one hint of three lines (one bullet): the explanation, then the rule and the command to copy
       lines.push(
-        `${label}: GID ${n.gid} is not one the image supports, so no GID can open it. Either choose Software transcoding, or give the node to group video (44) and run init again. The udev rule, in /etc/udev/rules.d/99-photoprism.rules:`,
-        `    SUBSYSTEM=="drm", KERNEL=="renderD*", GROUP="video", MODE="0660"`,
-        `    udevadm control --reload && udevadm trigger`,
+        [
+          `${label}: GID ${n.gid} is not one the image supports, so no GID can open it. Either choose Software transcoding, or give the node to group video (44) and run init again. The udev rule, in /etc/udev/rules.d/99-photoprism.rules:`,
+          `    SUBSYSTEM=="drm", KERNEL=="renderD*", GROUP="video", MODE="0660"`,
+          `    udevadm control --reload && udevadm trigger`,
+        ].join('\n'),
       );
   }
   if (transcodingDevice(t) === 'nvidia' && !ctx.facts.nvidia) {
