@@ -55,7 +55,7 @@ const COLS = 120;
 
 const ROWS = 40;
 
-type Headless = { write(data: string, cb?: () => void): void; dispose(): void; buffer: { active: { length: number; getLine(i: number): { translateToString(trim?: boolean): string } | undefined } } };
+type Headless = { write(data: string, cb?: () => void): void; dispose(): void; buffer: { active: { length: number; getLine(i: number): { translateToString(trim?: boolean): string; isWrapped: boolean } | undefined } } };
 
 /** @xterm/headless comes with @inquirer/testing; without it `screen()` falls back to the tail of `text`. */
 async function makeTerminal(cols: number): Promise<Headless | null> {
@@ -136,6 +136,25 @@ export class PtyRun {
   /** Mark everything printed so far as consumed (the next expect only looks at newer output). */
   skip(): void {
     this.cursor = this.text.length;
+  }
+
+  /**
+   * Everything on the rendered terminal, scrollback included (what a person can scroll back to), and
+   * the lines the terminal itself had to wrap because the program wrote past its width.
+   */
+  async rendered(): Promise<{ lines: string[]; wrapped: string[] }> {
+    if (!this.term) throw new Error('@xterm/headless is needed to render the screen');
+    await new Promise<void>((r) => this.term!.write('', r));
+    const buf = this.term.buffer.active;
+    const lines: string[] = [];
+    const wrapped: string[] = [];
+    for (let i = 0; i < buf.length; i++) {
+      const l = buf.getLine(i);
+      if (!l) continue;
+      lines.push(l.translateToString(true));
+      if (l.isWrapped) wrapped.push(`${buf.getLine(i - 1)?.translateToString(true) ?? ''}⏎${l.translateToString(true)}`);
+    }
+    return { lines, wrapped };
   }
 
   /** What a person sees now: the rendered terminal (visible rows), else the last lines of text. */
