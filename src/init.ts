@@ -18,7 +18,7 @@ import { preflightLines, runPreflight, type Preflight } from './preflight.js';
 import { SECRET_KEYS, type Key, type SecretKey } from './questions.js';
 import { readTargetState, withHostPaths } from './state.js';
 import * as stdio from './stdio.js';
-import { shellQuote } from './text.js';
+import { invokedAs, shellQuote } from './text.js';
 import { trace } from './trace.js';
 
 export interface InitOptions {
@@ -107,6 +107,9 @@ export async function runInit(o: InitOptions): Promise<number> {
   if (interactive) {
     out.out(`photoprism-harden ${o.version}: a hardened PhotoPrism installation in ${dir}`);
     out.out('Press Enter to accept a default. Nothing is written before you confirm.');
+    if (state0.contents[state0.composeFile] !== undefined) {
+      out.out(`An existing installation was found (${state0.composeFile}): its answers are the defaults, so Enter keeps each one.`);
+    }
     out.out('');
     for (const l of preflightLines(pf, facts)) out.out(l);
     out.out('');
@@ -259,7 +262,9 @@ export async function runInit(o: InitOptions): Promise<number> {
     if (!r.ok) return 1;
     started = true;
   }
-  for (const l of nextStepLines(plan, result, collected, repeat, { engine: engine?.display ?? 'docker compose', started, mapping: pf.mapping })) out.out(l);
+  const self = invokedAs('init', env);
+  const again = repeatCommand(collected, dir, self);
+  for (const l of nextStepLines(plan, result, collected, again, { engine: engine?.display ?? 'docker compose', started, mapping: pf.mapping })) out.out(l);
   trace('init: done');
   return 0;
 }
@@ -289,7 +294,7 @@ async function auditLines(run: () => Promise<Report>, dir: string | null): Promi
   }
   const lines = ['', summaryLine(report)];
   for (const f of report.findings) if (f.severity === 'error') lines.push(`  ! [${f.rule}] ${location(f)}: ${f.message}`);
-  if (report.findings.length && dir) lines.push(`  details: npx photoprism-harden audit --dir ${shellQuote(dir)}`);
+  if (report.findings.length && dir) lines.push(`  details: ${invokedAs('audit')} --dir ${shellQuote(dir)}`);
   return lines;
 }
 

@@ -164,9 +164,9 @@ export function dryRunLines(plan: Plan, width = termWidth()): string[] {
 }
 
 /** The non-interactive command that repeats this run (never with a password). */
-export function repeatCommand(c: Collected, dir: string): string {
+export function repeatCommand(c: Collected, dir: string, command = 'npx photoprism-harden init'): string {
   const a = c.answers;
-  const parts = ['npx', 'photoprism-harden', 'init', '--dir', shellQuote(dir), '--yes'];
+  const parts = [command, '--dir', shellQuote(dir), '--yes'];
   for (const q of QUESTIONS) {
     if (!q.flag || q.kind === 'secret') continue;
     const v = a[q.key];
@@ -217,7 +217,7 @@ export function nextStepLines(plan: Plan, result: ApplyResult | null, c: Collect
     'After any later change:',
     `  ${engine} stop`,
     `  ${engine} up -d --force-recreate`,
-    '  (or run photoprism-harden init again with --apply)',
+    '  (or add --apply to the command below: it stops, recreates and waits for them)',
     '',
     'To repeat this setup without prompts (passwords are kept from the written files):',
     ...wrapCommand(repeat, termWidth()),

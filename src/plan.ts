@@ -17,7 +17,7 @@ import { describeRanges, hostOwner, modeLabel, type ContainerIdMapping } from '.
 import { deviceHints, type Answers } from './questions.js';
 import { COMPOSE_RULES, OPTIONS_RULES, mergeYaml, type MergeRules } from './merge.js';
 import { renderYaml } from './render.js';
-import { octalMode } from './text.js';
+import { octalMode, shellQuote } from './text.js';
 import type { PathInfo, TargetState } from './state.js';
 import { initActionWarnings } from './validate.js';
 
@@ -194,7 +194,7 @@ export function buildPlan(input: PlanInput): Plan {
     if (!acc.read) {
       messages.push({
         level: 'warn',
-        text: `${label} folder ${abs} (owner ${info.uid}:${info.gid}, mode ${octalMode(info.mode)}) is not readable by ${owner.uid}:${owner.gid}${mapping ? ` (container ${a.uid}:${a.gid})` : ''}: PhotoPrism will not see your files. It is not changed here; grant access, e.g. "setfacl -R -m u:${owner.uid}:rX ${abs}"`,
+        text: `${label} folder ${abs} (owner ${info.uid}:${info.gid}, mode ${octalMode(info.mode)}) is not readable by ${owner.uid}:${owner.gid}${mapping ? ` (container ${a.uid}:${a.gid})` : ''}: PhotoPrism will not see your files. It is not changed here; grant access, e.g. give it the group and let the group read it: "chgrp -R ${owner.gid} ${shellQuote(abs)} && chmod -R g+rX ${shellQuote(abs)}"`,
       });
     } else if (!acc.write && label === 'originals') {
       messages.push({
@@ -280,6 +280,15 @@ export function buildPlan(input: PlanInput): Plan {
   for (const text of input.notes ?? []) messages.push({ level: 'info', text });
   for (const text of deviceHints({ answers: a, facts })) messages.push({ level: 'info', text });
   for (const text of initActionWarnings(a.initActions, a.transcoding, a.behindProxy)) messages.push({ level: 'warn', text });
+  // without a proxy, users open the published port: a site URL on another port builds broken links
+  const site = new URL(a.siteUrl);
+  const sitePort = Number(site.port || (site.protocol === 'https:' ? 443 : 80));
+  if (!a.behindProxy && site.port !== '' && sitePort !== a.httpPort) {
+    messages.push({
+      level: 'warn',
+      text: `the Site URL (siteUrl) ${a.siteUrl} uses port ${sitePort}, but PhotoPrism is published on port ${a.httpPort} (httpPort): links and share URLs would point to the wrong port; use http://localhost:${a.httpPort}/ or the URL of your proxy`,
+    });
+  }
   for (const o of a.allowUnsafe) messages.push({ level: 'warn', text: `accepted risk "${o}": ${UNSAFE_OVERRIDE_RISKS[o]}` });
   if (a.userMode === 'user') {
     messages.push({

@@ -8,7 +8,7 @@ import { bulletLines, termWidth, wrapWords } from './text.js';
 const fitted = (r: true | string): true | string => (r === true ? r : wrapWords(r, termWidth() - 2, '', '  ').join('\n'));
 
 /** A prompt's message, wrapped so that it fits with its "? " and the default or answer after it. */
-const msg = (m: string): string => wrapWords(m, termWidth() - 16, '', '  ').join('\n');
+const msg = (m: string): string => wrapWords(m, termWidth() - 10, '', '  ').join('\n');
 
 export function inquirerPrompter(out: (line: string) => void): Prompter {
   return {

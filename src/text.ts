@@ -1,5 +1,6 @@
 // Small text helpers with no dependencies (kept apart so light commands such as audit load little).
 
+import path from 'node:path';
 import { isatty } from 'node:tty';
 
 /** Word-wrap one line of text to `width` columns (continuation lines indented by two spaces). */
@@ -64,11 +65,15 @@ export function bulletLines(lines: string[], bullet: string, width: number, inde
   );
 }
 
-/** The width output is laid out for: the terminal's (at most 100), COLUMNS when not a terminal, else 80. */
+/**
+ * The width output is laid out for: a terminal's (at most 100, for reading); when not a terminal,
+ * COLUMNS if set (as wide as asked: `COLUMNS=200 photoprism-harden init | less`), else 80.
+ */
 export function termWidth(): number {
+  const tty = columns();
+  if (tty !== undefined) return Math.max(40, Math.min(tty || 80, 100));
   const env = Number(process.env.COLUMNS);
-  const cols = columns() ?? (Number.isInteger(env) && env > 0 ? env : 80);
-  return Math.max(40, Math.min(cols, 100));
+  return Number.isInteger(env) && env >= 40 ? env : 80;
 }
 
 /** A file mode as people write it for chmod: four octal digits (0640, 2750). */
@@ -79,6 +84,20 @@ export function octalMode(mode: number): string {
 /** `s` quoted for a POSIX shell when it needs quoting. */
 export function shellQuote(s: string): string {
   return /^[A-Za-z0-9_./:=@%+,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The command a person typed to run this tool, for `sub` (init, audit): what the "next step" lines
+ * print, so they run as typed. From npx: `npx photoprism-harden`; installed on PATH:
+ * `photoprism-harden`; `npm run wizard` in a checkout: `npm run wizard --` (init); from a checkout:
+ * `node bin/photoprism-harden.cjs` (relative to the current folder).
+ */
+export function invokedAs(sub: string, env: NodeJS.ProcessEnv = process.env, script = process.argv[1] ?? '', cwd = process.cwd()): string {
+  if (env.npm_lifecycle_event === 'wizard' && sub === 'init') return 'npm run wizard --';
+  if (/[/\\]_npx[/\\]/.test(script) || env.npm_command === 'exec') return `npx photoprism-harden ${sub}`;
+  if (!script || path.basename(script) === 'photoprism-harden') return `photoprism-harden ${sub}`;
+  const rel = path.relative(cwd, script);
+  return `node ${shellQuote(rel.startsWith('..') || path.isAbsolute(rel) ? script : rel)} ${sub}`;
 }
 
 /** The terminal's width, or undefined when stdout is not a terminal (process.stdout is built only then). */

@@ -180,7 +180,7 @@ describe('interactive wizard in a pseudo-terminal', () => {
     await r.expect(/audit: PASS - 0 errors, \d+ warnings?, \d+ info \(\d+ rules checked\)/);
     await r.expect(/^\s*docker compose up -d$/m);
     await r.expect(/^\s*docker compose up -d --force-recreate$/m);
-    const repeat = (await r.expect(/npx photoprism-harden init [^\n]*/)) as RegExpExecArray;
+    const repeat = (await r.expect(/node bin\/photoprism-harden\.cjs init [^\n]*/)) as RegExpExecArray;
     expect(await r.exited()).toBe(0);
 
     const w = await readInstall(dir);
@@ -193,7 +193,7 @@ describe('interactive wizard in a pseudo-terminal', () => {
     const secrets = [w.options.AdminPassword as string, w.dbPassword, w.dbRootPassword];
     expectNoSecret(r, secrets);
 
-    expect(repeat[0].trim()).toBe(`npx photoprism-harden init --dir ${dir} --yes --uid 2000 --gid 2000`);
+    expect(repeat[0].trim()).toBe(`node bin/photoprism-harden.cjs init --dir ${dir} --yes --uid 2000 --gid 2000`);
     expect(repeat[0]).not.toMatch(/password/i);
   });
 
@@ -254,7 +254,7 @@ describe('interactive wizard in a pseudo-terminal', () => {
     await r.answer(`${P.uid} (2000)`, '1500' + KEY.enter);
     // refused inside the prompt, naming the question ("UID"), not the answers-file key
     await r.expect(words(`> UID 1500 is not supported by the PhotoPrism image; allowed: ${formatRanges(SUPPORTED_UIDS)}`));
-    await r.expect('0, 33, 50-99, 500-600, 900-1250, 2000-2100');
+    await r.expect(words('0, 33, 50-99, 500-600, 900-1250, 2000-2100'));
     r.send(KEY.ctrlU + '2001' + KEY.enter);
     await r.expect(`✔ ${msg('uid')} 2001`);
     // the GID follows the UID when that group number is free
@@ -264,7 +264,7 @@ describe('interactive wizard in a pseudo-terminal', () => {
     await r.expect(P.write);
     expect(r.text).not.toMatch(/Accepted risks/);
     r.send(KEY.enter);
-    await r.expect(/npx photoprism-harden init [^\n]*--uid 2001 --gid 2001/);
+    await r.expect(/node bin\/photoprism-harden\.cjs init [^\n]*--uid 2001 --gid 2001/);
     expect(await r.exited()).toBe(0);
   });
 
@@ -279,8 +279,9 @@ describe('interactive wizard in a pseudo-terminal', () => {
     await r.expect(/Accepted risks\s+host-account/);
     await r.expect(words('! accepted risk "host-account": the container user shares its numeric id with a person on this host'));
     await r.answer(P.write);
-    const repeat = (await r.expect(/npx photoprism-harden init [^\n]*/)) as RegExpExecArray;
-    expect(repeat[0]).toContain('--uid 1000 --gid 2000 --allow-unsafe host-account');
+    // (a long command continues on the next line after " \\")
+    const repeat = (await r.expect(/node bin\/photoprism-harden\.cjs init (?:[^\n]* \\\n)*[^\n]*/)) as RegExpExecArray;
+    expect(repeat[0].replace(/ \\\n\s*/g, ' ')).toContain('--uid 1000 --gid 2000 --allow-unsafe host-account');
     expect(await r.exited()).toBe(0);
     expect((await readInstall(dir)).compose).toContain('PHOTOPRISM_UID: "1000"');
   });
@@ -372,7 +373,7 @@ describe('interactive wizard in a pseudo-terminal', () => {
     await r.expect(/Accepted risks\s+device-group/);
     await r.expect(words('! accepted risk "device-group": the chosen GID cannot open the video device'));
     await r.answer(P.write);
-    await r.expect(/npx photoprism-harden init [^\n]*--gid 44 --allow-unsafe device-group/);
+    await r.expect(/node bin\/photoprism-harden\.cjs init [^]*?--gid[\s\\]+44[\s\\]+--allow-unsafe[\s\\]+device-group/);
     expect(await r.exited()).toBe(0);
   });
 

@@ -78,7 +78,7 @@ async function init(
 
 /** the built CLI, as a user runs it */
 function cli(args: string[], env: NodeJS.ProcessEnv = {}, shellPrefix?: string): RunResult {
-  const fullEnv = { PATH: process.env.PATH, HOME, PHOTOPRISM_HARDEN_FAKE_HOST: HOST_FIXTURE, ...env };
+  const fullEnv = { PATH: process.env.PATH, HOME, COLUMNS: process.env.COLUMNS, PHOTOPRISM_HARDEN_FAKE_HOST: HOST_FIXTURE, ...env };
   const r = shellPrefix
     ? spawnSync('bash', ['-c', `${shellPrefix}; exec "$0" "$@"`, process.execPath, BIN, ...args], { env: fullEnv, encoding: 'utf8' })
     : spawnSync(process.execPath, [BIN, ...args], { env: fullEnv, encoding: 'utf8' });

@@ -144,3 +144,16 @@ describe.each(WIDTHS.map((c) => [c]))('at %i columns', (cols) => {
     expect(wordsOf(mine)).toEqual(wordsOf(theirs));
   });
 });
+
+describe('the next steps name the command that ran the tool', () => {
+  test('npx, an installed command, npm run wizard, and a checkout', async () => {
+    const { invokedAs } = await import('../src/text.js');
+    expect(invokedAs('init', { npm_command: 'exec' }, '/root/.npm/_npx/1a2b/node_modules/.bin/photoprism-harden')).toBe('npx photoprism-harden init');
+    expect(invokedAs('audit', {}, '/home/a/.npm/_npx/1a2b/node_modules/photoprism-harden/bin/photoprism-harden.cjs')).toBe('npx photoprism-harden audit');
+    expect(invokedAs('init', {}, '/usr/local/bin/photoprism-harden')).toBe('photoprism-harden init');
+    expect(invokedAs('init', { npm_lifecycle_event: 'wizard' }, '/src/ph/bin/photoprism-harden.cjs', '/src/ph')).toBe('npm run wizard --');
+    expect(invokedAs('audit', { npm_lifecycle_event: 'wizard' }, '/src/ph/bin/photoprism-harden.cjs', '/src/ph')).toBe('node bin/photoprism-harden.cjs audit');
+    expect(invokedAs('init', {}, '/src/ph/bin/photoprism-harden.cjs', '/src/ph')).toBe('node bin/photoprism-harden.cjs init');
+    expect(invokedAs('init', {}, '/src/ph/bin/photoprism-harden.cjs', '/elsewhere')).toBe('node /src/ph/bin/photoprism-harden.cjs init');
+  });
+});
