@@ -10,4 +10,7 @@ export default {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'test/tsconfig.json', diagnostics: false }],
   },
   testTimeout: 30000,
+  // output is laid out for 80 columns when not a terminal; tests that look for a message in it read it
+  // unwrapped (test/width.test.ts checks the layout at 80 and 100 columns)
+  setupFiles: ['<rootDir>/test/helpers/setup-env.cjs'],
 };

@@ -20,6 +20,7 @@ import os from 'node:os';
 import { readFileSync, writeFileSync, rmSync, existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import HandlebarsCompiler from 'handlebars';
+import { checkSplit, splitPlugin } from './split.mjs';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const dist = path.join(root, 'dist');
@@ -41,21 +42,21 @@ const templateSpecs = readdirSync(path.join(root, 'templates'))
   .filter((f) => f.endsWith('.hbs'))
   .map((f) => `  ${JSON.stringify(f.replace(/\.hbs$/, ''))}: ${HandlebarsCompiler.precompile(readFileSync(path.join(root, 'templates', f), 'utf8'), TEMPLATE_OPTIONS)}`);
 
-/** imports that get a bundle of their own, loaded only by the code that needs them */
-const VENDOR = { execa: 'execa', './prompter.js': 'prompter', diff: 'diff' };
-const VENDOR_ENTRY = {
+/**
+ * modules that get a bundle of their own, loaded only by the code that needs them: bundle name ->
+ * module (a package, or a source file). A dynamic import() that resolves to one of them becomes a
+ * require() of its bundle (scripts/split.mjs); the build fails when one of them is renamed or moved.
+ */
+const SPLIT = { execa: 'execa', prompter: 'src/prompter.ts', diff: 'diff' };
+const SPLIT_ENTRY = {
   execa: { stdin: { contents: "export * from 'execa';", resolveDir: root, sourcefile: 'execa-entry.js' } },
-  prompter: { entryPoints: ['src/prompter.ts'] },
+  prompter: { entryPoints: [SPLIT.prompter] },
   diff: { stdin: { contents: "export * from 'diff';", resolveDir: root, sourcefile: 'diff-entry.js' } },
 };
-const vendorExternal = {
-  name: 'vendor-bundles',
+const split = splitPlugin(root, SPLIT, { requireAll: true });
+const noAjv = {
+  name: 'no-ajv',
   setup(b) {
-    // a one-line module in the bundle that require()s the vendor bundle: esbuild would leave an
-    // import() of an external package as it is, and boot.cjs's scripts cannot import()
-    b.onResolve({ filter: /^(execa|\.\/prompter\.js|diff)$/ }, (a) => ({ path: VENDOR[a.path], namespace: 'vendor' }));
-    b.onLoad({ filter: /.*/, namespace: 'vendor' }, (a) => ({ contents: `module.exports = require(${JSON.stringify(`./${a.path}.cjs`)});`, loader: 'js' }));
-    b.onResolve({ filter: /^\.\/[a-z-]+\.cjs$/, namespace: 'vendor' }, (a) => ({ path: a.path, external: true }));
     // ajv's compiler is only the fallback for running from src/ without a build: the bundle always has
     // dist/compose-validator.cjs, so the compiler is left out
     b.onResolve({ filter: /^ajv$/ }, () => ({ path: 'ajv', namespace: 'no-ajv' }));
@@ -81,14 +82,18 @@ const common = {
   define: { 'import.meta.url': '__phImportMetaUrl' },
   banner: { js: "var __phImportMetaUrl=require('node:url').pathToFileURL(__filename).href;" },
 };
-const builds = [
-  build({ ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.cjs', plugins: [vendorExternal] }),
-  build({ ...common, entryPoints: ['src/prelude.ts'], outfile: 'dist/prelude.cjs' }),
-  ...Object.entries(VENDOR_ENTRY).map(([name, entry]) => build({ ...common, ...entry, outfile: `dist/${name}.cjs` })),
-  build({ ...common, entryPoints: [validatorSource], outfile: 'dist/compose-validator.cjs' }),
-  build({ ...common, entryPoints: ['src/boot.ts'], outfile: 'dist/boot.cjs', minify: false, define: {}, banner: {} }),
-];
-const results = await Promise.all(builds);
+const builds = {
+  cli: build({ ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.cjs', plugins: [split.plugin, noAjv] }),
+  prelude: build({ ...common, entryPoints: ['src/prelude.ts'], outfile: 'dist/prelude.cjs', plugins: [splitPlugin(root, SPLIT).plugin] }),
+  ...Object.fromEntries(Object.entries(SPLIT_ENTRY).map(([name, entry]) => [name, build({ ...common, ...entry, outfile: `dist/${name}.cjs` })])),
+  'compose-validator': build({ ...common, entryPoints: [validatorSource], outfile: 'dist/compose-validator.cjs' }),
+  boot: build({ ...common, entryPoints: ['src/boot.ts'], outfile: 'dist/boot.cjs', minify: false, define: {}, banner: {} }),
+};
+const names = Object.keys(builds);
+const results = await Promise.all(Object.values(builds));
+const metafiles = Object.fromEntries(names.map((n, i) => [n, results[i].metafile]));
+// a split module inside another bundle (a static import of it) would load it on every run
+checkSplit(split.files, metafiles, root);
 
 // dist/boot.cjs runs the bundles as scripts (vm.Script, for the code cache): on Node 20 a script
 // cannot import(), so no bundle may contain one

@@ -1,11 +1,12 @@
 // Apply: the only place that writes to the disk. Every file is written atomically (temp file in the same
 // folder, created with its final mode at open time, O_EXCL|O_NOFOLLOW, fsync, rename), never through a
-// symlink. Nothing is written until the preflight over every planned path has passed, and no file is
+// symlink. Nothing is written until the check of every planned path (checkPlannedPaths) has passed, and no file is
 // renamed into place until every new file is complete.
 
 import { constants, promises as fsp } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { secretFileValue } from './domain.js';
 import { shellQuote } from './text.js';
 import type { Owner, Plan, PlannedDir, PlannedFile } from './plan.js';
 import { lstatInfo } from './state.js';
@@ -27,7 +28,7 @@ export interface ApplyResult {
 const abs = (plan: Plan, p: string) => (path.isAbsolute(p) ? p : path.join(plan.dir, p));
 
 /** Refuse symlinks and wrong file types anywhere the plan would write, before writing anything. */
-export async function preflight(plan: Plan): Promise<void> {
+export async function checkPlannedPaths(plan: Plan): Promise<void> {
   const problems: string[] = [];
   const dirInfo = await lstatInfo(plan.dir);
   if (dirInfo.exists && (dirInfo.isSymlink ? !(await fsp.stat(plan.dir)).isDirectory() : !dirInfo.isDir)) {
@@ -56,7 +57,7 @@ export async function preflight(plan: Plan): Promise<void> {
     if (f.secret === 'whole' && f.status === 'update' && !f.replace) {
       // the same secret with trailing newlines (MariaDB strips them) may be rewritten without them
       const old = info.exists && !info.isSymlink && !info.isDir ? await fsp.readFile(p, 'utf8') : undefined;
-      if (old === undefined || old.replace(/\n+$/, '') !== f.content) {
+      if (old === undefined || secretFileValue(old) !== f.content) {
         problems.push(`${f.path} already exists with another value; existing secrets are never replaced`);
       }
     }
@@ -306,7 +307,7 @@ export async function applyPlan(
   now = new Date(),
   progress?: (visited: number, changed: number) => void,
 ): Promise<ApplyResult> {
-  await preflight(plan);
+  await checkPlannedPaths(plan);
   const result: ApplyResult = { written: [], unchanged: [], createdDirs: [], fixedDirs: [], backups: [], manual: [], reowned: 0 };
   const manual = new Map<string, string[]>();
   await fsp.mkdir(plan.dir, { recursive: true, mode: 0o755 });
@@ -349,4 +350,3 @@ export async function applyPlan(
   return result;
 }
 
-export { shellQuote };

@@ -7,11 +7,12 @@ import { PASSWORD_ENV } from './domain.js';
 import type { EngineChoice } from './engine.js';
 import { UsageError } from './errors.js';
 import { stderr, stdout } from './stdio.js';
-import { columns } from './text.js';
+import { bulletLines, fitLine, termWidth, wrapWords } from './text.js';
 import { trace } from './trace.js';
 import { packagePath } from './paths.js';
+import type { HostProbe } from './host.js';
 import type { Early } from './prelude.js';
-import type { Key } from './questions.js';
+import type { Key, Question } from './questions.js';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
@@ -41,6 +42,14 @@ export interface CommandSpec {
 
 const HELP: OptionSpec = { name: 'help', short: 'h', help: 'show this help' };
 
+/** The flags of the question table (secrets have none). */
+export function questionOptions(questions: readonly Question[]): OptionSpec[] {
+  return questions.flatMap((q): OptionSpec[] => {
+    if (!q.flag) return [];
+    return [q.kind === 'confirm' ? { name: q.flag, negatable: true, help: q.description } : { name: q.flag, arg: q.flagArg ?? '<value>', help: q.description }];
+  });
+}
+
 /** init's options come from the question table: loaded only when init (or its help) is asked for */
 export async function initCommand(): Promise<CommandSpec> {
   const { QUESTIONS } = await import('./questions.js');
@@ -64,11 +73,7 @@ export async function initCommand(): Promise<CommandSpec> {
     { name: 'apply-timeout', arg: '<seconds>', help: 'how long --apply waits for healthy/running services', default: '300' },
     { name: 'validate', negatable: true, help: 'check the written compose file with the engine (or the Compose schema); --no-validate skips it' },
   ];
-  for (const q of QUESTIONS) {
-    if (!q.flag) continue;
-    options.push(q.kind === 'confirm' ? { name: q.flag, negatable: true, help: q.description } : { name: q.flag, arg: q.flagArg ?? '<value>', help: q.description });
-  }
-  options.push(HELP);
+  options.push(...questionOptions(QUESTIONS), HELP);
   return {
     name: 'init',
     summary: INIT_SUMMARY,
@@ -115,39 +120,34 @@ async function command(name: string | undefined): Promise<CommandSpec | undefine
   return [AUDIT, SCHEMA].find((c) => c.name === name);
 }
 
-function wrapText(text: string, width: number, indent: number): string {
-  const out: string[] = [];
-  let line = '';
-  for (const word of text.split(/\s+/)) {
-    if (line && line.length + 1 + word.length > width) {
-      out.push(line);
-      line = word;
-    } else line = line ? `${line} ${word}` : word;
-  }
-  if (line) out.push(line);
-  return out.join(`\n${' '.repeat(indent)}`);
+
+/** Paragraphs (separated by an empty line) re-flowed to `width`. */
+function paragraphs(text: string, width: number): string[] {
+  return text.split('\n\n').flatMap((p, i) => [...(i ? [''] : []), ...wrapWords(p.replace(/\n/g, ' '), width)]);
 }
 
 export function commandHelp(c: CommandSpec): string {
-  const cols = Math.max(60, Math.min(columns() || 80, 100));
+  const cols = termWidth();
   const label = (o: OptionSpec) =>
     `${o.short ? `-${o.short}, ` : '    '}--${o.name}${o.arg ? ` ${o.arg}` : ''}${o.negatable ? `, --no-${o.name}` : ''}`;
   const width = Math.min(34, Math.max(...c.options.map((o) => label(o).length)) + 2);
-  const lines = [`Usage: photoprism-harden ${c.name} [options]`, '', c.summary, '', 'Options:'];
+  const lines = [`Usage: photoprism-harden ${c.name} [options]`, '', ...wrapWords(c.summary, cols), '', 'Options:'];
   for (const o of c.options) {
     const l = label(o);
     const help = `${o.help}${o.default !== undefined ? ` (default: ${o.default})` : ''}`;
-    const text = wrapText(help, cols - width - 2, width + 2);
-    lines.push(l.length + 2 > width ? `  ${l}\n${' '.repeat(width + 2)}${text}` : `  ${l.padEnd(width)}${text}`);
+    const long = l.length + 2 > width;
+    const body = wrapWords(help, cols, long ? ' '.repeat(width + 2) : `  ${l.padEnd(width)}`, ' '.repeat(width + 2));
+    lines.push(...(long ? [`  ${l}`] : []), ...body);
   }
-  if (c.epilog) lines.push('', c.epilog);
+  if (c.epilog) lines.push('', ...paragraphs(c.epilog, cols));
   return `${lines.join('\n')}\n`;
 }
 
 export function mainHelp(): string {
   const lines = ['Usage: photoprism-harden <command> [options]', '', 'Write a hardened PhotoPrism + MariaDB Docker Compose installation', '', 'Commands:'];
-  for (const [name, summary] of SUMMARIES) lines.push(`  ${name.padEnd(8)}${summary}`);
-  lines.push('', 'Options:', '  -V, --version  print the version', '  -h, --help     show this help (photoprism-harden <command> --help for a command)');
+  for (const [name, summary] of SUMMARIES) lines.push(...wrapWords(summary, termWidth(), `  ${name.padEnd(8)}`, ' '.repeat(10)));
+  lines.push('', 'Options:', '  -V, --version  print the version');
+  lines.push(...wrapWords('show this help (photoprism-harden <command> --help for a command)', termWidth(), '  -h, --help     ', ' '.repeat(17)));
   return `${lines.join('\n')}\n`;
 }
 
@@ -235,13 +235,30 @@ async function run(argv: string[], early: Early): Promise<number> {
     }
     // the engine probes are processes: started before init's code loads (by the prelude, or here;
     // main stops them when the run ends)
+    const { startEngineProbes } = await import('./preflight.js');
     if (!early.probes || early.probes.engineChoice !== v.engine) {
       early.probes?.abort(); // (started for another --engine than the parse found)
-      const { startEngineProbes } = await import('./preflight.js');
       early.probes = startEngineProbes(process.env, v.engine as EngineChoice | undefined);
     }
+    const probes = early.probes;
+    const { defaultProbe } = await import('./host.js');
+    const host = await defaultProbe();
+    // the host answers for the engines with the probes already running (the domain code only sees
+    // facts that arrive as promises; how early they started is this module's business)
+    const probe: HostProbe = {
+      facts: () => host.facts(),
+      ...(host.freeBytes ? { freeBytes: (d: string) => host.freeBytes!(d) } : {}),
+      engines: (choice, env) => (choice === probes.engineChoice && env === process.env ? probes : startEngines(env, choice)),
+    };
+    const startEngines = (env: NodeJS.ProcessEnv, choice: EngineChoice | undefined) => {
+      const started = startEngineProbes(env, choice);
+      early.probes = started; // (main stops whatever runs when the run ends)
+      probes.abort();
+      return started;
+    };
     const { runInit } = await import('./init.js');
     return await runInit({
+      probe,
       dir: String(v.dir),
       yes: Boolean(v.yes),
       answers: v.answers as string | undefined,
@@ -253,18 +270,18 @@ async function run(argv: string[], early: Early): Promise<number> {
       apply: Boolean(v.apply),
       validate: v.validate !== false,
       applyTimeoutSec: Number(timeout),
-      probes: early.probes,
     });
   } catch (e) {
     if (e instanceof UsageError) {
-      stderr.write(`photoprism-harden: invalid input, nothing was written:\n${e.problems.map((p) => `  - ${p}`).join('\n')}\n`);
+      const problems = e.problems.flatMap((p) => bulletLines(p.split('\n'), '- ', termWidth()));
+      stderr.write(`photoprism-harden: invalid input, nothing was written:\n${problems.join('\n')}\n`);
       return EXIT.usage;
     }
     if (e instanceof Error && e.name === 'ExitPromptError') {
       stderr.write('\nAborted: nothing was written.\n');
       return EXIT.failure;
     }
-    stderr.write(`photoprism-harden: ${e instanceof Error ? e.message : String(e)}\n`);
+    stderr.write(`${fitLine(`photoprism-harden: ${e instanceof Error ? e.message : String(e)}`, termWidth()).join('\n')}\n`);
     return EXIT.failure;
   }
 }

@@ -3,15 +3,17 @@
 // whatever its source. Nothing is written here.
 
 import { parseDocument } from 'yaml';
-import { PASSWORD_ENV, SECRET_FILES, UNSAFE_OVERRIDE_RISKS, type UnsafeOverride } from './domain.js';
+import { PASSWORD_ENV, SECRET_FILES, UNSAFE_OVERRIDE_RISKS, secretFileValue, type UnsafeOverride } from './domain.js';
 import { UsageError } from './errors.js';
 import type { HostFacts } from './host.js';
 import { GENERATED_LENGTH, generatePassword } from './passwords.js';
-import { optionsPath } from './plan.js';
 import {
   ANSWER_KEYS,
   QUESTIONS,
   SECRET_KEYS,
+  labelled,
+  parseFileValue,
+  question,
   type Answers,
   type Choice,
   type Ctx,
@@ -59,10 +61,16 @@ export interface CollectOptions {
   prompter?: Prompter;
   /** existing secrets the user explicitly chose to replace (--replace-secrets) */
   replaceSecrets?: SecretKey[];
+  /** the question table (default: QUESTIONS) */
+  questions?: readonly Question[];
 }
 
 /** Parse an answers file: YAML mapping of known camelCase keys. */
-export function parseAnswersFile(name: string, text: string): { values: Partial<Record<Key, unknown>>; errors: string[] } {
+export function parseAnswersFile(
+  name: string,
+  text: string,
+  keys: readonly Key[] = ANSWER_KEYS,
+): { values: Partial<Record<Key, unknown>>; errors: string[] } {
   const errors: string[] = [];
   const doc = parseDocument(text, { uniqueKeys: true });
   // only the first line ("... at line L, column C"): the rest quotes the file, which may hold passwords
@@ -74,8 +82,8 @@ export function parseAnswersFile(name: string, text: string): { values: Partial<
   if (typeof data !== 'object' || Array.isArray(data)) return { values: {}, errors: [`${name}: must be a YAML mapping of answer keys`] };
   const values: Partial<Record<Key, unknown>> = {};
   for (const [k, v] of Object.entries(data as Record<string, unknown>)) {
-    if (!(ANSWER_KEYS as readonly string[]).includes(k)) {
-      errors.push(`${name}: unknown key "${k}"; allowed keys: ${ANSWER_KEYS.join(', ')}`);
+    if (!(keys as readonly string[]).includes(k)) {
+      errors.push(`${name}: unknown key "${k}"; allowed keys: ${keys.join(', ')}`);
       continue;
     }
     if (v !== null && v !== undefined) values[k as Key] = v;
@@ -94,8 +102,8 @@ export function existingSecrets(
   const others: string[] = [];
   const db = state.contents[SECRET_FILES.dbPassword];
   const root = state.contents[SECRET_FILES.dbRootPassword];
-  if (db !== undefined && db !== '') values.databasePassword = db.replace(/\n+$/, '');
-  if (root !== undefined && root !== '') values.databaseRootPassword = root.replace(/\n+$/, '');
+  if (db !== undefined && db !== '') values.databasePassword = secretFileValue(db);
+  if (root !== undefined && root !== '') values.databaseRootPassword = secretFileValue(root);
   const optsText = state.contents[state.optionsSource];
   if (optsText !== undefined) {
     const doc = parseDocument(optsText);
@@ -137,18 +145,19 @@ export async function collect(opts: CollectOptions): Promise<Collected> {
   /** keys whose given value was refused: already reported, later checks go on with the default */
   const failed = new Set<Key>();
 
+  const questions = opts.questions ?? QUESTIONS;
   let fileValues: Partial<Record<Key, unknown>> = {};
   if (opts.answersFile) {
-    const r = parseAnswersFile(opts.answersFile.name, opts.answersFile.text);
+    const r = parseAnswersFile(opts.answersFile.name, opts.answersFile.text, questions.map((q) => q.key));
     errors.push(...r.errors);
     fileValues = r.values;
   }
   // single-field validation of everything given up front; flags win over the file
-  for (const q of QUESTIONS) {
+  for (const q of questions) {
     const fromFlag = opts.flags[q.key];
     const raw = fromFlag !== undefined ? fromFlag : fileValues[q.key];
     if (raw === undefined) continue;
-    const r = q.parse(raw);
+    const r = fromFlag !== undefined ? q.parse(raw) : parseFileValue(q, raw);
     if (r.ok) provided[q.key] = r.value;
     else if (failed.add(q.key)) errors.push(fromFlag !== undefined || !opts.answersFile ? r.message : `${opts.answersFile.name}: ${r.message}`);
   }
@@ -162,13 +171,13 @@ export async function collect(opts: CollectOptions): Promise<Collected> {
   const secretSources = {} as Record<SecretKey, SecretSource>;
   const secretValues: Partial<Record<SecretKey, string>> = {};
   for (const key of SECRET_KEYS) {
-    const q = QUESTIONS.find((x) => x.key === key)!;
+    const q = question(key);
     const envName = PASSWORD_ENV[key];
     const envRaw = opts.env[envName];
     let fromEnv: string | undefined;
     if (envRaw !== undefined && envRaw !== '') {
       const r = q.parse(envRaw);
-      if (r.ok) fromEnv = r.value as string;
+      if (r.ok) fromEnv = r.value;
       else errors.push(`${envName}: ${r.message}`);
     }
     const fromFile = provided[key] as string | undefined;
@@ -184,7 +193,7 @@ export async function collect(opts: CollectOptions): Promise<Collected> {
       if (supplied !== undefined && supplied !== old) {
         errors.push(
           key === 'adminPassword'
-            ? `adminPassword: ${optionsPath(opts.state)} already has an admin password, and PhotoPrism applied it when the account was created; it is never replaced silently. Change it in PhotoPrism ("docker compose exec photoprism photoprism passwd") and leave this value out`
+            ? `adminPassword: ${opts.state.optionsFile} already has an admin password, and PhotoPrism applied it when the account was created; it is never replaced silently. Change it in PhotoPrism ("docker compose exec photoprism photoprism passwd") and leave this value out`
             : `${key}: the installation already has ${key === 'databasePassword' ? SECRET_FILES.dbPassword : SECRET_FILES.dbRootPassword}, and MariaDB only reads it when the database is first created; an existing secret is never replaced. Leave this value out (or change the password inside MariaDB first)`,
         );
       }
@@ -203,7 +212,7 @@ export async function collect(opts: CollectOptions): Promise<Collected> {
   const defaults: Partial<Answers> = {};
   const p = opts.prompter;
 
-  for (const q of QUESTIONS) {
+  for (const q of questions) {
     if (q.kind === 'override') continue;
     if (q.kind === 'secret') {
       const key = q.key as SecretKey;
@@ -220,21 +229,22 @@ export async function collect(opts: CollectOptions): Promise<Collected> {
         p.note([`${q.label}: kept from the existing installation (it was applied when the account or database was created)`]);
       }
       // an existing secret is what the database already uses: it is kept even if it would not pass today's rules
-      const problems = q.check && secretSources[key] !== 'existing' ? q.check(secretValues[key] as never, ctx) : [];
+      const value = secretValues[key]!;
+      const problems = q.check && secretSources[key] !== 'existing' ? q.check(value, ctx) : [];
       errors.push(...problems.map(problemText));
-      (ctx.answers as Record<string, unknown>)[key] = secretValues[key];
+      ctx.answers[key] = value;
       continue;
     }
     const base = q.default(ctx);
     const dflt = previousDefault(q, prev.values, notes, ctx) ?? base;
     // the repeat command lists what differs from the tool's own defaults, so it also works on a fresh host
-    (defaults as Record<string, unknown>)[q.key] = base;
-    let value: unknown;
+    setAnswer(defaults, q.key, base);
+    let value: Answers[Key];
     if (failed.has(q.key)) {
       value = dflt;
     } else if (provided[q.key] !== undefined) {
-      value = provided[q.key];
-      const problems = q.check ? q.check(value as never, ctx) : [];
+      value = provided[q.key] as Answers[Key];
+      const problems = q.check ? q.check(value, ctx) : [];
       for (const pr of problems) {
         if (pr.override && overrides.has(pr.override)) continue;
         if (pr.override && p && (await confirmRisk(p, pr))) {
@@ -243,45 +253,45 @@ export async function collect(opts: CollectOptions): Promise<Collected> {
         }
         errors.push(problemText(pr));
       }
-    } else if (p && (!q.when || q.when(ctx))) {
+    } else if (p) {
       value = await ask(p, q, dflt, ctx, overrides);
     } else {
       value = dflt;
-      const problems = q.check ? q.check(value as never, ctx) : [];
+      const problems = q.check ? q.check(value, ctx) : [];
       for (const pr of problems) if (!(pr.override && overrides.has(pr.override))) errors.push(problemText(pr));
     }
-    (ctx.answers as Record<string, unknown>)[q.key] = value;
+    setAnswer(ctx.answers, q.key, value);
   }
   if (errors.length) throw new UsageError(errors);
 
-  const answers = { ...(ctx.answers as Answers), allowUnsafe: [...overrides].sort() };
+  const answers = { ...(ctx.answers as Answers), allowUnsafe: [...overrides].sort() };  // (every key was set above)
   const knownSecrets = [...new Set([...Object.values(existing.values), ...Object.values(prev.envSecrets), ...existing.others])];
   return { answers, secretSources, defaults, previous: prev.values, notes, knownSecrets };
 }
 
-/**
- * Answers whose default is derived from earlier answers. When the previous value was just that derived
- * default and an answer it derives from changed, the new derived default is offered instead (port 8080
- * moves the site URL along; nvidia -> software drops the "gpu" init action; a new UID takes its GID along).
- */
-const DERIVED_FROM: Partial<Record<Key, Key[]>> = {
-  siteUrl: ['httpPort'],
-  gid: ['uid', 'transcoding'],
-  initActions: ['transcoding', 'behindProxy'],
-};
-
 /** The previous installation's value as this question's default, when it is still valid. */
-function previousDefault(q: Question, prev: Partial<Answers>, notes: string[], ctx: Ctx): unknown {
+/** Set one answer (the key and the value come from the same question). */
+function setAnswer<K extends Key>(answers: Partial<Answers>, key: K, value: Answers[K]): void {
+  answers[key] = value;
+}
+
+/**
+ * The previous installation's value as this question's default, when it is still valid. When the
+ * previous value was just the derived default and an answer it derives from (q.derivedFrom) changed,
+ * the new derived default is offered instead (port 8080 moves the site URL along; nvidia -> software
+ * drops the "gpu" init action; a new UID takes its GID along).
+ */
+function previousDefault(q: Question, prev: Partial<Answers>, notes: string[], ctx: Ctx): Answers[Key] | undefined {
   const v = prev[q.key];
   if (v === undefined) return undefined;
   const r = q.parse(v);
   if (!r.ok) {
-    notes.push(`the existing ${q.key} (${JSON.stringify(v)}) is not valid any more (${r.message}); the default is offered instead`);
+    notes.push(labelled(q, `${q.key}: the existing value (${JSON.stringify(v)}) is not valid any more (${r.message}); the default is offered instead`));
     return undefined;
   }
-  const from = DERIVED_FROM[q.key];
+  const from = q.derivedFrom;
   if (from && from.some((k) => prev[k] !== undefined && !same(prev[k], ctx.answers[k]))) {
-    let was: unknown;
+    let was: Answers[Key] | undefined;
     try {
       was = q.default({ answers: prev, facts: ctx.facts });
     } catch {
@@ -292,23 +302,30 @@ function previousDefault(q: Question, prev: Partial<Answers>, notes: string[], c
   return r.value;
 }
 
+/** The wizard names the question, not the answers-file key ("importPath: ..." -> "Import folder: ..."). */
+function sayTo(q: Question, m: string): string {
+  if (!m.startsWith(q.key)) return m;
+  const rest = m.slice(q.key.length);
+  return `${q.label}${/^[:\s]/.test(rest) ? rest : ` ${rest}`}`;
+}
+
 async function confirmRisk(p: Prompter, pr: Problem): Promise<boolean> {
   p.note([`Warning: ${pr.message}.`, `If you accept: ${UNSAFE_OVERRIDE_RISKS[pr.override!]}.`]);
   return p.confirm({ message: `Accept this risk ("${pr.override}") and use it anyway?`, default: false });
 }
 
 /** Ask one question until its answer passes parse and check (or a risk is explicitly accepted). */
-async function ask(p: Prompter, q: Question, dflt: unknown, ctx: Ctx, overrides: Set<UnsafeOverride>): Promise<unknown> {
+async function ask(p: Prompter, q: Question, dflt: Answers[Key], ctx: Ctx, overrides: Set<UnsafeOverride>): Promise<Answers[Key]> {
   const hints = q.hint ? q.hint(ctx) : [];
   if (hints.length) p.note(hints);
   for (;;) {
     let value: unknown;
     // the wizard names the question, not the answers-file key
-    const say = (m: string) => (m.startsWith(q.key) ? `${q.label}${m.slice(q.key.length)}` : m);
+    const say = (m: string) => sayTo(q, m);
     const validate = (raw: unknown): true | string => {
       const r = q.parse(raw);
       if (!r.ok) return say(r.message);
-      const hard = (q.check ? q.check(r.value as never, ctx) : []).filter((pr) => !pr.override);
+      const hard = (q.check ? q.check(r.value, ctx) : []).filter((pr) => !pr.override);
       return hard.length ? say(hard[0]!.message) : true;
     };
     switch (q.kind) {
@@ -341,8 +358,8 @@ async function ask(p: Prompter, q: Question, dflt: unknown, ctx: Ctx, overrides:
       p.note([say(r.message)]);
       continue;
     }
-    value = r.value;
-    const problems = q.check ? q.check(value as never, ctx) : [];
+    const parsed = r.value;
+    const problems = q.check ? q.check(parsed, ctx) : [];
     let accepted = true;
     for (const pr of problems) {
       if (pr.override && overrides.has(pr.override)) continue;
@@ -354,7 +371,7 @@ async function ask(p: Prompter, q: Question, dflt: unknown, ctx: Ctx, overrides:
       accepted = false;
       break;
     }
-    if (accepted) return value;
+    if (accepted) return parsed;
   }
 }
 
@@ -365,7 +382,7 @@ async function promptSecret(
   sources: Record<SecretKey, SecretSource>,
   ctx: Ctx,
 ): Promise<void> {
-  const q = QUESTIONS.find((x) => x.key === key)!;
+  const q = question(key);
   const isDb = key !== 'adminPassword';
   if (key !== 'databaseRootPassword') {
     const how = await p.select({
@@ -386,13 +403,12 @@ async function promptSecret(
       return;
     }
   }
-  // the wizard names the question, not the answers-file key (as ask() does)
-  const say = (m: string) => (m.startsWith(key) ? `${q.label}${m.slice(key.length)}` : m);
+  const say = (m: string) => sayTo(q, m);
   for (;;) {
     const validate = (v: string): true | string => {
       const r = q.parse(v);
       if (!r.ok) return say(r.message);
-      const problems = q.check ? q.check(v as never, ctx) : [];
+      const problems = q.check ? q.check(v, ctx) : [];
       return problems.length ? say(problems[0]!.message) : true;
     };
     const first = await p.password({ message: q.message, validate });

@@ -2,6 +2,14 @@
 // Sources: ../shared/reference/photoprism.md (PhotoPrism entrypoint, scripts/dist/Makefile,
 // create-users.sh, MariaDB docker-entrypoint.sh) and the Docker security guide.
 
+/**
+ * The value of a secret file as MariaDB (and the audit, and this tool) reads it: trailing newlines
+ * are not part of the password (the MariaDB entrypoint strips them from *_FILE contents).
+ */
+export function secretFileValue(content: string): string {
+  return content.replace(/\n+$/, '');
+}
+
 /** A closed range of ids, inclusive at both ends. */
 export type IdRange = readonly [number, number];
 

@@ -5,7 +5,9 @@ import { promises as fsp, readFileSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SUPPORTED_GIDS, SUPPORTED_UIDS, inRanges } from './domain.js';
+import type { EngineChoice } from './engine.js';
 import { parseSubIds, type ContainerIdMapping, type SubIdRange } from './idmap.js';
+import type { EngineFacts } from './preflight.js';
 
 export interface Account {
   name: string;
@@ -64,6 +66,11 @@ export interface HostProbe {
   facts(): Promise<HostFacts>;
   /** free bytes for an unprivileged user on the file system holding `dir` (or its nearest existing parent) */
   freeBytes?(dir: string): Promise<{ path: string; bytes: number } | null>;
+  /**
+   * The Compose engine and container runtime (read-only `version` / `info` commands), for `--engine`
+   * `choice`. Without it the preflight runs the commands itself when it needs them.
+   */
+  engines?(choice: EngineChoice | undefined, env: NodeJS.ProcessEnv): EngineFacts;
 }
 
 /** SELinux mode from the content of /sys/fs/selinux/enforce ('' when the file is missing). */

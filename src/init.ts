@@ -4,7 +4,7 @@ import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isatty } from 'node:tty';
-import { applyPlan, shellQuote, type ApplyResult } from './apply.js';
+import { applyPlan, type ApplyResult } from './apply.js';
 import { auditDir, auditPlan, summaryLine, type Report } from './audit/index.js';
 import { location } from './audit/report.js';
 import { collect, type Collected, type Prompter } from './collect.js';
@@ -14,10 +14,11 @@ import { UsageError } from './errors.js';
 import { defaultProbe, type HostFacts, type HostProbe } from './host.js';
 import { Output, diffLines, dryRunLines, messageLines, nextStepLines, planLines, repeatCommand, summaryLines } from './output.js';
 import { buildPlan, planIsNoop } from './plan.js';
-import { preflightLines, runPreflight, type EngineProbes, type Preflight } from './preflight.js';
+import { preflightLines, runPreflight, type Preflight } from './preflight.js';
 import { SECRET_KEYS, type Key, type SecretKey } from './questions.js';
 import { readTargetState, withHostPaths } from './state.js';
 import * as stdio from './stdio.js';
+import { invokedAs, shellQuote } from './text.js';
 import { trace } from './trace.js';
 
 export interface InitOptions {
@@ -48,8 +49,6 @@ export interface InitOptions {
   pollMs?: number;
   /** a precomputed preflight (tests) */
   preflight?: Preflight;
-  /** engine probes the CLI started while it loaded this module */
-  probes?: EngineProbes;
 }
 
 export const DEFAULT_APPLY_TIMEOUT_SEC = 300;
@@ -93,7 +92,7 @@ export async function runInit(o: InitOptions): Promise<number> {
   const hostFacts: HostFacts = await probe.facts();
   // read-only: engine versions, `docker info`/`podman info`, user namespace, SELinux, free disk
   trace('init: host facts read; preflight next');
-  const pf = o.preflight ?? (await runPreflight({ facts: hostFacts, probe, dir, engineChoice: o.engine, env, probes: o.probes }));
+  const pf = o.preflight ?? (await runPreflight({ facts: hostFacts, probe, dir, engineChoice: o.engine, env }));
   const facts: HostFacts = { ...hostFacts, idMapping: pf.mapping };
   trace('init: preflight done');
   const home = env.HOME ?? os.homedir();
@@ -108,6 +107,9 @@ export async function runInit(o: InitOptions): Promise<number> {
   if (interactive) {
     out.out(`photoprism-harden ${o.version}: a hardened PhotoPrism installation in ${dir}`);
     out.out('Press Enter to accept a default. Nothing is written before you confirm.');
+    if (state0.contents[state0.composeFile] !== undefined) {
+      out.out(`An existing installation was found (${state0.composeFile}): its answers are the defaults, so Enter keeps each one.`);
+    }
     out.out('');
     for (const l of preflightLines(pf, facts)) out.out(l);
     out.out('');
@@ -260,7 +262,9 @@ export async function runInit(o: InitOptions): Promise<number> {
     if (!r.ok) return 1;
     started = true;
   }
-  for (const l of nextStepLines(plan, result, collected, repeat, { engine: engine?.display ?? 'docker compose', started, mapping: pf.mapping })) out.out(l);
+  const self = invokedAs('init', env);
+  const again = repeatCommand(collected, dir, self);
+  for (const l of nextStepLines(plan, result, collected, again, { engine: engine?.display ?? 'docker compose', started, mapping: pf.mapping })) out.out(l);
   trace('init: done');
   return 0;
 }
@@ -290,7 +294,7 @@ async function auditLines(run: () => Promise<Report>, dir: string | null): Promi
   }
   const lines = ['', summaryLine(report)];
   for (const f of report.findings) if (f.severity === 'error') lines.push(`  ! [${f.rule}] ${location(f)}: ${f.message}`);
-  if (report.findings.length && dir) lines.push(`  details: npx photoprism-harden audit --dir ${shellQuote(dir)}`);
+  if (report.findings.length && dir) lines.push(`  details: ${invokedAs('audit')} --dir ${shellQuote(dir)}`);
   return lines;
 }
 

@@ -4,7 +4,7 @@
 
 import { COMPOSE_FILE, DB_SERVICE } from './domain.js';
 import { serviceLogs, serviceStates, shown, stream, type Engine, type ServiceState } from './engine.js';
-import { shellQuote } from './apply.js';
+import { shellQuote } from './text.js';
 
 export const SERVICES = ['photoprism', DB_SERVICE] as const;
 

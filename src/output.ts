@@ -5,12 +5,11 @@ import path from 'node:path';
 import type { ApplyResult } from './apply.js';
 import * as stdio from './stdio.js';
 import type { Writer } from './stdio.js';
-import { shellQuote, termWidth, wrap } from './text.js';
+import { bulletLines, fitLine, octalMode, shellQuote, termWidth, widthOf, wrap, wrapCommand, wrapWords } from './text.js';
 
 export { termWidth, wrap };
 import type { Collected } from './collect.js';
-import { TRANSCODING_INFO } from './domain.js';
-import { QUESTIONS, type Answers, type Key } from './questions.js';
+import { QUESTIONS, displayAnswer, type Question } from './questions.js';
 import type { Plan, PlannedFile } from './plan.js';
 import type { ContainerIdMapping } from './idmap.js';
 
@@ -19,6 +18,8 @@ export class Output {
   constructor(
     private readonly stdout: Writer = stdio.stdout,
     private readonly stderr: Writer = stdio.stderr,
+    /** the width to fit (default: termWidth() when a line is written) */
+    private readonly width?: number,
   ) {}
 
   addSecrets(values: Iterable<string>): void {
@@ -32,27 +33,35 @@ export class Output {
     return out;
   }
 
+  /** Lines fit the width (fitLine): none is wider than the terminal, no word is broken. */
+  private fit(text: string): string {
+    const width = this.width ?? termWidth();
+    return text
+      .split('\n')
+      .flatMap((l) => fitLine(l, width))
+      .join('\n');
+  }
+
   out(text = ''): void {
-    this.stdout.write(`${this.scrub(text)}\n`);
+    this.stdout.write(`${this.fit(this.scrub(text))}\n`);
   }
 
   err(text: string): void {
-    this.stderr.write(`${this.scrub(text)}\n`);
+    this.stderr.write(`${this.fit(this.scrub(text))}\n`);
   }
 }
 
-const mode = (m: number) => m.toString(8).padStart(4, '0');
 
 function ownerText(f: { owner: { uid: number; gid: number } | null }, invoker: string): string {
   return f.owner ? `${f.owner.uid}:${f.owner.gid}` : invoker;
 }
 
 /** One line per answer, never a password. */
-export function summaryLines(c: Collected): string[] {
+export function summaryLines(c: Collected, questions: readonly Question[] = QUESTIONS): string[] {
   const a = c.answers;
   const lines: string[] = [];
-  const width = Math.max(...QUESTIONS.map((q) => q.label.length)) + 2;
-  for (const q of QUESTIONS) {
+  const width = Math.max(...questions.map((q) => q.label.length)) + 2;
+  for (const q of questions) {
     let v: string;
     if (q.kind === 'secret') {
       const src = c.secretSources[q.key as keyof Collected['secretSources']];
@@ -61,41 +70,58 @@ export function summaryLines(c: Collected): string[] {
     } else if (q.kind === 'override') {
       if (a.allowUnsafe.length === 0) continue;
       v = a.allowUnsafe.join(', ');
-    } else v = displayValue(q.key, a);
-    lines.push(`  ${q.label.padEnd(width)}${v}`);
+    } else v = displayAnswer(q, a);
+    lines.push(...wrapWords(v, termWidth(), `  ${q.label.padEnd(width)}`, ' '.repeat(width + 2)));
   }
   return lines;
 }
 
-function displayValue(key: Key, a: Answers): string {
-  const v = a[key];
-  if (key === 'importPath' && v === '') return '(none)';
-  if (key === 'initActions') return (v as string[]).length ? (v as string[]).join(' ') : '(none)';
-  if (typeof v === 'boolean') return v ? 'yes' : 'no';
-  if (key === 'transcoding') return `${TRANSCODING_INFO[a.transcoding].title} (${a.transcoding})`;
-  if (key === 'userMode') return a.userMode === 'user' ? 'compose "user:" (user)' : 'PHOTOPRISM_UID / PHOTOPRISM_GID (photoprism-uid)';
-  return String(v);
+/**
+ * The Files and Folders tables: status, path, mode, owner and what it is for. The purpose column wraps
+ * with a hanging indent; a path too long for its column puts the rest of its row on the next line.
+ */
+export function planLines(plan: Plan, invoker: string, width = termWidth()): string[] {
+  const rows = (items: { status: string; shown: string; mode: number; owner: string; why: string }[]): string[] => {
+    const pathCol = Math.min(28, Math.max(...items.map((r) => widthOf(r.shown))));
+    const ownerCol = Math.max(9, ...items.map((r) => widthOf(r.owner)));
+    const whyAt = 2 + 10 + pathCol + 1 + 6 + ownerCol + 1;
+    const out: string[] = [];
+    for (const r of items) {
+      const head = `  ${r.status.padEnd(9)} `;
+      const rest = `${octalMode(r.mode)}  ${r.owner.padEnd(ownerCol)} `;
+      // the purpose column needs room for a few words; otherwise it goes under the path
+      const roomy = width - whyAt >= 16;
+      if (widthOf(r.shown) > pathCol) {
+        out.push(`${head}${r.shown}`);
+        out.push(...wrapWords(r.why, width, `${' '.repeat(head.length + pathCol + 1)}${rest}`, ' '.repeat(roomy ? whyAt : 14)));
+      } else if (roomy) {
+        out.push(...wrapWords(r.why, width, `${head}${r.shown.padEnd(pathCol)} ${rest}`, ' '.repeat(whyAt)));
+      } else {
+        out.push(`${head}${r.shown.padEnd(pathCol)} ${rest.trimEnd()}`, ...wrapWords(r.why, width, ' '.repeat(14), ' '.repeat(14)));
+      }
+    }
+    return out;
+  };
+  const files = plan.files.map((f) => ({ status: f.status, shown: f.path, mode: f.mode, owner: ownerText(f, invoker), why: f.why }));
+  const dirs = plan.dirs.map((d) => ({
+    status: d.status,
+    shown: path.isAbsolute(d.path) ? d.path : `${d.path}/`,
+    mode: d.mode,
+    owner: ownerText(d, invoker),
+    why: d.why,
+  }));
+  return ['Files:', ...rows(files), '', 'Folders:', ...rows(dirs)];
 }
 
-export function planLines(plan: Plan, invoker: string): string[] {
-  const lines: string[] = [];
-  lines.push('Files:');
-  for (const f of plan.files) {
-    lines.push(`  ${f.status.padEnd(9)} ${f.path.padEnd(28)} ${mode(f.mode)}  ${ownerText(f, invoker).padEnd(10)} ${f.why}`);
-  }
-  lines.push('', 'Folders:');
-  for (const d of plan.dirs) {
-    const shown = path.isAbsolute(d.path) ? d.path : `${d.path}/`;
-    const st = d.status === 'create' ? 'create' : d.status === 'fix' ? 'fix' : 'ok';
-    lines.push(`  ${st.padEnd(9)} ${shown.padEnd(28)} ${mode(d.mode)}  ${ownerText(d, invoker).padEnd(10)} ${d.why}`);
-  }
-  return lines;
+/**
+ * The plan's notes: one bullet each ("!" a warning), continuation lines indented under the text. A
+ * message of several lines stays one bullet; a line indented by four spaces is a command or a config
+ * line, kept whole (a long command continues after " \\").
+ */
+export function messageLines(plan: Plan, width = termWidth()): string[] {
+  return plan.messages.flatMap((m) => bulletLines(m.text.split('\n'), m.level === 'warn' ? '! ' : '- ', width));
 }
 
-export function messageLines(plan: Plan): string[] {
-  const width = termWidth() - 6;
-  return plan.messages.flatMap((m) => wrap(m.text, width).map((l, i) => `  ${i === 0 ? (m.level === 'warn' ? '! ' : '- ') : ''}${l}`));
-}
 
 /**
  * A file's content as it may be shown: secrets masked. Every file is masked, not only those that hold
@@ -123,20 +149,24 @@ export async function diffLines(plan: Plan, old: Record<string, string>): Promis
   return lines;
 }
 
-export function dryRunLines(plan: Plan): string[] {
+export function dryRunLines(plan: Plan, width = termWidth()): string[] {
   const lines: string[] = [];
   for (const f of plan.files) {
     if (f.status !== 'create') continue;
-    lines.push('', `--- ${f.path} (new, mode ${mode(f.mode)}) ---`);
-    lines.push(maskedContent(f, plan.secrets).replace(/\n$/, ''));
+    lines.push('', `--- ${f.path} (new, mode ${octalMode(f.mode)}) ---`);
+    // a long line of the preview wraps at a space; a comment continues as a comment
+    for (const l of maskedContent(f, plan.secrets).replace(/\n$/, '').split('\n')) {
+      const comment = /^\s*#+ ?/.exec(l)?.[0];
+      lines.push(...(comment ? wrapWords(l.slice(comment.length), width, comment, `${comment}  `) : fitLine(l, width)));
+    }
   }
   return lines;
 }
 
 /** The non-interactive command that repeats this run (never with a password). */
-export function repeatCommand(c: Collected, dir: string): string {
+export function repeatCommand(c: Collected, dir: string, command = 'npx photoprism-harden init'): string {
   const a = c.answers;
-  const parts = ['npx', 'photoprism-harden', 'init', '--dir', shellQuote(dir), '--yes'];
+  const parts = [command, '--dir', shellQuote(dir), '--yes'];
   for (const q of QUESTIONS) {
     if (!q.flag || q.kind === 'secret') continue;
     const v = a[q.key];
@@ -187,10 +217,10 @@ export function nextStepLines(plan: Plan, result: ApplyResult | null, c: Collect
     'After any later change:',
     `  ${engine} stop`,
     `  ${engine} up -d --force-recreate`,
-    '  (or run photoprism-harden init again with --apply)',
+    '  (or add --apply to the command below: it stops, recreates and waits for them)',
     '',
     'To repeat this setup without prompts (passwords are kept from the written files):',
-    `  ${repeat}`,
+    ...wrapCommand(repeat, termWidth()),
   );
   return lines;
 }

@@ -9,6 +9,7 @@ import {
   DB_USER,
   SECRET_FILES,
   UNSAFE_OVERRIDE_RISKS,
+  secretFileValue,
   transcodingDevice,
 } from './domain.js';
 import type { HostFacts } from './host.js';
@@ -16,6 +17,7 @@ import { describeRanges, hostOwner, modeLabel, type ContainerIdMapping } from '.
 import { deviceHints, type Answers } from './questions.js';
 import { COMPOSE_RULES, OPTIONS_RULES, mergeYaml, type MergeRules } from './merge.js';
 import { renderYaml } from './render.js';
+import { octalMode, shellQuote } from './text.js';
 import type { PathInfo, TargetState } from './state.js';
 import { initActionWarnings } from './validate.js';
 
@@ -146,33 +148,25 @@ export function buildPlan(input: PlanInput): Plan {
   const files: Omit<PlannedFile, 'metaOk'>[] = [];
 
   const opts = optionsPath(state);
+  // every answer enters the templates under its key (a new question needs only its template lines),
+  // plus what is derived from the answers
   const ctx = {
+    ...a,
     optionsFile: opts,
     version: input.version,
     regenerate: input.regenerate,
-    uid: a.uid,
-    gid: a.gid,
     uidString: String(a.uid),
     gidString: String(a.gid),
-    userMode: a.userMode,
     userSpec: `${a.uid}:${a.gid}`,
-    behindProxy: a.behindProxy,
     portMapping: a.behindProxy ? `127.0.0.1:${a.httpPort}:${CONTAINER_PORT}` : `${a.httpPort}:${CONTAINER_PORT}`,
     initLine: a.initActions.join(' '),
     hostIdNote: mapping ? `${modeLabel(mapping.mode)}: UID:GID ${a.uid}:${a.gid} is ${owner.uid}:${owner.gid} on the host` : '',
     selinux: Boolean(input.selinux),
-    transcoding: a.transcoding,
     devices: devicesFor(a),
     nvidia: a.transcoding === 'nvidia',
-    originalsPath: a.originalsPath,
-    importPath: a.importPath,
     dbName: DB_NAME,
     dbUser: DB_USER,
     dbServer: `${DB_SERVICE}:3306`,
-    adminUser: a.adminUser,
-    adminPassword: a.adminPassword,
-    databasePassword: a.databasePassword,
-    siteUrl: a.siteUrl,
   };
 
   // folders
@@ -200,7 +194,7 @@ export function buildPlan(input: PlanInput): Plan {
     if (!acc.read) {
       messages.push({
         level: 'warn',
-        text: `${label} folder ${abs} (owner ${info.uid}:${info.gid}, mode ${info.mode.toString(8).padStart(4, '0')}) is not readable by ${owner.uid}:${owner.gid}${mapping ? ` (container ${a.uid}:${a.gid})` : ''}: PhotoPrism will not see your files. It is not changed here; grant access, e.g. "setfacl -R -m u:${owner.uid}:rX ${abs}"`,
+        text: `${label} folder ${abs} (owner ${info.uid}:${info.gid}, mode ${octalMode(info.mode)}) is not readable by ${owner.uid}:${owner.gid}${mapping ? ` (container ${a.uid}:${a.gid})` : ''}: PhotoPrism will not see your files. It is not changed here; grant access, e.g. give it the group and let the group read it: "chgrp -R ${owner.gid} ${shellQuote(abs)} && chmod -R g+rX ${shellQuote(abs)}"`,
       });
     } else if (!acc.write && label === 'originals') {
       messages.push({
@@ -244,7 +238,7 @@ export function buildPlan(input: PlanInput): Plan {
     // a file written by hand often ends in a newline; MariaDB's entrypoint drops it ("$(< file)"), so the
     // file already holds this value and is kept byte for byte
     const old = state.contents[rel];
-    const content = old !== undefined && old.replace(/\n+$/, '') === value ? old : value;
+    const content = old !== undefined && secretFileValue(old) === value ? old : value;
     const st = status(state, rel, content);
     files.push({ path: rel, content, mode: 0o600, owner: rootOwner, secret: 'whole', why: rootWhy(why), status: st, replace: st === 'update' && input.replaceSecrets === true });
   }
@@ -286,6 +280,15 @@ export function buildPlan(input: PlanInput): Plan {
   for (const text of input.notes ?? []) messages.push({ level: 'info', text });
   for (const text of deviceHints({ answers: a, facts })) messages.push({ level: 'info', text });
   for (const text of initActionWarnings(a.initActions, a.transcoding, a.behindProxy)) messages.push({ level: 'warn', text });
+  // without a proxy, users open the published port: a site URL on another port builds broken links
+  const site = new URL(a.siteUrl);
+  const sitePort = Number(site.port || (site.protocol === 'https:' ? 443 : 80));
+  if (!a.behindProxy && site.port !== '' && sitePort !== a.httpPort) {
+    messages.push({
+      level: 'warn',
+      text: `the Site URL (siteUrl) ${a.siteUrl} uses port ${sitePort}, but PhotoPrism is published on port ${a.httpPort} (httpPort): links and share URLs would point to the wrong port; use http://localhost:${a.httpPort}/ or the URL of your proxy`,
+    });
+  }
   for (const o of a.allowUnsafe) messages.push({ level: 'warn', text: `accepted risk "${o}": ${UNSAFE_OVERRIDE_RISKS[o]}` });
   if (a.userMode === 'user') {
     messages.push({

@@ -4,6 +4,7 @@
 // reads files; it never changes anything on the host.
 
 import { promises as fsp } from 'node:fs';
+import { octalMode, termWidth, wrapWords } from './text.js';
 import { trace } from './trace.js';
 import type { HostFacts, HostProbe } from './host.js';
 import { detect, run, type Detection, type Engine, type EngineChoice, type RunResult } from './engine.js';
@@ -53,21 +54,24 @@ export interface Preflight {
 
 export interface PreflightOptions {
   facts: HostFacts;
+  /** the host; its engines() may have started the engine commands already */
   probe?: HostProbe;
   dir: string;
   engineChoice?: EngineChoice;
   env: NodeJS.ProcessEnv;
-  /** engine probes already running (startEngineProbes); started here when absent */
-  probes?: EngineProbes;
 }
 
-/** The engine and runtime commands of a preflight, started before their results are needed. */
-export interface EngineProbes {
-  engineChoice?: EngineChoice;
+/** What the engine and runtime commands find (promises: they may run while other work goes on). */
+export interface EngineFacts {
   detection: Promise<Detection>;
   /** `docker info` (or `podman info` with --engine podman): the runtime the engine most likely uses */
   guess: 'docker' | 'podman';
   runtime: Promise<RuntimeInfo>;
+}
+
+/** Engine facts being found by running processes, for one --engine choice. */
+export interface EngineProbes extends EngineFacts {
+  engineChoice?: EngineChoice;
   /** kill whatever still runs (the caller stopped early, e.g. on invalid input) */
   abort(): void;
 }
@@ -262,8 +266,7 @@ export async function idMapping(
 
 export async function runPreflight(o: PreflightOptions): Promise<Preflight> {
   const notes: Note[] = [];
-  const probes = o.probes ?? startEngineProbes(o.env, o.engineChoice);
-  if (probes.engineChoice !== o.engineChoice) throw new Error('startEngineProbes was given another --engine than runPreflight');
+  const probes: EngineFacts = o.probe?.engines ? o.probe.engines(o.engineChoice, o.env) : startEngineProbes(o.env, o.engineChoice);
   const { engine, notFound } = await probes.detection;
   const runtimeName: 'docker' | 'podman' = engine?.runtime ?? probes.guess;
   let runtime: RuntimeInfo | null = runtimeName === probes.guess ? await probes.runtime : await runtimeInfo(runtimeName, o.env);
@@ -313,9 +316,9 @@ export function formatBytes(n: number): string {
 }
 
 /** The read-only host report shown before the questions. */
-export function preflightLines(p: Preflight, facts: HostFacts): string[] {
+export function preflightLines(p: Preflight, facts: HostFacts, width = termWidth()): string[] {
   const lines: string[] = ['Host checks (read-only):'];
-  const row = (k: string, v: string) => lines.push(`  ${k.padEnd(16)}${v}`);
+  const row = (k: string, v: string) => lines.push(...wrapWords(v, width, `  ${k.padEnd(16)}`, ' '.repeat(18)));
   if (p.engine) row('Compose engine', `${p.engine.display} ${p.engine.version}${p.engine.kind === 'docker-compose-v1' ? ' (Compose v1, end of life: v2 is recommended)' : ''}`);
   else row('Compose engine', `none found: ${p.notFound.join(', ')}`);
   if (p.runtime) {
@@ -341,7 +344,7 @@ export function preflightLines(p: Preflight, facts: HostFacts): string[] {
   row('SELinux', facts.selinux === 'enforcing' ? 'enforcing: bind mounts get relabel options (Z, z)' : (facts.selinux ?? 'not detected'));
   for (const n of facts.renderNodes) {
     const name = facts.groups.find((g) => g.gid === n.gid)?.name;
-    row('Render node', `${n.path}: group ${n.gid}${name ? ` (${name})` : ''}, mode ${(n.mode & 0o777).toString(8).padStart(4, '0')}`);
+    row('Render node', `${n.path}: group ${n.gid}${name ? ` (${name})` : ''}, mode ${octalMode(n.mode)}`);
   }
   if (p.free) row('Free disk', `${formatBytes(p.free.bytes)} on the file system of ${p.free.path}`);
   if (p.runtimeFree && p.runtime?.rootDir) row('Free for images', `${formatBytes(p.runtimeFree.bytes)} in ${p.runtime.rootDir}`);

@@ -3,11 +3,9 @@
 
 import path from 'node:path';
 import { parseDocument } from 'yaml';
-import { TRANSCODINGS, type Transcoding } from './domain.js';
 import { portTarget, volumeTarget } from './merge.js';
-import type { Answers, SecretKey } from './questions.js';
+import { QUESTIONS, type Answers, type Found, type Key, type SecretKey } from './questions.js';
 import type { TargetState } from './state.js';
-import { parseInitActions } from './validate.js';
 
 export interface Previous {
   values: Partial<Answers>;
@@ -46,6 +44,23 @@ function load(text: string | undefined): Obj | undefined {
   return obj(doc.toJS());
 }
 
+function setValue<K extends Key>(values: Partial<Answers>, key: K, value: Answers[K]): void {
+  values[key] = value;
+}
+
+/** The host side of the port that reaches PhotoPrism's container port 2342. */
+function publishedPort(pp: Obj): Found['port'] {
+  const port = (Array.isArray(pp.ports) ? pp.ports : []).find((p) => portTarget(p) === '2342');
+  if (typeof port === 'string' || typeof port === 'number') {
+    const parts = String(port).split('/')[0]!.split(':');
+    if (parts.length < 2) return undefined;
+    return { published: Number(parts[parts.length - 2]), loopback: parts.length === 3 && (parts[0] === '127.0.0.1' || parts[0] === 'localhost' || parts[0] === '[::1]') };
+  }
+  const p = obj(port);
+  if (!p) return undefined;
+  return { published: p.published !== undefined ? Number(String(p.published).split('-')[0]) : undefined, loopback: p.host_ip === '127.0.0.1' };
+}
+
 export function readPrevious(state: TargetState): Previous {
   const values: Partial<Answers> = {};
   const envSecrets: Partial<Record<SecretKey, string>> = {};
@@ -60,56 +75,31 @@ export function readPrevious(state: TargetState): Previous {
   const ppEnv = envMap(pp?.environment);
   const dbEnv = envMap(db?.environment);
 
-  if (pp) {
-    if ('PHOTOPRISM_INIT' in ppEnv) {
-      const words = ppEnv.PHOTOPRISM_INIT!.split(/\s+/).filter(Boolean);
-      const r = parseInitActions(words);
-      if (r.ok) values.initActions = r.value;
-      else notes.push(`PHOTOPRISM_INIT in ${state.composeFile} has an action this tool does not know (${ppEnv.PHOTOPRISM_INIT}); it is replaced by the chosen actions`);
-    }
-    const user = typeof pp.user === 'string' || typeof pp.user === 'number' ? String(pp.user) : undefined;
-    const m = user ? /^(\d+)(?::(\d+))?$/.exec(user) : null;
-    if (m) {
-      values.userMode = 'user';
-      values.uid = Number(m[1]);
-      values.gid = Number(m[2] ?? m[1]);
-    } else if (/^\d+$/.test(ppEnv.PHOTOPRISM_UID ?? '')) {
-      values.userMode = 'photoprism-uid';
-      values.uid = Number(ppEnv.PHOTOPRISM_UID);
-      values.gid = /^\d+$/.test(ppEnv.PHOTOPRISM_GID ?? '') ? Number(ppEnv.PHOTOPRISM_GID) : values.uid;
-    }
-    const ports = Array.isArray(pp.ports) ? pp.ports : [];
-    const port = ports.find((p) => portTarget(p) === '2342');
-    if (typeof port === 'string' || typeof port === 'number') {
-      const parts = String(port).split('/')[0]!.split(':');
-      if (parts.length >= 2) {
-        values.httpPort = Number(parts[parts.length - 2]);
-        values.behindProxy = parts.length === 3 && (parts[0] === '127.0.0.1' || parts[0] === 'localhost' || parts[0] === '[::1]');
-      }
-    } else if (obj(port)) {
-      const p = obj(port)!;
-      if (p.published !== undefined) values.httpPort = Number(String(p.published).split('-')[0]);
-      values.behindProxy = p.host_ip === '127.0.0.1';
-    }
-    const volumes = Array.isArray(pp.volumes) ? pp.volumes : [];
-    const source = (target: string): string | undefined => {
+  // what the installation says, digested once; each question reads its own value from it
+  const volumes = Array.isArray(pp?.volumes) ? pp.volumes : [];
+  const user = typeof pp?.user === 'string' || typeof pp?.user === 'number' ? /^(\d+)(?::(\d+))?$/.exec(String(pp.user)) : null;
+  const found: Found = {
+    service: pp !== undefined,
+    env: ppEnv,
+    options,
+    user: user ? { uid: Number(user[1]), gid: Number(user[2] ?? user[1]) } : undefined,
+    port: pp ? publishedPort(pp) : undefined,
+    source: (target) => {
       const v = volumes.find((x) => volumeTarget(x) === target);
       if (typeof v === 'string') return unescapeCompose(v.split(':')[0]!);
       if (obj(v) && typeof obj(v)!.source === 'string') return unescapeCompose(obj(v)!.source as string);
       return undefined;
-    };
-    const originals = source('/photoprism/originals');
-    if (originals) values.originalsPath = originals;
-    values.importPath = source('/photoprism/import') ?? '';
-
-    const devices = (Array.isArray(pp.devices) ? pp.devices : []).map((d) => String(typeof d === 'string' ? d : obj(d)?.source ?? '').split(':')[0]);
-    const nvidia = JSON.stringify(obj(pp.deploy) ?? {}).includes('"nvidia"');
-    const encoder = (typeof options?.FFmpegEncoder === 'string' ? options.FFmpegEncoder : ppEnv.PHOTOPRISM_FFMPEG_ENCODER) as string | undefined;
-    if (encoder && (TRANSCODINGS as readonly string[]).includes(encoder)) values.transcoding = encoder as Transcoding;
-    else if (nvidia) values.transcoding = 'nvidia';
-    else if (devices.includes('/dev/video11')) values.transcoding = 'raspberry';
-    else if (devices.includes('/dev/dri')) values.transcoding = 'vaapi';
-
+    },
+    devices: (Array.isArray(pp?.devices) ? pp.devices : []).map((d) => String(typeof d === 'string' ? d : obj(d)?.source ?? '').split(':')[0]!),
+    nvidia: JSON.stringify(obj(pp?.deploy) ?? {}).includes('"nvidia"'),
+    notes: [],
+  };
+  for (const q of QUESTIONS) {
+    const v = q.readBack?.(found);
+    if (v !== undefined) setValue(values, q.key, v);
+  }
+  notes.push(...found.notes.map((n) => `${state.composeFile}: ${n}`));
+  if (pp) {
     if (ppEnv.PHOTOPRISM_ADMIN_PASSWORD) envSecrets.adminPassword = unescapeCompose(ppEnv.PHOTOPRISM_ADMIN_PASSWORD);
     if (ppEnv.PHOTOPRISM_DATABASE_PASSWORD) envSecrets.databasePassword = unescapeCompose(ppEnv.PHOTOPRISM_DATABASE_PASSWORD);
   }
@@ -144,9 +134,5 @@ export function readPrevious(state: TargetState): Previous {
     );
   }
 
-  const adminUser = typeof options?.AdminUser === 'string' ? options.AdminUser : ppEnv.PHOTOPRISM_ADMIN_USER;
-  if (adminUser) values.adminUser = adminUser;
-  const siteUrl = typeof options?.SiteUrl === 'string' ? options.SiteUrl : ppEnv.PHOTOPRISM_SITE_URL;
-  if (siteUrl) values.siteUrl = siteUrl;
   return { values, envSecrets, notes, problems };
 }

@@ -15,6 +15,7 @@ import {
 } from './domain.js';
 import type { DeviceNode, HostFacts } from './host.js';
 import { describeRanges, modeLabel, toHost } from './idmap.js';
+import { octalMode } from './text.js';
 
 /** A refusal. `override` names the explicit risk override that would allow it anyway. */
 export interface Problem {
@@ -149,7 +150,7 @@ export function deviceAccess(node: DeviceNode, uid: number, gid: number): { canO
       };
     }
   }
-  return { canOpen: false, via: `the node belongs to ${node.uid}:${node.gid} with mode ${m.toString(8).padStart(4, '0')}` };
+  return { canOpen: false, via: `the node belongs to ${node.uid}:${node.gid} with mode ${octalMode(m)}` };
 }
 
 export function devicesFor(t: Transcoding, facts: HostFacts): DeviceNode[] {
@@ -254,14 +255,20 @@ export function initActionWarnings(actions: readonly string[], t: Transcoding, b
 // ---------------------------------------------------------------------------------------------
 // names, URLs, ports, paths
 
+/** PhotoPrism's user names (one source for the parser and the answers-file schema) */
+export const ADMIN_USER_PATTERN = '^[a-z0-9][a-z0-9._@-]{0,254}$';
+const ADMIN_USER_RE = new RegExp(ADMIN_USER_PATTERN);
+/** names PhotoPrism keeps for itself */
+export const RESERVED_USER_NAMES = ['visitor'] as const;
+
 export function parseAdminUser(raw: unknown): Result<string> {
   if (typeof raw !== 'string') return fail('adminUser must be a string');
-  if (!/^[a-z0-9][a-z0-9._@-]{0,254}$/.test(raw)) {
+  if (!ADMIN_USER_RE.test(raw)) {
     return fail(
       `adminUser ${JSON.stringify(raw)} is not a valid PhotoPrism user name; allowed: 1-255 characters, lowercase letters, digits and . _ @ - (starting with a letter or digit)`,
     );
   }
-  if (raw === 'visitor') return fail('adminUser "visitor" is reserved by PhotoPrism; choose another name');
+  if ((RESERVED_USER_NAMES as readonly string[]).includes(raw)) return fail(`adminUser ${JSON.stringify(raw)} is reserved by PhotoPrism; choose another name`);
   return ok(raw);
 }
 
@@ -294,11 +301,19 @@ export function parseSiteUrl(raw: unknown): Result<string> {
 const SENSITIVE_EXACT = ['/', '/root', '/home', '/var', '/srv', '/opt', '/mnt', '/media'];
 const SENSITIVE_TREES = ['/etc', '/proc', '/sys', '/dev', '/boot', '/run', '/var/run', '/var/lib/docker', '/usr', '/bin', '/sbin', '/lib', '/lib64'];
 
+/** what an optional folder takes for "none" (besides the empty string): a kept one can be dropped so */
+export const NO_IMPORT = ['-', 'none'] as const;
+
+/** answers-file schema of a host path: control characters only as surrounding whitespace (trimmed) */
+export const HOST_PATH_PATTERN = String.raw`^\s*[^\u0000-\u001f\u007f]*\s*$`;
+
 /** A host path for a bind mount (originals or import). Relative paths are relative to the install dir. */
 export function parseHostPath(raw: unknown, what: string, allowEmpty: boolean): Result<string> {
   if (typeof raw !== 'string') return fail(`${what} must be a path string`);
   const s = raw.trim();
-  if (s === '') return allowEmpty ? ok('') : fail(`${what} must not be empty`);
+  if (s === '' || (allowEmpty && (NO_IMPORT as readonly string[]).includes(s.toLowerCase()))) {
+    return allowEmpty ? ok('') : fail(`${what} must not be empty`);
+  }
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(s)) return fail(`${what} must not contain control characters or newlines`);
   let p = s;
@@ -322,6 +337,13 @@ export function parseHostPath(raw: unknown, what: string, allowEmpty: boolean): 
 
 // ---------------------------------------------------------------------------------------------
 // passwords
+
+/**
+ * The answers-file schema's form of checkPassword's rules (length is minLength/maxLength): no
+ * surrounding whitespace, no "${", no "ldap://" in any case, a single line of printable characters.
+ * JSON Schema cannot count UTF-8 bytes, so the 72-byte limit is the parser's alone.
+ */
+export const PASSWORD_PATTERN = String.raw`^(?!\s)(?![\s\S]*\s$)(?![\s\S]*\$\{)(?![\s\S]*[Ll][Dd][Aa][Pp]://)[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$`;
 
 /** Rules for a password someone supplies (generated ones satisfy them by construction). */
 export function checkPassword(raw: unknown, what: string): Result<string> {

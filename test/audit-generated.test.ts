@@ -37,6 +37,7 @@ async function init(flags: Partial<Record<Key, unknown>>, f: HostFacts, o: { dry
 const JUSTIFIED: Record<string, string> = {
   'image-latest-tag': 'the template follows PhotoPrism\'s releases with :latest; pinning is the user\'s call (commented in the file)',
   'port-all-interfaces': 'not behind a proxy: the port is reachable from every network, which is what the user chose',
+  'init-without-update': 'user: mode never runs as root, so no init action is preselected (they would run only through sudo); the audit still recommends "update"',
 };
 
 const render = { path: '/dev/dri/renderD128', uid: 0, gid: 44, mode: 0o660 };
@@ -50,7 +51,7 @@ const VARIANTS: {
 }[] = [
   { name: 'defaults', flags: {}, warnings: ['image-latest-tag', 'port-all-interfaces'] },
   { name: 'behind a reverse proxy', flags: { behindProxy: 'true' }, warnings: ['image-latest-tag'] },
-  { name: 'user: mode', flags: { userMode: 'user' }, warnings: ['image-latest-tag', 'port-all-interfaces'] },
+  { name: 'user: mode', flags: { userMode: 'user' }, warnings: ['image-latest-tag', 'port-all-interfaces', 'init-without-update'] },
   { name: 'Intel Quick Sync', flags: { transcoding: 'intel' }, facts: { renderNodes: [render] }, warnings: ['image-latest-tag', 'port-all-interfaces'] },
   { name: 'VA-API, node in a supported group', flags: { transcoding: 'vaapi' }, facts: { renderNodes: [{ ...render, gid: 2050 }] }, warnings: ['image-latest-tag', 'port-all-interfaces'] },
   { name: 'NVIDIA', flags: { transcoding: 'nvidia' }, facts: { nvidia: true }, warnings: ['image-latest-tag', 'port-all-interfaces'] },

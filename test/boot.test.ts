@@ -9,6 +9,7 @@ import path from 'node:path';
 import { cacheTag } from '../src/boot.js';
 import { REPO_ROOT, assertBuilt } from './helpers/spawn.js';
 import { scratchDirs } from './helpers/tmp.js';
+import { engineFreePath } from './helpers/engine-free.js';
 
 const tmp = scratchDirs('pph-boot-');
 
@@ -177,12 +178,13 @@ describe('boot: the built CLI', () => {
     expect(existsSync(path.join(root, '.cache'))).toBe(false);
   });
 
-  test('only a run that succeeded writes the caches (an early stop compiled little of the code)', () => {
+  test('only a run that succeeded writes the caches (an early stop compiled little of the code)', async () => {
     const root = tmp();
     chmodSync(root, 0o755);
     for (const d of ['bin', 'dist', 'templates', 'schema']) cpSync(path.join(REPO_ROOT, d), path.join(root, d), { recursive: true });
     cpSync(path.join(REPO_ROOT, 'package.json'), path.join(root, 'package.json'));
-    const env = { PATH: process.env.PATH, HOME: '/root', PHOTOPRISM_HARDEN_FAKE_HOST: path.join(REPO_ROOT, 'test', 'fixtures', 'cli-host.json') };
+    // (no engine on PATH: init checks the file with the Compose schema, whose validator is cached too)
+    const env = { PATH: await engineFreePath(), HOME: '/root', PHOTOPRISM_HARDEN_FAKE_HOST: path.join(REPO_ROOT, 'test', 'fixtures', 'cli-host.json') };
     const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(root, 'bin', 'photoprism-harden.cjs'), ...args], { env, encoding: 'utf8' });
     const dir = path.join(tmp(), 'install');
     expect(cli('init', '--yes', '--dir', dir, '--uid', '0').status).toBe(2);

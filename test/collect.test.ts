@@ -36,11 +36,11 @@ describe('defaults (--yes, nothing given)', () => {
     expect(c.answers).toMatchObject({
       ...defaultAnswers(),
       // http://localhost: PhotoPrism does not serve TLS itself, so no "https" action
-      initActions: ['update', 'tensorflow'],
+      initActions: ['update'],
     });
     expect(Object.keys(c.answers).sort()).toEqual([...ANSWER_KEYS].sort());
     expect(c.defaults.uid).toBe(2000);
-    expect(c.defaults.initActions).toEqual(['update', 'tensorflow']);
+    expect(c.defaults.initActions).toEqual(['update']);
   });
 
   test('generated passwords: DB >= 32 chars, admin 8-72, only [A-Za-z0-9], all different', async () => {
@@ -76,14 +76,14 @@ describe('defaults (--yes, nothing given)', () => {
     for (const siteUrl of ['https://photos.example.com/', 'photos.example.com']) {
       const c = await collect(opts({ flags: { siteUrl } }));
       expect(c.answers.siteUrl).toBe('https://photos.example.com/');
-      expect(c.answers.initActions).toEqual(['update', 'https', 'tensorflow']);
+      expect(c.answers.initActions).toEqual(['update', 'https']);
     }
   });
 
   test('behind a proxy the default init actions drop "https" (the proxy terminates TLS)', async () => {
     const c = await collect(opts({ flags: { behindProxy: true, siteUrl: 'https://photos.example.com/' } }));
     expect(c.answers.behindProxy).toBe(true);
-    expect(c.answers.initActions).toEqual(['update', 'tensorflow']);
+    expect(c.answers.initActions).toEqual(['update']);
   });
 
   test('hardware default: the render node\'s supported group becomes the gid', async () => {
@@ -214,7 +214,7 @@ describe('environment presets for passwords', () => {
 
   test('a root password equal to the database password is refused', async () => {
     const problems = await problemsOf(opts({ env: { [ENV.db]: 'same-password', [ENV.root]: 'same-password' } }));
-    expect(problems.some((p) => p.includes('databaseRootPassword must differ from databasePassword'))).toBe(true);
+    expect(problems.some((p) => p.includes('Database root password must differ from the database password (databaseRootPassword, databasePassword)'))).toBe(true);
   });
 });
 
@@ -393,7 +393,7 @@ describe('every error is reported at once', () => {
     expect(problems).toHaveLength(3);
     expect(problems.join('\n')).toContain('host-account');
     expect(problems.join('\n')).toContain('"ffmpeg"');
-    expect(problems.join('\n')).toContain('importPath must differ from originalsPath');
+    expect(problems.join('\n')).toContain('Import folder must differ from the originals folder (importPath, originalsPath)');
   });
 
   // Regression (fixed): collect() used to throw after the single-field pass, so a bad value hid every

@@ -148,7 +148,7 @@ describe('interactive wizard in a pseudo-terminal', () => {
     await r.answer(`${P.gid} (2000)`);
     await r.expect(P.initActions);
     // http://localhost: PhotoPrism serves no TLS itself, so "https" is not preselected
-    await r.expect(/◉ update[^\n]*\n[^\n]*◯ https[^\n]*\n[^\n]*◉ tensorflow[^\n]*\n[^\n]*◯ gpu/);
+    await r.expect(/◉ update[^\n]*\n[^\n]*◯ https[^\n]*\n[^\n]*◯ tensorflow[^\n]*\n[^\n]*◯ gpu/);
     // all eleven actions are on screen at once (the last one too)
     await r.expect(/◯ clean /);
     r.send(KEY.enter);
@@ -164,7 +164,7 @@ describe('interactive wizard in a pseudo-terminal', () => {
     // choices are shown by their titles, with the answers-file value
     await r.expect(/Video transcoding\s+Software \(CPU\) \(software\)\n/);
     await r.expect(/How PhotoPrism drops root\s+PHOTOPRISM_UID \/ PHOTOPRISM_GID \(photoprism-uid\)\n/);
-    await r.expect(/Init actions\s+update tensorflow\n/);
+    await r.expect(/Init actions\s+update\n/);
     await r.expect(/Admin password\s+generated \(24 characters, hidden\)/);
     await r.expect(/Database password\s+generated \(40 characters, hidden\)/);
     await r.expect(/Database root password\s+generated \(40 characters, hidden\)/);
@@ -180,7 +180,7 @@ describe('interactive wizard in a pseudo-terminal', () => {
     await r.expect(/audit: PASS - 0 errors, \d+ warnings?, \d+ info \(\d+ rules checked\)/);
     await r.expect(/^\s*docker compose up -d$/m);
     await r.expect(/^\s*docker compose up -d --force-recreate$/m);
-    const repeat = (await r.expect(/npx photoprism-harden init [^\n]*/)) as RegExpExecArray;
+    const repeat = (await r.expect(/node bin\/photoprism-harden\.cjs init [^\n]*/)) as RegExpExecArray;
     expect(await r.exited()).toBe(0);
 
     const w = await readInstall(dir);
@@ -189,11 +189,11 @@ describe('interactive wizard in a pseudo-terminal', () => {
     expect(w.options.DatabasePassword).toBe(w.dbPassword);
     expect(w.compose).toContain('PHOTOPRISM_UID: "2000"');
     expect(w.compose).toContain('PHOTOPRISM_GID: "2000"');
-    expect(w.compose).toContain('PHOTOPRISM_INIT: "update tensorflow"');
+    expect(w.compose).toContain('PHOTOPRISM_INIT: "update"');
     const secrets = [w.options.AdminPassword as string, w.dbPassword, w.dbRootPassword];
     expectNoSecret(r, secrets);
 
-    expect(repeat[0].trim()).toBe(`npx photoprism-harden init --dir ${dir} --yes --uid 2000 --gid 2000`);
+    expect(repeat[0].trim()).toBe(`node bin/photoprism-harden.cjs init --dir ${dir} --yes --uid 2000 --gid 2000`);
     expect(repeat[0]).not.toMatch(/password/i);
   });
 
@@ -254,7 +254,7 @@ describe('interactive wizard in a pseudo-terminal', () => {
     await r.answer(`${P.uid} (2000)`, '1500' + KEY.enter);
     // refused inside the prompt, naming the question ("UID"), not the answers-file key
     await r.expect(words(`> UID 1500 is not supported by the PhotoPrism image; allowed: ${formatRanges(SUPPORTED_UIDS)}`));
-    await r.expect('0, 33, 50-99, 500-600, 900-1250, 2000-2100');
+    await r.expect(words('0, 33, 50-99, 500-600, 900-1250, 2000-2100'));
     r.send(KEY.ctrlU + '2001' + KEY.enter);
     await r.expect(`✔ ${msg('uid')} 2001`);
     // the GID follows the UID when that group number is free
@@ -264,7 +264,7 @@ describe('interactive wizard in a pseudo-terminal', () => {
     await r.expect(P.write);
     expect(r.text).not.toMatch(/Accepted risks/);
     r.send(KEY.enter);
-    await r.expect(/npx photoprism-harden init [^\n]*--uid 2001 --gid 2001/);
+    await r.expect(/node bin\/photoprism-harden\.cjs init [^\n]*--uid 2001 --gid 2001/);
     expect(await r.exited()).toBe(0);
   });
 
@@ -279,8 +279,9 @@ describe('interactive wizard in a pseudo-terminal', () => {
     await r.expect(/Accepted risks\s+host-account/);
     await r.expect(words('! accepted risk "host-account": the container user shares its numeric id with a person on this host'));
     await r.answer(P.write);
-    const repeat = (await r.expect(/npx photoprism-harden init [^\n]*/)) as RegExpExecArray;
-    expect(repeat[0]).toContain('--uid 1000 --gid 2000 --allow-unsafe host-account');
+    // (a long command continues on the next line after " \\")
+    const repeat = (await r.expect(/node bin\/photoprism-harden\.cjs init (?:[^\n]* \\\n)*[^\n]*/)) as RegExpExecArray;
+    expect(repeat[0].replace(/ \\\n\s*/g, ' ')).toContain('--uid 1000 --gid 2000 --allow-unsafe host-account');
     expect(await r.exited()).toBe(0);
     expect((await readInstall(dir)).compose).toContain('PHOTOPRISM_UID: "1000"');
   });
@@ -312,11 +313,11 @@ describe('interactive wizard in a pseudo-terminal', () => {
 
     await r.expect(P.initActions);
     await r.expect(/◉ intel /); // intel transcoding pre-selects the "intel" action
-    // update, https, tensorflow, gpu, intel, ffmpeg: untick tensorflow (two down), tick ffmpeg (three more)
+    // update, https, tensorflow, gpu, intel, ffmpeg: tick tensorflow (two down), tick ffmpeg (three more)
     r.send(KEY.down.repeat(2));
-    await r.expect(/❯◉ tensorflow /);
-    r.send(KEY.space);
     await r.expect(/❯◯ tensorflow /);
+    r.send(KEY.space);
+    await r.expect(/❯◉ tensorflow /);
     r.send(KEY.down.repeat(3));
     await r.expect(/❯◯ ffmpeg /);
     r.send(KEY.space);
@@ -326,24 +327,24 @@ describe('interactive wizard in a pseudo-terminal', () => {
     await r.expect(
       words('> Init actions: "ffmpeg" installs a static FFmpeg build that cannot use hardware transcoding ("intel"); remove "ffmpeg" or choose transcoding "software"'),
     );
-    // still the same prompt, with the user's ticks (tensorflow off, ffmpeg on)
+    // still the same prompt, with the user's ticks (tensorflow on, ffmpeg on)
     const screen = await r.screen();
     expect(screen).not.toContain(`✔ ${msg('initActions')}`);
     expect(screen).toMatch(/◉ update /);
-    expect(screen).toMatch(/◯ tensorflow /);
+    expect(screen).toMatch(/◉ tensorflow /);
     expect(screen).toMatch(/◉ intel /);
     expect(screen).toMatch(/❯◉ ffmpeg /);
     // untick ffmpeg (the cursor is still on it) and submit
     r.send(KEY.space);
     await r.expect(/❯◯ ffmpeg /);
     r.send(KEY.enter);
-    await r.expect(`✔ ${msg('initActions')} update, intel`);
+    await r.expect(`✔ ${msg('initActions')} update, tensorflow, intel`);
     await enterThrough(r, 'adminUser', 'dbHow');
-    await r.expect(/Init actions\s+update intel\n/);
+    await r.expect(/Init actions\s+update tensorflow intel\n/);
     await r.answer(P.write);
     await r.expect('Done:');
     expect(await r.exited()).toBe(0);
-    expect((await readInstall(dir)).compose).toContain('PHOTOPRISM_INIT: "update intel"');
+    expect((await readInstall(dir)).compose).toContain('PHOTOPRISM_INIT: "update tensorflow intel"');
   });
 
   test('render node of group 110 (unsupported): the explanation gives the udev rule; a GID that cannot open it needs the risk accepted', async () => {
@@ -372,7 +373,7 @@ describe('interactive wizard in a pseudo-terminal', () => {
     await r.expect(/Accepted risks\s+device-group/);
     await r.expect(words('! accepted risk "device-group": the chosen GID cannot open the video device'));
     await r.answer(P.write);
-    await r.expect(/npx photoprism-harden init [^\n]*--gid 44 --allow-unsafe device-group/);
+    await r.expect(/node bin\/photoprism-harden\.cjs init [^]*?--gid[\s\\]+44[\s\\]+--allow-unsafe[\s\\]+device-group/);
     expect(await r.exited()).toBe(0);
   });
 

@@ -124,13 +124,15 @@ describe('buildPlan: originals and import folders', () => {
     expect(texts(plan).join('\n')).not.toContain('/srv/photos');
   });
 
-  test('an existing originals folder that uid:gid cannot read: warning with a setfacl hint, not changed', () => {
+  test('an existing originals folder that uid:gid cannot read: warning with a chgrp/chmod hint, not changed', () => {
     const state = emptyState({ paths: { '/srv/photos': existingDir({ uid: 1000, gid: 1000, mode: 0o700 }) } });
     const plan = buildPlan(planInput(validAnswers({ originalsPath: '/srv/photos' }), { state }));
     expect(plan.dirs.some((d) => d.path === '/srv/photos')).toBe(false);
     const w = texts(plan, 'warn').find((t) => t.includes('/srv/photos'));
     expect(w).toContain('not readable by 2000:2000');
-    expect(w).toContain('setfacl -R -m u:2000:rX /srv/photos');
+    // chgrp/chmod, not setfacl (not installed on Debian by default)
+    expect(w).toContain('"chgrp -R 2000 /srv/photos && chmod -R g+rX /srv/photos"');
+    expect(w).not.toContain('setfacl');
   });
 
   test('an originals folder readable through its group or others', () => {

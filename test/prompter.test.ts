@@ -154,7 +154,7 @@ describe('collect() through a scripted Prompter', () => {
     expect(c.answers).toMatchObject({
       ...defaultAnswers(),
       // http://localhost: PhotoPrism serves no TLS itself, so "https" is not preselected
-      initActions: ['update', 'tensorflow'],
+      initActions: ['update'],
     });
     // the choice of how to set the MariaDB passwords says that "generate" makes both
     const dbHow = p.asked('select').find((x) => x.message.startsWith('MariaDB passwords'))!;
@@ -179,7 +179,7 @@ describe('collect() through a scripted Prompter', () => {
     expect(c.answers).toMatchObject({ adminPassword: 'admin-pass-1', databasePassword: 'db-pass-123', databaseRootPassword: 'root-pass-1' });
     const validate = p.calls.find(rootPrompt)!.validate!;
     // the prompt names the question ("Database root password"), not the answers-file key
-    expect(validate('db-pass-123' as never)).toBe('Database root password must differ from databasePassword');
+    expect(validate('db-pass-123' as never)).toBe('Database root password must differ from the database password (databaseRootPassword, databasePassword)');
     expect(validate('short' as never)).toBe('Database root password must be 8-72 characters long (it has 5)');
   });
 
@@ -221,7 +221,7 @@ describe('collect() through a scripted Prompter', () => {
   test('intel + ffmpeg: refused by the checkbox validation itself, naming the question; the ticks are fixed in the same prompt', async () => {
     const p = new ScriptedPrompter([
       [re(msg('transcoding')), 'intel'],
-      // the user unticks "tensorflow" and ticks "ffmpeg"; refused, they untick "ffmpeg" and submit
+      // the user ticks "ffmpeg"; refused, they untick it and submit
       [re(msg('initActions')), new Attempts(['update', 'intel', 'ffmpeg'], ['update', 'intel'])],
     ]);
     const c = await run(p, fakeFacts({ renderNodes: [renderNode(993)] }));
@@ -231,7 +231,7 @@ describe('collect() through a scripted Prompter', () => {
     expect(boxes[0]!.refusals).toEqual([
       'Init actions: "ffmpeg" installs a static FFmpeg build that cannot use hardware transcoding ("intel"); remove "ffmpeg" or choose transcoding "software"',
     ]);
-    expect(boxes[0]!.checked).toEqual(['update', 'tensorflow', 'intel']);
+    expect(boxes[0]!.checked).toEqual(['update', 'intel']);
     // no refusal note after the prompt
     expect(p.notes()).not.toContain('FFmpeg');
     expect(c.answers.initActions).toEqual(['update', 'intel']);

@@ -81,7 +81,6 @@ describe('the question table and the answers schema', () => {
     ['bad transcoding enum', { transcoding: 'apple' }, 'enum'],
     ['bad userMode enum', { userMode: 'root' }, 'enum'],
     ['unknown init action', { initActions: ['update', 'yt-dlp'] }, 'enum'],
-    ['duplicate init action', { initActions: ['update', 'update'] }, 'uniqueItems'],
     ['unknown override', { allowUnsafe: ['everything'] }, 'enum'],
     ['uid as string', { uid: '2000' }, 'type'],
     ['negative gid', { gid: -1 }, 'minimum'],
@@ -289,16 +288,19 @@ describe('hints and defaults', () => {
 
   test('defaultInitActions follows transcoding, site URL and proxy choice, in canonical order', () => {
     const d = (transcoding: Answers['transcoding'], behindProxy: boolean, siteUrl = 'http://localhost:2342/') =>
-      defaultInitActions({ answers: { transcoding, behindProxy, siteUrl }, facts: fakeFacts() });
+      defaultInitActions({ answers: { transcoding, behindProxy, siteUrl, userMode: 'photoprism-uid' }, facts: fakeFacts() });
     // the default install (http://localhost:2342/): PhotoPrism serves plain HTTP, so no "https"
-    expect(d('software', false)).toEqual(['update', 'tensorflow']);
-    expect(d('software', true)).toEqual(['update', 'tensorflow']);
+    // only "update" is preselected (the README's promise); "tensorflow" is a choice, never a default
+    expect(d('software', false)).toEqual(['update']);
+    expect(d('software', true)).toEqual(['update']);
     // "https" only when PhotoPrism serves TLS itself: an https:// site URL and no reverse proxy
-    expect(d('software', false, 'https://photos.example.com/')).toEqual(['update', 'https', 'tensorflow']);
-    expect(d('software', true, 'https://photos.example.com/')).toEqual(['update', 'tensorflow']);
-    expect(d('nvidia', true)).toEqual(['update', 'tensorflow', 'gpu']);
-    expect(d('intel', true)).toEqual(['update', 'tensorflow', 'intel']);
-    expect(d('intel', false, 'https://photos.example.com/')).toEqual(['update', 'https', 'tensorflow', 'intel']);
+    expect(d('software', false, 'https://photos.example.com/')).toEqual(['update', 'https']);
+    expect(d('software', true, 'https://photos.example.com/')).toEqual(['update']);
+    expect(d('nvidia', true)).toEqual(['update', 'gpu']);
+    expect(d('intel', true)).toEqual(['update', 'intel']);
+    expect(d('intel', false, 'https://photos.example.com/')).toEqual(['update', 'https', 'intel']);
+    // "user:" mode never runs as root in the container: no init action is preselected
+    expect(defaultInitActions({ answers: { transcoding: 'intel', behindProxy: false, siteUrl: 'https://p.example/', userMode: 'user' }, facts: fakeFacts() })).toEqual([]);
     expect(d('raspberry', true)).toEqual(['update']);
     // the defaults never contradict the transcoding
     for (const t of TRANSCODINGS) {

@@ -78,7 +78,7 @@ async function init(
 
 /** the built CLI, as a user runs it */
 function cli(args: string[], env: NodeJS.ProcessEnv = {}, shellPrefix?: string): RunResult {
-  const fullEnv = { PATH: process.env.PATH, HOME, PHOTOPRISM_HARDEN_FAKE_HOST: HOST_FIXTURE, ...env };
+  const fullEnv = { PATH: process.env.PATH, HOME, COLUMNS: process.env.COLUMNS, PHOTOPRISM_HARDEN_FAKE_HOST: HOST_FIXTURE, ...env };
   const r = shellPrefix
     ? spawnSync('bash', ['-c', `${shellPrefix}; exec "$0" "$@"`, process.execPath, BIN, ...args], { env: fullEnv, encoding: 'utf8' })
     : spawnSync(process.execPath, [BIN, ...args], { env: fullEnv, encoding: 'utf8' });
@@ -219,7 +219,7 @@ describe('previous answers are the defaults', () => {
     expect(offered[q('httpPort')]).toBe('8443');
     expect(offered[q('siteUrl')]).toBe('https://p.example.net/');
     expect(offered[q('adminUser')]).toBe('boss');
-    expect(offered[q('initActions')]).toEqual(['update', 'tensorflow']);
+    expect(offered[q('initActions')]).toEqual(['update']);
     expect(out.text).toContain('Nothing to change');
     expect(await snapshot(dir)).toEqual(before);
   });
@@ -355,7 +355,7 @@ describe('user edits survive', () => {
     expect(pp.environment).not.toHaveProperty('NVIDIA_DRIVER_CAPABILITIES');
     expect(pp.deploy).toEqual({ resources: { limits: { memory: '4g' } } });
     expect(await read(dir, 'docker-compose.yml')).toContain('# mine');
-    expect(pp.environment.PHOTOPRISM_INIT).toBe('update tensorflow'); // "gpu" was only nvidia's default
+    expect(pp.environment.PHOTOPRISM_INIT).toBe('update'); // "gpu" was only nvidia's default
     expect((await yamlOf(dir, 'storage/config/options.yml')).FFmpegEncoder).toBe('software');
     composeConfigOk(dir, 'docker-compose.yml');
 

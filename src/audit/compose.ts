@@ -364,4 +364,3 @@ export function editDistance(a: string, b: string): number {
   return prev[b.length]!;
 }
 
-export const modeText = (m: number) => (m & 0o7777).toString(8).padStart(4, '0');

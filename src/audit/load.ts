@@ -7,6 +7,7 @@ import { lstatSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { HostFacts } from '../host.js';
 import type { PathInfo } from '../state.js';
+import { secretFileValue } from '../domain.js';
 import { parseShared } from '../yamlparse.js';
 import {
   envFileList,
@@ -271,7 +272,7 @@ export async function loadInstallation(o: LoadOptions): Promise<AuditContext> {
     try {
       const text = await fs.readFile(s.abs);
       if (text.length <= 65536) {
-        s.value = text.replace(/\n+$/, '');
+        s.value = secretFileValue(text);
         if (s.value) secretValues.add(s.value);
       }
     } catch {

@@ -2,7 +2,7 @@
 // Every string that leaves here is scrubbed of the secret values seen while loading (a second line of
 // defence: no rule prints a value on purpose).
 
-import { termWidth, wrap } from '../text.js';
+import { fitLine, termWidth, wrap } from '../text.js';
 import type { AuditContext, Finding, Rule, Severity } from './types.js';
 import { SEVERITIES } from './types.js';
 
@@ -131,5 +131,6 @@ export function humanLines(r: Report, width = termWidth()): string[] {
   }
   if (!r.findings.length) lines.push('', 'No findings.');
   lines.push('', summaryLine(r));
-  return lines;
+  // (a YAML line of a fix, a long path: nothing is wider than the terminal)
+  return lines.flatMap((l) => fitLine(l, width));
 }

@@ -6,6 +6,7 @@ import { afterEach } from '@jest/globals';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { engineFreePathSync } from './engine-free.js';
 
 export interface Reply {
   stdout?: string;
@@ -100,7 +101,7 @@ export function fakeEngines(spec: Spec): Fakes {
   return {
     root,
     bin,
-    env: (extra = {}) => ({ PATH: `${bin}:/usr/bin:/bin`, HOME: root, LANG: 'C.UTF-8', ...extra }),
+    env: (extra = {}) => ({ PATH: `${bin}:${engineFreePathSync()}`, HOME: root, LANG: 'C.UTF-8', ...extra }),
     calls,
     lines: () => calls().map((c) => [c.cmd, ...c.args].join(' ')),
     cleanup: () => rmSync(root, { recursive: true, force: true }),

@@ -11,6 +11,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as pty from '@lydell/node-pty';
+import { engineFreePath } from './engine-free.js';
+
+export { engineFreePath };
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI = path.join(ROOT, 'bin', 'photoprism-harden.cjs');
@@ -49,23 +52,26 @@ export function stripAnsi(s: string): string {
 }
 
 const COLS = 120;
+
 const ROWS = 40;
 
-type Headless = { write(data: string, cb?: () => void): void; dispose(): void; buffer: { active: { length: number; getLine(i: number): { translateToString(trim?: boolean): string } | undefined } } };
+type Headless = { write(data: string, cb?: () => void): void; dispose(): void; buffer: { active: { length: number; getLine(i: number): { translateToString(trim?: boolean): string; isWrapped: boolean } | undefined } } };
 
 /** @xterm/headless comes with @inquirer/testing; without it `screen()` falls back to the tail of `text`. */
-async function makeTerminal(): Promise<Headless | null> {
+async function makeTerminal(cols: number): Promise<Headless | null> {
   try {
     const mod = (await import('@xterm/headless')) as unknown as { default?: { Terminal: new (o: object) => Headless }; Terminal?: new (o: object) => Headless };
     const Terminal = mod.Terminal ?? mod.default?.Terminal;
     if (!Terminal) return null;
-    return new Terminal({ cols: COLS, rows: ROWS, allowProposedApi: true, scrollback: 5000 });
+    return new Terminal({ cols, rows: ROWS, allowProposedApi: true, scrollback: 5000 });
   } catch {
     return null;
   }
 }
 
 export interface SpawnOptions {
+  /** terminal width (default 120) */
+  cols?: number;
   /** fixture HostFacts file (absolute, or a name in test/fixtures); omitted: the real host */
   facts?: string;
   env?: Record<string, string>;
@@ -101,13 +107,15 @@ export class PtyRun {
 
   static async spawn(args: string[], o: SpawnOptions = {}): Promise<PtyRun> {
     const env: Record<string, string> = {};
-    for (const k of ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TMPDIR']) if (process.env[k]) env[k] = process.env[k]!;
+    for (const k of ['HOME', 'LANG', 'LC_ALL', 'TMPDIR']) if (process.env[k]) env[k] = process.env[k]!;
+    env.PATH = await engineFreePath();
     env.TERM = 'xterm-256color';
     env.LANG ??= 'C.UTF-8';
     if (o.facts) env.PHOTOPRISM_HARDEN_FAKE_HOST = path.isAbsolute(o.facts) ? o.facts : path.join(FIXTURES, o.facts);
     Object.assign(env, o.env ?? {});
-    const term = await makeTerminal();
-    const proc = pty.spawn(process.execPath, [CLI, ...args], { name: 'xterm-256color', cols: COLS, rows: ROWS, cwd: ROOT, env });
+    const cols = o.cols ?? COLS;
+    const term = await makeTerminal(cols);
+    const proc = pty.spawn(process.execPath, [CLI, ...args], { name: 'xterm-256color', cols, rows: ROWS, cwd: ROOT, env });
     return new PtyRun(proc, term, o.timeout ?? 15000);
   }
 
@@ -128,6 +136,25 @@ export class PtyRun {
   /** Mark everything printed so far as consumed (the next expect only looks at newer output). */
   skip(): void {
     this.cursor = this.text.length;
+  }
+
+  /**
+   * Everything on the rendered terminal, scrollback included (what a person can scroll back to), and
+   * the lines the terminal itself had to wrap because the program wrote past its width.
+   */
+  async rendered(): Promise<{ lines: string[]; wrapped: string[] }> {
+    if (!this.term) throw new Error('@xterm/headless is needed to render the screen');
+    await new Promise<void>((r) => this.term!.write('', r));
+    const buf = this.term.buffer.active;
+    const lines: string[] = [];
+    const wrapped: string[] = [];
+    for (let i = 0; i < buf.length; i++) {
+      const l = buf.getLine(i);
+      if (!l) continue;
+      lines.push(l.translateToString(true));
+      if (l.isWrapped) wrapped.push(`${buf.getLine(i - 1)?.translateToString(true) ?? ''}⏎${l.translateToString(true)}`);
+    }
+    return { lines, wrapped };
   }
 
   /** What a person sees now: the rendered terminal (visible rows), else the last lines of text. */

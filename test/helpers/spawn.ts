@@ -70,6 +70,7 @@ export async function runCli(args: string[], o: RunOptions = {}): Promise<RunRes
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!TOOL_ENV.test(k)) env[k] = v;
   env.NO_COLOR = '1';
+  env.COLUMNS ??= '10000'; // (unwrapped output for the tests that search it; width.test.ts sets 80 and 100)
   const fake = o.fakeHost === undefined ? 'cli-host.json' : o.fakeHost;
   if (fake !== null) env.PHOTOPRISM_HARDEN_FAKE_HOST = await factsFile(fake);
   for (const [k, v] of Object.entries(o.env ?? {})) {

@@ -52,7 +52,7 @@ export const GUIDE_RULES: readonly Rule[] = [
 ];
 
 /** Compose hardening (KICS / CIS Docker Benchmark where they match). */
-export const COMPOSE_RULES: readonly Rule[] = [
+export const HARDENING_RULES: readonly Rule[] = [
   privileged,
   dockerSocketMounted,
   hostNetwork,
@@ -72,7 +72,7 @@ export const COMPOSE_RULES: readonly Rule[] = [
   envFileMissing,
 ];
 
-export const RULES: readonly Rule[] = [...GUIDE_RULES, ...COMPOSE_RULES];
+export const RULES: readonly Rule[] = [...GUIDE_RULES, ...HARDENING_RULES];
 
 /** The README's rule table (kept derived from the rules by test/audit-readme.test.ts). */
 export function rulesMarkdown(rules: readonly Rule[]): string {

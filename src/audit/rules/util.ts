@@ -55,8 +55,7 @@ export function yaml(...lines: string[]): string {
   return lines.join('\n');
 }
 
-const mode = (m: number) => (m & 0o7777).toString(8).padStart(4, '0');
-export { mode };
+export { octalMode as mode } from '../../text.js';
 
 /** Can uid:gid (plus supplementary groups) open a path for reading, by its mode bits? */
 export function canRead(info: { uid: number; gid: number; mode: number }, uid: number, gids: number[]): boolean {
