@@ -21,6 +21,7 @@ import {
 } from './questions.js';
 import { readPrevious } from './previous.js';
 import type { TargetState } from './state.js';
+import type { ComposeModel } from './compose/model.js';
 import type { Problem } from './validate.js';
 
 export type SecretSource = 'generated' | 'answers file' | 'environment' | 'prompt' | 'existing';
@@ -59,6 +60,8 @@ export interface CollectOptions {
   prompter?: Prompter;
   /** existing secrets the user explicitly chose to replace (--replace-secrets) */
   replaceSecrets?: SecretKey[];
+  /** the existing compose file read through the compose model (default: from state.contents alone) */
+  model?: ComposeModel | null;
 }
 
 /** Parse an answers file: YAML mapping of known camelCase keys. */
@@ -154,7 +157,7 @@ export async function collect(opts: CollectOptions): Promise<Collected> {
   }
 
   // secrets: answers file, environment presets, existing installation
-  const prev = readPrevious(opts.state);
+  const prev = readPrevious(opts.state, opts.model);
   const existing = existingSecrets(opts.state, prev.envSecrets);
   const replace = new Set(opts.replaceSecrets ?? []);
   const notes = [...prev.notes];
@@ -199,7 +202,8 @@ export async function collect(opts: CollectOptions): Promise<Collected> {
   if (errors.length && opts.prompter) throw new UsageError(errors);
 
   const ctx: Ctx = { answers: {}, facts: opts.facts };
-  const overrides = new Set<UnsafeOverride>((provided.allowUnsafe as UnsafeOverride[] | undefined) ?? []);
+  // risks accepted in an earlier run are remembered (.photoprism-harden/state.json)
+  const overrides = new Set<UnsafeOverride>([...((provided.allowUnsafe as UnsafeOverride[] | undefined) ?? []), ...((prev.values.allowUnsafe as UnsafeOverride[] | undefined) ?? [])]);
   const defaults: Partial<Answers> = {};
   const p = opts.prompter;
 

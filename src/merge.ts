@@ -24,7 +24,8 @@ export interface MergeRules {
   forbidden: string[];
   /** first and last line of the header comment this tool writes (replaced); any other header is kept below ours */
   headerMarker: string;
-  headerEnd: string;
+  /** the last line of our header contains one of these */
+  headerEnd: string | readonly string[];
 }
 
 const key = (p: Pair): string => String(isScalar(p.key) ? p.key.value : p.key);
@@ -163,8 +164,9 @@ function headerHolders(doc: Document): CommentHolder[] {
 function ourBlock(text: string, rules: MergeRules): [number, number] | undefined {
   const at = text.indexOf(rules.headerMarker);
   if (at === -1) return undefined;
-  const endAt = text.indexOf(rules.headerEnd, at);
-  if (endAt === -1) return undefined;
+  const ends = (typeof rules.headerEnd === 'string' ? [rules.headerEnd] : rules.headerEnd).map((e) => text.indexOf(e, at)).filter((i) => i >= 0);
+  if (ends.length === 0) return undefined;
+  const endAt = Math.min(...ends);
   const lineEnd = text.indexOf('\n', endAt);
   return [text.lastIndexOf('\n', at) + 1, lineEnd === -1 ? text.length : lineEnd];
 }
@@ -328,6 +330,7 @@ export const OPTIONS_MANAGED = new Set([
   'DatabaseName',
   'DatabaseUser',
   'DatabasePassword',
+  'DatabaseDsn',
   'FFmpegEncoder',
 ]);
 
@@ -337,6 +340,6 @@ export const OPTIONS_RULES: MergeRules = {
   conditional: [],
   forbidden: [],
   headerMarker: 'PhotoPrism options - written by photoprism-harden',
-  headerEnd: 'DatabasePassword must stay equal to .secrets/db_pwd.txt',
+  headerEnd: ['DatabasePassword must stay equal to ', 'The database is SQLite (index.db'],
 };
 

@@ -9,7 +9,7 @@ import type { HostFacts } from '../host.js';
 import type { PathInfo } from '../state.js';
 import { parseShared } from '../yamlparse.js';
 import { ComposeLoadError, findRoles, loadModelVia, parseDsn, type ComposeModel } from '../compose/model.js';
-import { hostPathOf, interpolate, lineAt, parseMounts, posAt, serviceKind } from './compose.js';
+import { hostPathOf, interpolate, lineAt, parseMounts, parseUser, posAt, serviceKind } from './compose.js';
 import type { AuditContext, EnvEntry, FileStat, Identity, SecretFile, ServiceView, YamlFile } from './types.js';
 
 /** The installation cannot be audited (missing folder, no compose file, unreadable or invalid YAML): exit 2. */
@@ -307,11 +307,10 @@ function idValue(text: string | null): number | null {
  * PHOTOPRISM_GID (or GID / PGID, only when PHOTOPRISM_UID is empty) select the account after init.
  */
 export function resolveIdentity(svc: ServiceView, compose: YamlFile): Identity {
-  const user = svc.data.user;
-  if ((typeof user === 'string' && user.trim() !== '') || typeof user === 'number') {
-    const [u, g] = String(user).trim().split(':') as [string, string | undefined];
+  const user = parseUser(svc.data.user);
+  if (user) {
     const at = { file: compose.rel, line: lineAt(compose.doc, compose.lines, ['services', svc.name, 'user']) };
-    return { mode: 'user', uid: idValue(u), gid: g === undefined ? null : idValue(g), uidText: u, gidText: g ?? null, at, gidAt: g === undefined ? null : at };
+    return { mode: 'user', uid: user.uid, gid: user.gid, uidText: user.uidText, gidText: user.gidText, at, gidAt: user.gidText === null ? null : at };
   }
   const get = (n: string) => {
     const e = svc.envMap.get(n);

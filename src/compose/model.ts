@@ -68,6 +68,8 @@ export interface EnvVar {
   envFile?: string;
   /** variables of the shell/.env its value was interpolated from (or passed through) */
   refs: string[];
+  /** of those, the ones that are set nowhere and have no default (Compose substitutes "") */
+  unset: string[];
 }
 
 export interface MountModel extends Mount {
@@ -102,6 +104,8 @@ export interface ServiceModel {
 export interface DotenvVar {
   name: string;
   value: string;
+  /** as written in the file (quotes removed) */
+  raw: string;
   line: number;
 }
 
@@ -130,6 +134,8 @@ export interface ComposeModel {
   errors: (Where & { message: string })[];
   /** variables referenced but unset (Compose warns and uses ""), with where */
   unset: (Where & { name: string })[];
+  /** every env file read, by absolute path */
+  envFileTexts: Map<string, string>;
   /** env files that could not be read */
   missingEnvFiles: (Where & { service: string; path: string; required: boolean })[];
   /** 1-based position of a node in one of the files */
@@ -237,7 +243,7 @@ function readDotenv(text: string, shell: Record<string, string | undefined>): Do
   for (const e of parseDotenv(text)) {
     if (e.value === null) continue;
     const value = e.quote === 'single' ? e.value : interpolate(e.value, scope);
-    out.push({ name: e.name, value, line: e.line });
+    out.push({ name: e.name, value, raw: e.value, line: e.line });
     if (shell[e.name] === undefined) scope.set(e.name, value);
   }
   return out;
@@ -348,6 +354,7 @@ export function loadComposeModel(o: LoadModelOptions): ComposeModel {
   }
 
   const missingEnvFiles: ComposeModel['missingEnvFiles'] = [];
+  const envFileTexts = new Map<string, string>();
   const services: ServiceModel[] = [];
   for (const [name, { data: raw, file, alsoIn }] of rawServices) {
     const info = newInterpolation();
@@ -362,6 +369,7 @@ export function loadComposeModel(o: LoadModelOptions): ComposeModel {
         missingEnvFiles.push({ file: file.rel, line: at, service: name, path: relOf(dir, abs), required: ef.required });
         continue;
       }
+      envFileTexts.set(abs, text);
       const scope = new Map(vars);
       for (const e of parseDotenv(text)) {
         const i = newInterpolation();
@@ -370,6 +378,8 @@ export function loadComposeModel(o: LoadModelOptions): ComposeModel {
         if (e.value === null) {
           value = vars.get(e.name) ?? null;
           refs = [e.name];
+          i.unset.add(e.name);
+          if (value !== null) i.unset.clear();
         } else if (e.quote === 'single') {
           value = e.value;
           refs = [];
@@ -378,7 +388,7 @@ export function loadComposeModel(o: LoadModelOptions): ComposeModel {
           refs = [...i.refs];
           note(i, { file: relOf(dir, abs), line: e.line });
         }
-        env.push({ name: e.name, value, raw: e.value, source: 'env_file', file: relOf(dir, abs), line: e.line, column: 1, envFile: abs, refs });
+        env.push({ name: e.name, value, raw: e.value, source: 'env_file', file: relOf(dir, abs), line: e.line, column: 1, envFile: abs, refs, unset: [...i.unset] });
       }
     }
     const rawEnv = environmentEntries(raw.environment);
@@ -398,6 +408,7 @@ export function loadComposeModel(o: LoadModelOptions): ComposeModel {
         column: pos?.col,
         key: e.key,
         refs: e.value === null ? [e.name] : [...i.refs],
+        unset: e.value === null ? (value === null ? [e.name] : []) : [...i.unset],
       });
     }
     const envMap = new Map<string, EnvVar>();
@@ -445,6 +456,7 @@ export function loadComposeModel(o: LoadModelOptions): ComposeModel {
     configs,
     errors,
     unset,
+    envFileTexts,
     missingEnvFiles,
     posOf,
   };

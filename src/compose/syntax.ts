@@ -431,3 +431,15 @@ export function editDistance(a: string, b: string): number {
 }
 
 export const modeText = (m: number) => (m & 0o7777).toString(8).padStart(4, '0');
+
+/**
+ * `user:` as Compose passes it to the engine: "UID[:GID]" (names allowed). The group is null when not
+ * written: the engine then takes the account's primary group from the image's /etc/passwd, or 0.
+ */
+export function parseUser(v: unknown): { uidText: string; gidText: string | null; uid: number | null; gid: number | null } | null {
+  if (typeof v === 'number') return { uidText: String(v), gidText: null, uid: v, gid: null };
+  if (typeof v !== 'string' || v.trim() === '') return null;
+  const [u, g] = v.trim().split(':') as [string, string | undefined];
+  const id = (t: string | undefined) => (t === undefined ? null : /^\d+$/.test(t) ? Number(t) : t === 'root' ? 0 : null);
+  return { uidText: u, gidText: g ?? null, uid: id(u), gid: id(g) };
+}
