@@ -101,7 +101,7 @@ export const USER_MODES = ['photoprism-uid', 'user'] as const;
 export type UserMode = (typeof USER_MODES)[number];
 
 /** Explicit risk overrides. Each must be asked for by name; the risk is stated when it is used. */
-export const UNSAFE_OVERRIDES = ['root', 'host-account', 'device-group', 'docker-socket-mounted', 'privileged', 'host-network', 'database-port-published'] as const;
+export const UNSAFE_OVERRIDES = ['root', 'host-account', 'device-group', 'docker-socket-mounted', 'privileged', 'host-network', 'database-port-published', 'sensitive-host-mount'] as const;
 export type UnsafeOverride = (typeof UNSAFE_OVERRIDES)[number];
 
 export const UNSAFE_OVERRIDE_RISKS: Record<UnsafeOverride, string> = {
@@ -113,6 +113,7 @@ export const UNSAFE_OVERRIDE_RISKS: Record<UnsafeOverride, string> = {
   'docker-socket-mounted': 'a service keeps the Docker socket (e.g. Watchtower): whoever takes over that container controls every container and the host',
   privileged: 'a service keeps running privileged: a process escaping it has every device and capability of the host',
   'host-network': "a service keeps the host's network namespace: it can reach every local-only service of the host",
+  'sensitive-host-mount': 'a service keeps a sensitive host folder or credential file mounted (e.g. ~/.docker/config.json for Watchtower): a compromise of that service exposes it',
   'database-port-published': 'the database keeps its published port: it can be reached (and its password guessed) from outside the compose network',
 };
 
@@ -124,6 +125,7 @@ export const OVERRIDE_OF_RULE: Record<string, UnsafeOverride> = {
   privileged: 'privileged',
   'host-network': 'host-network',
   'database-port-published': 'database-port-published',
+  'sensitive-host-mount': 'sensitive-host-mount',
 };
 
 /** Fixed layout of the official compose file (container side). */

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { analyseInstallation, type Found } from './compose/adopt.js';
-import { ComposeLoadError, findRoles, loadComposeModel, obj, type ComposeModel } from './compose/model.js';
+import { ComposeLoadError, dbImage, findRoles, loadComposeModel, obj, type ComposeModel } from './compose/model.js';
 import { environmentEntries, parseUser } from './compose/syntax.js';
 import { TRANSCODINGS, type Transcoding } from './domain.js';
 import { HEADER_MARKER, portTarget, volumeTarget } from './merge.js';
@@ -144,7 +144,7 @@ export function readPrevious(state: TargetState, given?: ComposeModel | null): P
     const places = [adopt.admin, adopt.dbPassword, adopt.rootPassword].flatMap((x) => x?.from ?? []).filter((e) => !/_FILE$|^FILE__/.test(e.name));
     if (places.length) {
       notes.push(
-        `passwords found (${[...new Set(places.map((e) => `${e.name} at ${e.file}${e.line ? `:${e.line}` : ''}`))].join(', ')}): they move unchanged into options.yml and .secrets/ (the database already uses them) and leave the compose file, env files and .env`,
+        `${state.composeFile} has passwords in its environment (${[...new Set(places.map((e) => `${e.name} at ${e.file}${e.line ? `:${e.line}` : ''}`))].join(', ')}): they move unchanged into options.yml and .secrets/ (the database already uses them) and leave the compose file, env files and .env`,
       );
     }
   } else if (model) {
@@ -160,6 +160,12 @@ export function readPrevious(state: TargetState, given?: ComposeModel | null): P
     const db = model.services.find((s) => s.name === 'mariadb');
     mounted(ppModel, '/photoprism/storage', 'storage', 'PhotoPrism storage and options', 'photoprism');
     mounted(db ?? null, '/var/lib/mysql', 'database', 'the MariaDB data', 'mariadb');
+    const other = db ? undefined : model.services.find((s) => dbImage(s.image?.repo));
+    if (other) {
+      problems.push(
+        `${state.composeFile}: the database service is called "${other.name}"; this file was generated with a service "mariadb" (PhotoPrism connects to mariadb:3306), which would start with an empty database. Nothing was changed: rename the service to "mariadb", or remove the photoprism-harden header from the file so that it is adopted as it is`,
+      );
+    }
     const dbEnv: Record<string, string> = {};
     for (const [k, e] of db?.envMap ?? []) if (e.value !== null) dbEnv[k] = e.value;
     const dbPwd = dbEnv.MARIADB_PASSWORD ?? dbEnv.MYSQL_PASSWORD;

@@ -124,7 +124,7 @@ const ppName = (c: Json) => Object.keys(c.services).find((k) => PP_IMAGE.test(c.
 const mountsOf = (svc: Json) => (svc.volumes ?? []).map((v: Json) => ({ type: v.type, source: v.source, target: v.target, read_only: v.read_only ?? false }));
 /** keys of the PhotoPrism and database services the adoption may change */
 const MANAGED_KEYS = new Set(['environment', 'secrets', 'security_opt', 'devices', 'user']);
-const PASSWORD_VAR = /PASSWORD$|^PHOTOPRISM_DATABASE_DSN$/;
+const PASSWORD_VAR = /^(?!.*(RANDOM_ROOT|ALLOW_EMPTY)).*PASSWORD$|^PHOTOPRISM_DATABASE_DSN$/;
 
 describe('the compose model resolves like Compose v2', () => {
   for (const name of [...ADOPTED, ...REFUSED]) {

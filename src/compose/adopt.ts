@@ -22,7 +22,8 @@ import {
   type Roles,
   type ServiceModel,
 } from './model.js';
-import { environmentEntries, parseMounts, parsePorts, allInterfaces } from './syntax.js';
+import { environmentEntries, expandHome, parseMounts, parsePorts, allInterfaces } from './syntax.js';
+import { sensitiveReason } from '../audit/rules/sensitive-host-mount.js';
 
 export const ADOPT_MARKER = 'PhotoPrism, adopted and hardened in place by photoprism-harden';
 export const ADOPT_END = '# (end of the photoprism-harden header)';
@@ -218,7 +219,10 @@ export function analyseInstallation(model: ComposeModel, options: Record<string,
         }
       }
       // PhotoPrism's side must agree with the database's
-      const ppSide = dsn?.parts.password != null ? { v: dsn.parts.password, e: dsn.entry } : ppDbPwd ? { v: ppDbPwd.value!, e: ppDbPwd } : null;
+      // (options.yml wins over the environment)
+      const optPwd = typeof options?.DatabasePassword === 'string' && options.DatabasePassword !== '' ? options.DatabasePassword : null;
+      const optEntry: EnvVar | null = optPwd === null ? null : { name: 'DatabasePassword', value: optPwd, raw: optPwd, source: 'environment', file: 'options.yml', refs: [], unset: [] };
+      const ppSide = dsn?.parts.password != null ? { v: dsn.parts.password, e: dsn.entry } : optEntry ? { v: optPwd!, e: optEntry } : ppDbPwd ? { v: ppDbPwd.value!, e: ppDbPwd } : null;
       const dbSide = user === 'root' ? rootPassword : dbPassword;
       if (ppSide && dbSide && ppSide.v !== dbSide.value) {
         problems.push(
@@ -579,6 +583,17 @@ export function keptWeaknesses(data: Record<string, unknown>, f: Found): Weaknes
         out.push({
           header: `"${name}" mounts the Docker socket (${m.source}): whoever controls that container controls the host (kept: it is not PhotoPrism's)`,
           fix: `"${name}" mounts the Docker socket: remove that volume (e.g. update images with a scheduled "docker compose pull && docker compose up -d" instead of Watchtower), or accept the risk with --allow-unsafe docker-socket-mounted`,
+        });
+      }
+    }
+    for (const m of parseMounts(s.volumes)) {
+      if (m.type !== 'bind') continue;
+      const abs = path.resolve(f.model.dir, expandHome(m.source, f.model.home));
+      const why = /(^|\/)docker\.sock$/.test(m.source) ? null : sensitiveReason(m.source, abs, f.model.home, m.readOnly);
+      if (why) {
+        out.push({
+          header: `"${name}" mounts ${m.source} (${why}); kept: it is not PhotoPrism's`,
+          fix: `"${name}" mounts ${m.source} (${why}): mount only what it needs, or accept the risk with --allow-unsafe sensitive-host-mount`,
         });
       }
     }
