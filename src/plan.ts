@@ -176,6 +176,7 @@ export function buildPlan(input: PlanInput): Plan {
     dbServer: input.adopt?.database.server || `${DB_SERVICE}:3306`,
     dbDsn: input.adopt?.database.dsn ?? '',
     sqlite: input.adopt?.database.driver === 'sqlite',
+    keepDbPassword: input.adopt?.database.driver === 'sqlite' && input.adopt.dbPassword !== null,
     dbLabel: input.adopt?.db ? `${input.adopt.dbKind === 'mysql' ? 'MySQL' : 'MariaDB'} service "${input.adopt.db.name}"` : 'MariaDB service "mariadb"',
     dbSecretNote: input.adopt?.dbUsesFiles && !input.adopt.ownSecrets
       ? 'the secret file the database service reads (its *_FILE variable), which it read when it created the database.'

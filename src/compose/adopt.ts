@@ -237,6 +237,8 @@ export function analyseInstallation(model: ComposeModel, options: Record<string,
       }
     }
   } else {
+    // (a database password set for SQLite is unused; it still moves, unchanged, out of the environment)
+    if (ppDbPwd) dbPassword = { value: ppDbPwd.value!, from: [ppDbPwd] };
     const sqliteDb = value(pp, 'PHOTOPRISM_DATABASE_DRIVER');
     notes.push(`${sqliteDb ? at(sqliteDb) : svcAt(pp)}: PhotoPrism uses SQLite (index.db in its storage): it stays SQLite, no database service is added`);
   }
@@ -518,34 +520,34 @@ export function adoptCompose(input: AdoptInput): AdoptResult {
   }
 
   // ---- env files and .env: drop what only served the removed passwords
-  const envFiles: AdoptResult['envFiles'] = [];
+  const drops = new Map<string, Set<number>>();
+  const rel = (abs: string) => path.relative(model.dir, abs) || abs;
   for (const [abs, lines] of envFileDrops) {
-    const text = model.envFileTexts.get(abs);
-    if (text === undefined) continue;
-    // an env file shared with a service that keeps using the variable keeps it
-    const users = model.services.filter((s) => s.env.some((e) => e.envFile === abs));
-    const keep = new Set<number>();
-    for (const s of users) {
+    if (!model.envFileTexts.has(abs)) continue;
+    // an env file shared with another service keeps a line that service may read (PhotoPrism's own
+    // variables mean nothing to other images)
+    for (const s of model.services) {
       if (s === f.pp || s === f.db) continue;
-      for (const e of s.env) if (e.envFile === abs && e.line && lines.has(e.line)) keep.add(e.line);
+      for (const e of s.env) {
+        if (e.envFile !== abs || !e.line || !lines.has(e.line) || e.name.startsWith('PHOTOPRISM_')) continue;
+        lines.delete(e.line);
+        notes.push(`${rel(abs)}:${e.line}: ${e.name} is kept, because "${s.name}" reads this env file too (it still gets that password in its environment; give it a file of its own to remove it)`);
+      }
     }
-    for (const l of keep) {
-      lines.delete(l);
-      notes.push(`${path.relative(model.dir, abs) || abs}:${l}: kept, because another service reads this env file too; that service still gets the password in its environment`);
-    }
-    if (lines.size) envFiles.push({ abs, content: dropLines(text, lines), why: 'env file without the passwords it held' });
+    if (lines.size) drops.set(abs, new Set(lines));
   }
   const header = headerText(input);
   setHeader(doc, header.text);
   let compose = doc.toString(STRINGIFY);
+  const textOf = (abs: string) => (abs === model.dotenv?.abs ? model.dotenv.text : model.envFileTexts.get(abs)!);
   if (model.dotenv) {
     const stillUsed = new Set<string>();
     for (const ff of model.files) for (const v of referencedVars(ff.via === 'main' ? compose : ff.text)) stillUsed.add(v);
-    for (const e of envFiles) for (const v of referencedVars(e.content)) stillUsed.add(v);
+    for (const [abs, lines] of drops) if (abs !== model.dotenv.abs) for (const v of referencedVars(dropLines(textOf(abs), lines))) stillUsed.add(v);
     for (const s of model.services) for (const e of s.env) if (!removed.includes(e) && e.source === 'environment' && e.raw === null) stillUsed.add(e.name);
     const candidates = new Set<string>();
     for (const e of removed) for (const r of e.refs) candidates.add(r);
-    const lines = new Set<number>();
+    const lines = drops.get(model.dotenv.abs) ?? new Set<number>();
     for (const name of candidates) {
       const entry = model.dotenv.entries.filter((x) => x.name === name);
       if (!entry.length) continue;
@@ -555,8 +557,13 @@ export function adoptCompose(input: AdoptInput): AdoptResult {
       }
       for (const x of entry) lines.add(x.line);
     }
-    if (lines.size) envFiles.push({ abs: model.dotenv.abs, content: dropLines(model.dotenv.text, lines), why: '.env without the passwords moved to secret files' });
+    if (lines.size) drops.set(model.dotenv.abs, lines);
   }
+  const envFiles: AdoptResult['envFiles'] = [...drops].map(([abs, lines]) => ({
+    abs,
+    content: dropLines(textOf(abs), lines),
+    why: abs === model.dotenv?.abs ? '.env without the passwords moved to secret files' : 'env file without the passwords it held',
+  }));
   const kept = keptWeaknesses(parseDocument(compose).toJS() as Record<string, unknown>, f);
   if (header.kept.join('\n') !== kept.map((k) => k.header).join('\n')) {
     // the header names what is kept; recompute it from the final file (it only depends on the services)
@@ -622,7 +629,7 @@ function headerText(input: AdoptInput, kept: Weakness[] = []): { text: string; k
     `  ${input.regenerate.replace(/[\u0000-\u001f\u007f]/g, ' ')}`,
     '',
     `What it changed, and why (services, names, mounts and ports are as you wrote them):`,
-    `- "${f.pp.name}" has no password in its environment: AdminPassword${f.database.driver === 'mysql' ? ' and DatabasePassword' : ''} are in options.yml (mode 0600, owned by the PhotoPrism user).`,
+    `- "${f.pp.name}" has no password in its environment: ${f.database.driver === 'mysql' ? 'AdminPassword and DatabasePassword are' : 'AdminPassword is'} in options.yml (mode 0600, owned by the PhotoPrism user).`,
   ];
   if (f.db) {
     lines.push(
