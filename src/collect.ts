@@ -252,7 +252,9 @@ export async function collect(opts: CollectOptions): Promise<Collected> {
     } else {
       value = dflt;
       const problems = q.check ? q.check(value as never, ctx) : [];
-      for (const pr of problems) if (!(pr.override && overrides.has(pr.override))) errors.push(problemText(pr));
+      // a value taken over from the existing installation says where it was read
+      const where = prev.from?.[q.key] && same(prev.values[q.key], value) ? ` (this is what ${prev.from[q.key]} uses now; choose another with --${q.key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} or in the answers file)` : '';
+      for (const pr of problems) if (!(pr.override && overrides.has(pr.override))) errors.push(problemText({ ...pr, message: pr.message + where }));
     }
     (ctx.answers as Record<string, unknown>)[q.key] = value;
   }

@@ -22,6 +22,8 @@ export interface Previous {
   problems: string[];
   /** a hand-made installation to adopt in place (null: none, or one this tool generated) */
   adopt: Found | null;
+  /** where a previous answer was read (file:line), for messages about it */
+  from?: Partial<Record<keyof Answers, string>>;
 }
 
 type Obj = Record<string, unknown>;
@@ -61,6 +63,7 @@ export function readPrevious(state: TargetState, given?: ComposeModel | null): P
   const envSecrets: Partial<Record<SecretKey, string>> = {};
   const notes: string[] = [];
   const problems: string[] = [];
+  const from: NonNullable<Previous['from']> = {};
   const options = load(state.contents[state.optionsSource]);
   let model: ComposeModel | null = null;
   try {
@@ -92,6 +95,20 @@ export function readPrevious(state: TargetState, given?: ComposeModel | null): P
       else notes.push(`PHOTOPRISM_INIT in ${state.composeFile} has an action this tool does not know (${ppEnv.PHOTOPRISM_INIT}); it is replaced by the chosen actions`);
     }
     const user = parseUser(pp.user);
+    const at = (keys: (string | number)[]) => {
+      const pos = model!.posOf(ppModel.file, ['services', ppModel.name, ...keys]);
+      return `${ppModel.file.rel}${pos ? `:${pos.line}` : ''}`;
+    };
+    const envAt = (n: string) => {
+      const e = ppModel.envMap.get(n);
+      return e ? `${e.file}${e.line ? `:${e.line}` : ''}` : undefined;
+    };
+    if (user && user.uid !== null) from.uid = from.gid = `${at(['user'])} (user: ${user.uidText}${user.gidText !== null ? `:${user.gidText}` : ''})`;
+    else if (ppEnv.PHOTOPRISM_UID) {
+      from.uid = `${envAt('PHOTOPRISM_UID')} (PHOTOPRISM_UID)`;
+      from.gid = `${envAt('PHOTOPRISM_GID') ?? envAt('PHOTOPRISM_UID')} (PHOTOPRISM_GID)`;
+    }
+    if (Array.isArray(pp.devices)) from.transcoding = `${at(['devices'])} (devices:)`;
     if (user && user.uid !== null) {
       values.userMode = 'user';
       values.uid = user.uid;
@@ -141,7 +158,7 @@ export function readPrevious(state: TargetState, given?: ComposeModel | null): P
     if (adopt.dbPassword) envSecrets.databasePassword = adopt.dbPassword.value;
     if (adopt.rootPassword) envSecrets.databaseRootPassword = adopt.rootPassword.value;
     if (adopt.database.user === 'root' && adopt.rootPassword) envSecrets.databasePassword = adopt.rootPassword.value;
-    const places = [adopt.admin, adopt.dbPassword, adopt.rootPassword].flatMap((x) => x?.from ?? []).filter((e) => !/_FILE$|^FILE__/.test(e.name));
+    const places = [adopt.admin, adopt.dbPassword, adopt.rootPassword].flatMap((x) => x?.from ?? []).filter((e) => !/_FILE$|^FILE__/.test(e.name) && e.name !== 'DatabasePassword');
     if (places.length) {
       notes.push(
         `${state.composeFile} has passwords in its environment (${[...new Set(places.map((e) => `${e.name} at ${e.file}${e.line ? `:${e.line}` : ''}`))].join(', ')}): they move unchanged into options.yml and .secrets/ (the database already uses them) and leave the compose file, env files and .env`,
@@ -185,7 +202,7 @@ export function readPrevious(state: TargetState, given?: ComposeModel | null): P
   if (adminUser) values.adminUser = adminUser;
   const siteUrl = typeof options?.SiteUrl === 'string' ? options.SiteUrl : ppEnv.PHOTOPRISM_SITE_URL;
   if (siteUrl) values.siteUrl = siteUrl;
-  return { values, envSecrets, notes, problems, adopt };
+  return { values, envSecrets, notes, problems, adopt, ...(Object.keys(from).length ? { from } : {}) };
 }
 
 /** Where init remembers what must survive a run without being a file of the installation (accepted risks). */

@@ -83,7 +83,8 @@ function secretNames(kind: DbImage, db: ServiceModel): DbSecretNames | null {
   switch (kind) {
     case 'mariadb': {
       // the official image reads MARIADB_* and the MYSQL_* aliases; keep the family the file uses
-      const mysql = !db.envMap.has('MARIADB_PASSWORD') && !db.envMap.has('MARIADB_ROOT_PASSWORD') && (db.envMap.has('MYSQL_PASSWORD') || db.envMap.has('MYSQL_ROOT_PASSWORD'));
+      const has = (p: string) => ['PASSWORD', 'ROOT_PASSWORD', 'PASSWORD_FILE', 'ROOT_PASSWORD_FILE'].some((n) => db.envMap.has(`${p}${n}`));
+      const mysql = !has('MARIADB_') && has('MYSQL_');
       const p = mysql ? 'MYSQL_' : 'MARIADB_';
       return { user: `${p}PASSWORD`, root: `${p}ROOT_PASSWORD`, file: (n) => `${n}_FILE` };
     }
@@ -233,7 +234,12 @@ export function analyseInstallation(model: ComposeModel, options: Record<string,
       else if (ppSide && dbSide && user !== 'root') dbPassword = { value: dbSide.value, from: [...dbSide.from, ppSide.e] };
       if (user === 'root' && rootPassword && ppSide) rootPassword = { value: rootPassword.value, from: [...rootPassword.from, ppSide.e] };
       if (!dbPassword && !dbUsesFiles && user !== 'root') {
-        problems.push(`${svcAt(pp)}: no database password was found for user "${user}" (neither ${names?.user ?? 'MARIADB_PASSWORD'} in "${db.name}" nor PHOTOPRISM_DATABASE_PASSWORD in "${pp.name}"); set the one the database uses and run init again`);
+        const empty = [db.envMap.get(names?.user ?? 'MARIADB_PASSWORD'), pp.envMap.get('PHOTOPRISM_DATABASE_PASSWORD')].filter((e): e is EnvVar => e !== undefined);
+        problems.push(
+          empty.length
+            ? `${empty.map((e) => `${at(e)}: ${e.name} is empty${e.raw && e.raw !== '' ? ` (written as ${JSON.stringify(e.raw)}${e.refs.length ? `; ${e.refs.join(', ')} has no value in .env or the shell` : ''})` : ''}`).join('; ')}: the database password of user "${user}" is unknown. Set it (the one the database was created with) and run init again`
+            : `${svcAt(pp)}: no database password was found for user "${user}" (neither ${names?.user ?? 'MARIADB_PASSWORD'} in "${db.name}" nor PHOTOPRISM_DATABASE_PASSWORD in "${pp.name}"); set the one the database uses and run init again`,
+        );
       }
     }
   } else {

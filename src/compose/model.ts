@@ -504,8 +504,10 @@ export type DbImage = 'mariadb' | 'mysql' | 'linuxserver' | 'bitnami' | 'other-m
 /** Which MariaDB/MySQL image a service runs (null: none of them). */
 export function dbImage(repo: string | undefined): DbImage | null {
   if (!repo) return null;
-  if (repo === 'mariadb') return 'mariadb';
-  if (repo === 'mysql' || repo === 'mysql/mysql-server') return 'mysql';
+  // the official images, also under their per-architecture namespaces (arm64v8/mariadb, ...)
+  const official = repo.replace(/^(amd64|arm64v8|arm32v7|arm32v6|arm32v5|i386|ppc64le|s390x|riscv64)\//, '');
+  if (official === 'mariadb') return 'mariadb';
+  if (official === 'mysql' || repo === 'mysql/mysql-server') return 'mysql';
   if (/(^|\/)linuxserver\/mariadb$/.test(repo)) return 'linuxserver';
   if (/(^|\/)bitnami\/(mariadb|mysql)$/.test(repo)) return 'bitnami';
   if (/(^|[/-])(mariadb|mysql)$/.test(repo)) return 'other-mariadb';
