@@ -3,6 +3,7 @@
 // services and comments it does not manage stay where the user put them.
 
 import { Pair, Scalar, YAMLMap, isMap, isScalar, isSeq, parseDocument, type Document, type Node, type YAMLSeq } from 'yaml';
+import { parseMounts, parsePorts } from './compose/syntax.js';
 
 type Path = readonly string[];
 
@@ -240,26 +241,14 @@ export function mergeYaml(oldText: string, freshText: string, rules: MergeRules)
 // ---------------------------------------------------------------------------------------------
 // the rules for the two files this tool manages
 
-/** "127.0.0.1:8080:2342/tcp" or {target: 2342} -> "2342" */
+/** "127.0.0.1:8080:2342/tcp" or {target: 2342} -> "2342" (the compose model's port grammar) */
 export function portTarget(item: unknown): string | undefined {
-  if (typeof item === 'number') return String(item);
-  if (typeof item === 'string') {
-    const noProto = item.split('/')[0]!;
-    const parts = noProto.split(':');
-    return parts[parts.length - 1];
-  }
-  if (item && typeof item === 'object' && 'target' in item) return String((item as { target: unknown }).target);
-  return undefined;
+  return parsePorts([item])[0]?.target;
 }
 
-/** "./storage:/photoprism/storage:rw" or {target} -> "/photoprism/storage" */
+/** "./storage:/photoprism/storage:rw" or {target} -> "/photoprism/storage" (the compose model's volume grammar) */
 export function volumeTarget(item: unknown): string | undefined {
-  if (typeof item === 'string') {
-    const parts = item.split(':');
-    return parts.length >= 2 ? parts[1] : parts[0];
-  }
-  if (item && typeof item === 'object' && 'target' in item) return String((item as { target: unknown }).target);
-  return undefined;
+  return parseMounts([item])[0]?.target;
 }
 
 const deviceHost = (item: unknown) =>

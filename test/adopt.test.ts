@@ -328,3 +328,40 @@ describe('refusals name the file, the line and what to change; nothing is writte
     });
   }
 });
+
+describe('audit: passwords inside a DSN, and passwords reaching a container through env_file or .env', () => {
+  const findings = async (name: string) => {
+    const { auditDir } = await import('../src/audit/index.js');
+    const dir = await copyFixture(name);
+    const facts = await new FixtureHost(FACTS).facts();
+    const report = await auditDir(dir, facts, 'test', { env: { HOME, ...(SHELL[name] ?? {}) } });
+    return report.findings.filter((f) => f.rule === 'password-in-environment');
+  };
+
+  test('a password inside PHOTOPRISM_DATABASE_DSN', async () => {
+    const f = await findings('dsn-container-name');
+    const dsn = f.find((x) => x.message.startsWith('PHOTOPRISM_DATABASE_DSN'))!;
+    expect(dsn).toMatchObject({ file: 'docker-compose.yml', line: 7, service: 'app' });
+    expect(dsn.message).toContain('inside the connection string');
+    expect(dsn.fix).toContain('DatabaseDsn');
+    expect(JSON.stringify(f)).not.toContain('dsn@pass:w0rd');
+  });
+
+  test('.env interpolation names the .env line; env_file passwords name the env file', async () => {
+    const viaEnv = await findings('traefik-env-named-db');
+    expect(viaEnv.find((x) => x.message.startsWith('PHOTOPRISM_ADMIN_PASSWORD'))!.message).toContain('its value comes from .env:2 through ${ADMIN_PW}');
+    expect(viaEnv.find((x) => x.message.startsWith('MARIADB_ROOT_PASSWORD'))!.message).toContain('.env:4 through ${ROOT_PW}');
+    const viaFile = await findings('env-file-mysql');
+    expect(viaFile.map((x) => `${x.file}:${x.line} ${x.message.split(' ')[0]}`)).toEqual(
+      expect.arrayContaining(['photoprism.env:2 PHOTOPRISM_ADMIN_PASSWORD', 'photoprism.env:6 PHOTOPRISM_DATABASE_PASSWORD', 'db.env:3 MYSQL_PASSWORD', 'db.env:4 MYSQL_ROOT_PASSWORD']),
+    );
+    expect(viaFile.find((x) => x.file === 'db.env' && x.line === 3)!.message).toContain('.env:1 through ${MYSQL_PASSWORD}');
+  });
+
+  test('user: "2000" is read the same by init and audit: a UID without a group', async () => {
+    const { parseUser } = await import('../src/compose/syntax.js');
+    expect(parseUser('2000')).toEqual({ uidText: '2000', gidText: null, uid: 2000, gid: null });
+    expect(parseUser(2000)).toEqual({ uidText: '2000', gidText: null, uid: 2000, gid: null });
+    expect(parseUser('1000:100')).toEqual({ uidText: '1000', gidText: '100', uid: 1000, gid: 100 });
+  });
+});

@@ -265,6 +265,7 @@ export async function loadInstallation(o: LoadOptions): Promise<AuditContext> {
     secretFiles,
     secretsDir,
     missingEnvFiles,
+    dotenv: model.dotenv ? { rel: model.dotenv.rel, entries: model.dotenv.entries.map((e) => ({ name: e.name, line: e.line })) } : null,
     secretValues: maskable(secretValues, services, options),
     lineOf: (file, keys) => lineAt(file.doc, file.lines, keys),
     posOf: (file, keys) => posAt(file.doc, file.lines, keys),
