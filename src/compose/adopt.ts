@@ -155,7 +155,13 @@ export function analyseInstallation(model: ComposeModel, options: Record<string,
     if (e && e.value === null) problems.push(`${at(e)}: ${e.name} is passed through from the shell, but it is not set there or in .env; set it (the real password) and run init again`);
   };
   for (const n of ['PHOTOPRISM_ADMIN_PASSWORD', 'PHOTOPRISM_DATABASE_PASSWORD', 'PHOTOPRISM_DATABASE_DSN']) unresolved(pp.envMap.get(n));
-  const admin = secret('admin', value(pp, 'PHOTOPRISM_ADMIN_PASSWORD'));
+  let admin = secret('admin', value(pp, 'PHOTOPRISM_ADMIN_PASSWORD'));
+  const adminFile = value(pp, 'PHOTOPRISM_ADMIN_PASSWORD_FILE');
+  if (!admin && adminFile) {
+    // PhotoPrism (>= 250425) reads it when the plain value is empty; options.yml's AdminPassword would win, so it gets the same value
+    const v = readSecretBehind(model, pp, adminFile.value!, secretFile);
+    if (v !== null && v !== '') admin = { value: v, from: [adminFile] };
+  }
   const ppDbPwd = value(pp, 'PHOTOPRISM_DATABASE_PASSWORD');
   const dsn = roles.dsn;
   let database: Found['database'] = { driver: roles.driver, server: '', name: '', user: '', dsn: null };
