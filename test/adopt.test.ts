@@ -308,7 +308,8 @@ describe('adoption keeps data, passwords, services and ports', () => {
 
 describe('refusals name the file, the line and what to change; nothing is written', () => {
   const expected: Record<string, RegExp[]> = {
-    'refuse-two-photoprism': [/docker-compose\.yml: several services run a photoprism\/photoprism image \(photos-family at docker-compose\.yml:2, photos-work at docker-compose\.yml:5\)/],
+    'refuse-two-photoprism': [/docker-compose\.yml:1: several services run a photoprism\/photoprism image \(photos-family at docker-compose\.yml:2, photos-work at docker-compose\.yml:5\)/],
+    'refuse-no-photoprism': [/docker-compose\.yml:2: no service runs a photoprism\/photoprism image \(services: gallery \(lscr\.io\/linuxserver\/piwigo:latest\), db \(mariadb:11\)\)/],
     'refuse-bitnami': [/docker-compose\.yml:10: the database service "mariadb" runs bitnami\/mariadb:11\.4/, /Switch to the official "mariadb" image/],
     'refuse-mismatch': [/differs between docker-compose\.yml:7 \(PHOTOPRISM_DATABASE_PASSWORD of "photoprism"\) and docker-compose\.yml:12 \(MARIADB_PASSWORD of "mariadb"\)/],
     'refuse-unset': [/docker-compose\.yml:5: PHOTOPRISM_ADMIN_PASSWORD of "photoprism" is written as "\$\{PHOTOPRISM_ADMIN_PASSWORD\}", but the variable PHOTOPRISM_ADMIN_PASSWORD is set neither in \.env nor in the shell/],

@@ -104,15 +104,16 @@ export function analyseInstallation(model: ComposeModel, options: Record<string,
   const notes: string[] = [];
   const roles = findRoles(model, options);
   const main = model.main.rel;
+  const servicesAt = `${main}:${model.posOf(model.main, ['services'])?.line ?? 1}`;
   for (const e of model.errors) problems.push(`${at(e)}: ${e.message}; Compose itself refuses this file: set the variable (in .env or the shell) and run init again`);
   if (roles.photoprismAll.length === 0) {
     const names = model.services.map((s) => `${s.name} (${typeof s.data.image === 'string' ? s.data.image : 'no image'})`).join(', ');
-    problems.push(`${main}: no service runs a photoprism/photoprism image (services: ${names || 'none'}); there is nothing to adopt. Point "image:" of the PhotoPrism service at photoprism/photoprism (any tag), or run init in an empty folder`);
+    problems.push(`${servicesAt}: no service runs a photoprism/photoprism image (services: ${names || 'none'}); there is nothing to adopt. Point "image:" of the PhotoPrism service at photoprism/photoprism (any tag), or run init in an empty folder`);
     return { problems };
   }
   if (roles.photoprismAll.length > 1) {
     problems.push(
-      `${main}: several services run a photoprism/photoprism image (${roles.photoprismAll.map((s) => `${s.name} at ${svcAt(s)}`).join(', ')}); this tool adopts one installation per folder. Move the others to a compose file of their own`,
+      `${servicesAt}: several services run a photoprism/photoprism image (${roles.photoprismAll.map((s) => `${s.name} at ${svcAt(s)}`).join(', ')}); this tool adopts one installation per folder. Move the others to a compose file of their own`,
     );
     return { problems };
   }
