@@ -235,7 +235,7 @@ export async function runInit(o: InitOptions): Promise<number> {
   const engine = pf.engine;
   if (o.dryRun) {
     for (const l of dryRunLines(plan)) out.out(l);
-    for (const l of (await auditLines(() => auditPlan(plan, facts, o.version, env), null, a.allowUnsafe)).lines) out.out(l);
+    for (const l of (await auditLines(() => auditPlan(plan, facts, o.version, env), null, [...a.allowUnsafe, ...(pf.mapping && pf.mapping.mode !== 'userns-remap' && (a.uid === 0 || a.gid === 0) ? ['root'] : [])])).lines) out.out(l);
     out.out('');
     let code = 0;
     if (validate) {
@@ -279,7 +279,10 @@ export async function runInit(o: InitOptions): Promise<number> {
   const validation =
     validate && !(noop && !o.apply) ? import('./composecheck.js').then(({ checkInstalled }) => checkInstalled(dir, engine, env, state.composeFile)) : null;
   validation?.catch(() => {}); // (awaited below; an audit failure must not leave it unhandled)
-  const audited = await auditLines(() => auditDir(dir, facts, o.version, { env }), dir, a.allowUnsafe);
+  // under rootless Docker/Podman container root is the engine's own user: collect accepted UID 0 there
+  // without an override (validate.ts), so the audit's runs-as-root is not held against the run either
+  const accepted = [...a.allowUnsafe, ...(pf.mapping && pf.mapping.mode !== 'userns-remap' && (a.uid === 0 || a.gid === 0) ? ['root'] : [])];
+  const audited = await auditLines(() => auditDir(dir, facts, o.version, { env }), dir, accepted);
   for (const l of audited.lines) out.out(l);
   trace('init: audited');
   // exit 0 only when the audit of what is written passes, or every error left is a risk accepted by name
