@@ -23,6 +23,7 @@ import {
 } from './questions.js';
 import { readPrevious } from './previous.js';
 import type { TargetState } from './state.js';
+import type { ComposeModel } from './compose/model.js';
 import type { Problem } from './validate.js';
 
 export type SecretSource = 'generated' | 'answers file' | 'environment' | 'prompt' | 'existing';
@@ -63,6 +64,8 @@ export interface CollectOptions {
   replaceSecrets?: SecretKey[];
   /** the question table (default: QUESTIONS) */
   questions?: readonly Question[];
+  /** the existing compose file read through the compose model (default: from state.contents alone) */
+  model?: ComposeModel | null;
 }
 
 /** Parse an answers file: YAML mapping of known camelCase keys. */
@@ -163,7 +166,7 @@ export async function collect(opts: CollectOptions): Promise<Collected> {
   }
 
   // secrets: answers file, environment presets, existing installation
-  const prev = readPrevious(opts.state);
+  const prev = readPrevious(opts.state, opts.model);
   const existing = existingSecrets(opts.state, prev.envSecrets);
   const replace = new Set(opts.replaceSecrets ?? []);
   const notes = [...prev.notes];
@@ -208,7 +211,8 @@ export async function collect(opts: CollectOptions): Promise<Collected> {
   if (errors.length && opts.prompter) throw new UsageError(errors);
 
   const ctx: Ctx = { answers: {}, facts: opts.facts };
-  const overrides = new Set<UnsafeOverride>((provided.allowUnsafe as UnsafeOverride[] | undefined) ?? []);
+  // risks accepted in an earlier run are remembered (.photoprism-harden/state.json)
+  const overrides = new Set<UnsafeOverride>([...((provided.allowUnsafe as UnsafeOverride[] | undefined) ?? []), ...((prev.values.allowUnsafe as UnsafeOverride[] | undefined) ?? [])]);
   const defaults: Partial<Answers> = {};
   const p = opts.prompter;
 
@@ -258,7 +262,9 @@ export async function collect(opts: CollectOptions): Promise<Collected> {
     } else {
       value = dflt;
       const problems = q.check ? q.check(value, ctx) : [];
-      for (const pr of problems) if (!(pr.override && overrides.has(pr.override))) errors.push(problemText(pr));
+      // a value taken over from the existing installation says where it was read
+      const where = prev.from?.[q.key] && same(prev.values[q.key], value) ? ` (this is what ${prev.from[q.key]} uses now; choose another with --${q.key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} or in the answers file)` : '';
+      for (const pr of problems) if (!(pr.override && overrides.has(pr.override))) errors.push(problemText({ ...pr, message: pr.message + where }));
     }
     setAnswer(ctx.answers, q.key, value);
   }

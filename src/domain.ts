@@ -109,7 +109,7 @@ export const USER_MODES = ['photoprism-uid', 'user'] as const;
 export type UserMode = (typeof USER_MODES)[number];
 
 /** Explicit risk overrides. Each must be asked for by name; the risk is stated when it is used. */
-export const UNSAFE_OVERRIDES = ['root', 'host-account', 'device-group'] as const;
+export const UNSAFE_OVERRIDES = ['root', 'host-account', 'device-group', 'docker-socket-mounted', 'privileged', 'host-network', 'database-port-published', 'sensitive-host-mount'] as const;
 export type UnsafeOverride = (typeof UNSAFE_OVERRIDES)[number];
 
 export const UNSAFE_OVERRIDE_RISKS: Record<UnsafeOverride, string> = {
@@ -118,6 +118,22 @@ export const UNSAFE_OVERRIDE_RISKS: Record<UnsafeOverride, string> = {
     'the container user shares its numeric id with a person on this host: after a container escape it can read and write that person\'s files',
   'device-group':
     'the chosen GID cannot open the video device, so hardware transcoding will fail and PhotoPrism falls back to software',
+  'docker-socket-mounted': 'a service keeps the Docker socket (e.g. Watchtower): whoever takes over that container controls every container and the host',
+  privileged: 'a service keeps running privileged: a process escaping it has every device and capability of the host',
+  'host-network': "a service keeps the host's network namespace: it can reach every local-only service of the host",
+  'sensitive-host-mount': 'a service keeps a sensitive host folder or credential file mounted (e.g. ~/.docker/config.json for Watchtower): a compromise of that service exposes it',
+  'database-port-published': 'the database keeps its published port: it can be reached (and its password guessed) from outside the compose network',
+};
+
+/** Audit rules whose error-level findings a named override accepts (init's exit code after its audit). */
+export const OVERRIDE_OF_RULE: Record<string, UnsafeOverride> = {
+  'runs-as-root': 'root',
+  'uid-host-account': 'host-account',
+  'docker-socket-mounted': 'docker-socket-mounted',
+  privileged: 'privileged',
+  'host-network': 'host-network',
+  'database-port-published': 'database-port-published',
+  'sensitive-host-mount': 'sensitive-host-mount',
 };
 
 /** Fixed layout of the official compose file (container side). */

@@ -8,7 +8,7 @@ import { applyPlan, type ApplyResult } from './apply.js';
 import { auditDir, auditPlan, summaryLine, type Report } from './audit/index.js';
 import { location } from './audit/report.js';
 import { collect, type Collected, type Prompter } from './collect.js';
-import { COMPOSE_FILE } from './domain.js';
+import { COMPOSE_FILE, OVERRIDE_OF_RULE } from './domain.js';
 import { installAdvice, shown, type Engine, type EngineChoice } from './engine.js';
 import { UsageError } from './errors.js';
 import { defaultProbe, type HostFacts, type HostProbe } from './host.js';
@@ -16,7 +16,12 @@ import { Output, diffLines, dryRunLines, messageLines, nextStepLines, planLines,
 import { buildPlan, planIsNoop } from './plan.js';
 import { preflightLines, runPreflight, type Preflight } from './preflight.js';
 import { SECRET_KEYS, type Key, type SecretKey } from './questions.js';
-import { readTargetState, withHostPaths } from './state.js';
+import { readTargetState, withHostPaths, type StateLayout, type TargetState } from './state.js';
+import { readFileSync } from 'node:fs';
+import type { Found } from './compose/adopt.js';
+import { ComposeLoadError, loadComposeModel, type ComposeModel } from './compose/model.js';
+import { engineVolumeLookup, type VolumeLookup } from './compose/volumes.js';
+import { readPrevious } from './previous.js';
 import * as stdio from './stdio.js';
 import { invokedAs, shellQuote } from './text.js';
 import { trace } from './trace.js';
@@ -49,6 +54,49 @@ export interface InitOptions {
   pollMs?: number;
   /** a precomputed preflight (tests) */
   preflight?: Preflight;
+  /** where a named volume is on the host (default: asks the detected engine) */
+  inspectVolume?: VolumeLookup;
+}
+
+/** The existing compose file, read through the compose model with its .env, env files and includes. */
+function loadModelFromDisk(state: TargetState, env: NodeJS.ProcessEnv, home: string): ComposeModel | null {
+  if (state.contents[state.composeFile] === undefined) return null;
+  try {
+    return loadComposeModel({
+      dir: state.dir,
+      env,
+      home,
+      read: (abs) => {
+        try {
+          return readFileSync(abs, 'utf8');
+        } catch {
+          return null;
+        }
+      },
+    });
+  } catch (e) {
+    if (e instanceof ComposeLoadError) throw new UsageError([`${e.message}; nothing was changed`]);
+    throw e;
+  }
+}
+
+/** Where the adopted installation keeps storage and database, and which env files it reads. */
+async function adoptionLayout(found: Found, lookup: VolumeLookup): Promise<StateLayout> {
+  const layout: StateLayout = { files: [...found.model.envFileTexts.keys(), ...(found.model.dotenv ? [found.model.dotenv.abs] : [])] };
+  const s = found.storage!;
+  if (s.type === 'bind') layout.storage = s.resolved;
+  else {
+    const r = await lookup(s.volumeName!);
+    if ('error' in r) {
+      throw new UsageError([
+        `${s.where.file}${s.where.line ? `:${s.where.line}` : ''}: PhotoPrism's storage is the named volume "${s.source}" (on the host: ${s.volumeName}); options.yml must be written into it, but its host folder is unknown: ${r.error}. Nothing was changed: run init where the engine can be asked (docker volume inspect ${s.volumeName}), or after starting the installation once`,
+      ]);
+    }
+    layout.storage = r.mountpoint;
+  }
+  if (found.data) layout.database = found.data.type === 'bind' ? found.data.resolved : null;
+  else layout.database = null;
+  return layout;
 }
 
 export const DEFAULT_APPLY_TIMEOUT_SEC = 300;
@@ -96,7 +144,14 @@ export async function runInit(o: InitOptions): Promise<number> {
   const facts: HostFacts = { ...hostFacts, idMapping: pf.mapping };
   trace('init: preflight done');
   const home = env.HOME ?? os.homedir();
-  const state0 = await readTargetState(dir);
+  let state0 = await readTargetState(dir);
+  // an existing compose file is read through the compose model (src/compose/): a hand-made one is
+  // adopted in place, with its data where it is
+  const model = loadModelFromDisk(state0, env, home);
+  const first = readPrevious(state0, model);
+  if (first.problems.length) throw new UsageError(first.problems);
+  if (first.adopt) state0 = await readTargetState(dir, [], await adoptionLayout(first.adopt, o.inspectVolume ?? engineVolumeLookup(pf.engine, env)));
+  const adopt = first.adopt ? readPrevious(state0, model).adopt : null;
 
   trace('init: target read');
   let prompter = o.prompter;
@@ -121,10 +176,10 @@ export async function runInit(o: InitOptions): Promise<number> {
     }
     return k as SecretKey;
   });
-  const collected = await collect({ facts, state: state0, flags: o.flags, answersFile, env, prompter, replaceSecrets });
+  const collected = await collect({ facts, state: state0, flags: o.flags, answersFile, env, prompter, replaceSecrets, model });
   trace('init: answers collected');
   const { adminPassword, databasePassword, databaseRootPassword } = collected.answers;
-  out.addSecrets([adminPassword, databasePassword, databaseRootPassword, ...collected.knownSecrets].filter((v) => v.length >= 8));
+  out.addSecrets([adminPassword, databasePassword, databaseRootPassword, ...collected.knownSecrets, ...(adopt?.rawSecrets ?? [])].filter((v) => v.length >= 8));
 
   const a = collected.answers;
   const originals = hostPath(a.originalsPath, dir, home);
@@ -143,6 +198,7 @@ export async function runInit(o: InitOptions): Promise<number> {
     knownSecrets: collected.knownSecrets,
     idMapping: pf.mapping,
     selinux: pf.selinuxEnforcing,
+    adopt,
   });
   trace('init: planned');
   plan.messages.push(...pf.notes);
@@ -181,7 +237,7 @@ export async function runInit(o: InitOptions): Promise<number> {
   const engine = pf.engine;
   if (o.dryRun) {
     for (const l of dryRunLines(plan)) out.out(l);
-    for (const l of await auditLines(() => auditPlan(plan, facts, o.version, env), null)) out.out(l);
+    for (const l of (await auditLines(() => auditPlan(plan, facts, o.version, env), null, [...a.allowUnsafe, ...(pf.mapping && pf.mapping.mode !== 'userns-remap' && (a.uid === 0 || a.gid === 0) ? ['root'] : [])])).lines) out.out(l);
     out.out('');
     let code = 0;
     if (validate) {
@@ -225,9 +281,15 @@ export async function runInit(o: InitOptions): Promise<number> {
   const validation =
     validate && !(noop && !o.apply) ? import('./composecheck.js').then(({ checkInstalled }) => checkInstalled(dir, engine, env, state.composeFile)) : null;
   validation?.catch(() => {}); // (awaited below; an audit failure must not leave it unhandled)
-  for (const l of await auditLines(() => auditDir(dir, facts, o.version, { env }), dir)) out.out(l);
+  // under rootless Docker/Podman container root is the engine's own user: collect accepted UID 0 there
+  // without an override (validate.ts), so the audit's runs-as-root is not held against the run either
+  const accepted = [...a.allowUnsafe, ...(pf.mapping && pf.mapping.mode !== 'userns-remap' && (a.uid === 0 || a.gid === 0) ? ['root'] : [])];
+  const audited = await auditLines(() => auditDir(dir, facts, o.version, { env }), dir, accepted);
+  for (const l of audited.lines) out.out(l);
   trace('init: audited');
-  if (noop && !o.apply) return 0;
+  // exit 0 only when the audit of what is written passes, or every error left is a risk accepted by name
+  const auditCode = audited.unaccepted ? 1 : 0;
+  if (noop && !o.apply) return auditCode;
 
   if (validation) {
     const r = await validation;
@@ -266,7 +328,7 @@ export async function runInit(o: InitOptions): Promise<number> {
   const again = repeatCommand(collected, dir, self);
   for (const l of nextStepLines(plan, result, collected, again, { engine: engine?.display ?? 'docker compose', started, mapping: pf.mapping })) out.out(l);
   trace('init: done');
-  return 0;
+  return auditCode;
 }
 
 /** What a replaced secret means for the running services (never with the password itself). */
@@ -283,19 +345,33 @@ export function replaceAdvice(k: SecretKey): string {
 
 /**
  * The audit of what init wrote (or, in a dry run, would write): its one-line summary plus every
- * error-level finding. `dir` is null in a dry run (there is nothing on disk to audit in detail yet).
+ * error-level finding with its fix; `unaccepted` counts the errors no --allow-unsafe override accepts.
+ * `dir` is null in a dry run (there is nothing on disk to audit in detail yet).
  */
-async function auditLines(run: () => Promise<Report>, dir: string | null): Promise<string[]> {
+async function auditLines(run: () => Promise<Report>, dir: string | null, accepted: readonly string[]): Promise<{ lines: string[]; unaccepted: number }> {
   let report: Report;
   try {
     report = await run();
   } catch (e) {
-    return ['', `audit: could not run (${(e as Error).message})`];
+    return { lines: ['', `audit: could not run (${(e as Error).message})`], unaccepted: 0 };
   }
   const lines = ['', summaryLine(report)];
-  for (const f of report.findings) if (f.severity === 'error') lines.push(`  ! [${f.rule}] ${location(f)}: ${f.message}`);
+  let unaccepted = 0;
+  for (const f of report.findings) {
+    if (f.severity !== 'error') continue;
+    const override = OVERRIDE_OF_RULE[f.rule];
+    const ok = override !== undefined && accepted.includes(override);
+    if (!ok) unaccepted++;
+    lines.push(`  ! [${f.rule}] ${location(f)}: ${f.message}${ok ? ` (accepted: --allow-unsafe ${override})` : ''}`);
+    if (!ok) {
+      const fix = f.fix.split('\n');
+      lines.push(`    fix: ${fix[0]}`, ...fix.slice(1).map((l) => `         ${l}`));
+      if (override) lines.push(`    or accept the risk: --allow-unsafe ${override} (remembered for later runs)`);
+    }
+  }
+  if (unaccepted) lines.push(`  ${unaccepted} error(s) kept in the written files: exit code 1 (see the fixes above)`);
   if (report.findings.length && dir) lines.push(`  details: ${invokedAs('audit')} --dir ${shellQuote(dir)}`);
-  return lines;
+  return { lines, unaccepted };
 }
 
 /** Print a validation result; 0 when accepted, 1 when rejected (the engine's error verbatim). */

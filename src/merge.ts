@@ -3,6 +3,7 @@
 // services and comments it does not manage stay where the user put them.
 
 import { Pair, Scalar, YAMLMap, isMap, isScalar, isSeq, parseDocument, type Document, type Node, type YAMLSeq } from 'yaml';
+import { parseMounts, parsePorts } from './compose/syntax.js';
 
 type Path = readonly string[];
 
@@ -24,7 +25,8 @@ export interface MergeRules {
   forbidden: string[];
   /** first and last line of the header comment this tool writes (replaced); any other header is kept below ours */
   headerMarker: string;
-  headerEnd: string;
+  /** the last line of our header contains one of these */
+  headerEnd: string | readonly string[];
 }
 
 const key = (p: Pair): string => String(isScalar(p.key) ? p.key.value : p.key);
@@ -163,8 +165,9 @@ function headerHolders(doc: Document): CommentHolder[] {
 function ourBlock(text: string, rules: MergeRules): [number, number] | undefined {
   const at = text.indexOf(rules.headerMarker);
   if (at === -1) return undefined;
-  const endAt = text.indexOf(rules.headerEnd, at);
-  if (endAt === -1) return undefined;
+  const ends = (typeof rules.headerEnd === 'string' ? [rules.headerEnd] : rules.headerEnd).map((e) => text.indexOf(e, at)).filter((i) => i >= 0);
+  if (ends.length === 0) return undefined;
+  const endAt = Math.min(...ends);
   const lineEnd = text.indexOf('\n', endAt);
   return [text.lastIndexOf('\n', at) + 1, lineEnd === -1 ? text.length : lineEnd];
 }
@@ -238,26 +241,14 @@ export function mergeYaml(oldText: string, freshText: string, rules: MergeRules)
 // ---------------------------------------------------------------------------------------------
 // the rules for the two files this tool manages
 
-/** "127.0.0.1:8080:2342/tcp" or {target: 2342} -> "2342" */
+/** "127.0.0.1:8080:2342/tcp" or {target: 2342} -> "2342" (the compose model's port grammar) */
 export function portTarget(item: unknown): string | undefined {
-  if (typeof item === 'number') return String(item);
-  if (typeof item === 'string') {
-    const noProto = item.split('/')[0]!;
-    const parts = noProto.split(':');
-    return parts[parts.length - 1];
-  }
-  if (item && typeof item === 'object' && 'target' in item) return String((item as { target: unknown }).target);
-  return undefined;
+  return parsePorts([item])[0]?.target;
 }
 
-/** "./storage:/photoprism/storage:rw" or {target} -> "/photoprism/storage" */
+/** "./storage:/photoprism/storage:rw" or {target} -> "/photoprism/storage" (the compose model's volume grammar) */
 export function volumeTarget(item: unknown): string | undefined {
-  if (typeof item === 'string') {
-    const parts = item.split(':');
-    return parts.length >= 2 ? parts[1] : parts[0];
-  }
-  if (item && typeof item === 'object' && 'target' in item) return String((item as { target: unknown }).target);
-  return undefined;
+  return parseMounts([item])[0]?.target;
 }
 
 const deviceHost = (item: unknown) =>
@@ -328,6 +319,7 @@ export const OPTIONS_MANAGED = new Set([
   'DatabaseName',
   'DatabaseUser',
   'DatabasePassword',
+  'DatabaseDsn',
   'FFmpegEncoder',
 ]);
 
@@ -337,6 +329,6 @@ export const OPTIONS_RULES: MergeRules = {
   conditional: [],
   forbidden: [],
   headerMarker: 'PhotoPrism options - written by photoprism-harden',
-  headerEnd: 'DatabasePassword must stay equal to .secrets/db_pwd.txt',
+  headerEnd: ['DatabasePassword must stay equal to ', 'The database is SQLite (index.db'],
 };
 

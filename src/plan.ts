@@ -20,6 +20,9 @@ import { renderYaml } from './render.js';
 import { octalMode, shellQuote } from './text.js';
 import type { PathInfo, TargetState } from './state.js';
 import { initActionWarnings } from './validate.js';
+import { adoptCompose, type Found } from './compose/adopt.js';
+import { STATE_FILE } from './previous.js';
+import { stateKey } from './state.js';
 
 export interface Owner {
   uid: number;
@@ -93,6 +96,8 @@ export interface PlanInput {
   idMapping?: ContainerIdMapping | null;
   /** SELinux is enforcing: bind mounts get relabel options */
   selinux?: boolean;
+  /** a hand-made installation adopted in place (src/compose/adopt.ts): its compose file is edited, not regenerated */
+  adopt?: Found | null;
 }
 
 export const GITIGNORE_LINES = ['.secrets/', 'storage/config/options.yml', 'storage/settings/options.yml', '.photoprism-harden/'];
@@ -164,17 +169,32 @@ export function buildPlan(input: PlanInput): Plan {
     selinux: Boolean(input.selinux),
     devices: devicesFor(a),
     nvidia: a.transcoding === 'nvidia',
-    dbName: DB_NAME,
-    dbUser: DB_USER,
-    dbServer: `${DB_SERVICE}:3306`,
+    dbName: input.adopt?.database.name || DB_NAME,
+    dbUser: input.adopt?.database.user || DB_USER,
+    dbServer: input.adopt?.database.server || `${DB_SERVICE}:3306`,
+    dbDsn: input.adopt?.database.dsn ?? '',
+    sqlite: input.adopt?.database.driver === 'sqlite',
+    keepDbPassword: input.adopt?.database.driver === 'sqlite' && input.adopt.dbPassword !== null,
+    dbLabel: input.adopt?.db ? `${input.adopt.dbKind === 'mysql' ? 'MySQL' : 'MariaDB'} service "${input.adopt.db.name}"` : 'MariaDB service "mariadb"',
+    dbSecretNote: input.adopt?.dbUsesFiles && !input.adopt.ownSecrets
+      ? 'the secret file the database service reads (its *_FILE variable), which it read when it created the database.'
+      : `${SECRET_FILES.dbPassword}, which MariaDB read when it created the database.`,
+    ppService: input.adopt?.pp.name ?? 'photoprism',
   };
 
   // folders
-  const keep = [path.join(state.dir, 'database'), input.hostPaths.originals, ...(input.hostPaths.import ? [input.hostPaths.import] : [])];
-  dirs.push({ path: 'storage', mode: 0o750, owner, policy: 'ensure', why: mapped('PhotoPrism storage'), recursive: true, keep });
+  const adopt = input.adopt ?? null;
+  const adopted = adopt
+    ? adoptCompose({ found: adopt, answers: a, version: input.version, regenerate: input.regenerate, secretFiles: { db: SECRET_FILES.dbPassword, root: SECRET_FILES.dbRootPassword } })
+    : null;
+  const dataDir = adopt ? (adopt.data?.type === 'bind' ? adopt.data.resolved : null) : path.join(state.dir, 'database');
+  const storageDir = state.storage ?? 'storage';
+  const keep = [...(dataDir ? [dataDir] : []), input.hostPaths.originals, ...(input.hostPaths.import ? [input.hostPaths.import] : [])];
+  dirs.push({ path: storageDir, mode: 0o750, owner, policy: 'ensure', why: mapped('PhotoPrism storage'), recursive: true, keep });
   dirs.push({ path: path.dirname(opts), mode: 0o750, owner, policy: 'ensure', why: mapped('PhotoPrism configuration') });
-  dirs.push({ path: '.secrets', mode: 0o700, owner: rootOwner, policy: 'ensure', why: rootWhy('MariaDB secret files') });
-  dirs.push({ path: 'database', mode: 0o700, owner: rootOwner, policy: 'if-missing', why: rootWhy('MariaDB data (never chowned)') });
+  const secretsWanted = adopted ? adopted.writeSecrets : { db: true, root: true };
+  if (secretsWanted.db || secretsWanted.root) dirs.push({ path: '.secrets', mode: 0o700, owner: rootOwner, policy: 'ensure', why: rootWhy('MariaDB secret files') });
+  if (!adopt) dirs.push({ path: 'database', mode: 0o700, owner: rootOwner, policy: 'if-missing', why: rootWhy('MariaDB data (never chowned)') });
 
   for (const [label, rel, abs] of [
     ['originals', a.originalsPath, input.hostPaths.originals],
@@ -182,6 +202,11 @@ export function buildPlan(input: PlanInput): Plan {
   ] as const) {
     if (!rel || !abs) continue;
     const info = state.paths[abs];
+    if (adopt && (!info || !info.exists)) {
+      // an adopted installation's data stays where it is: nothing is created in its place
+      messages.push({ level: 'warn', text: `${label} folder ${abs} does not exist; it is left alone (Docker creates an empty folder owned by root there when the container starts)` });
+      continue;
+    }
     if (!info || !info.exists) {
       dirs.push({ path: abs, mode: 0o750, owner, policy: 'if-missing', why: mapped(`${label} (new, empty)`) });
       continue;
@@ -210,7 +235,7 @@ export function buildPlan(input: PlanInput): Plan {
     return old === undefined ? fresh : mergeYaml(old, fresh, rules).text;
   };
   const compose = state.composeFile;
-  const composeText = merged(compose, renderYaml('docker-compose.yml', ctx), COMPOSE_RULES);
+  const composeText = adopted ? adopted.compose : merged(compose, renderYaml('docker-compose.yml', ctx), COMPOSE_RULES);
   files.push({
     path: compose,
     content: composeText,
@@ -232,15 +257,28 @@ export function buildPlan(input: PlanInput): Plan {
     status: status(state, opts, optionsText),
   });
   for (const [rel, value, why] of [
-    [SECRET_FILES.dbPassword, a.databasePassword, 'MariaDB user password'],
-    [SECRET_FILES.dbRootPassword, a.databaseRootPassword, 'MariaDB root password'],
-  ] as const) {
+    ...(secretsWanted.db ? [[SECRET_FILES.dbPassword, a.databasePassword, 'MariaDB user password'] as const] : []),
+    ...(secretsWanted.root ? [[SECRET_FILES.dbRootPassword, a.databaseRootPassword, 'MariaDB root password'] as const] : []),
+  ]) {
     // a file written by hand often ends in a newline; MariaDB's entrypoint drops it ("$(< file)"), so the
     // file already holds this value and is kept byte for byte
     const old = state.contents[rel];
     const content = old !== undefined && secretFileValue(old) === value ? old : value;
     const st = status(state, rel, content);
     files.push({ path: rel, content, mode: 0o600, owner: rootOwner, secret: 'whole', why: rootWhy(why), status: st, replace: st === 'update' && input.replaceSecrets === true });
+  }
+  for (const e of adopted?.envFiles ?? []) {
+    const key = stateKey(state.dir, e.abs);
+    const info = state.paths[key];
+    const keepOwner = info?.exists ? { uid: info.uid, gid: info.gid } : null;
+    files.push({ path: key, content: e.content, mode: info?.exists ? info.mode & 0o777 : 0o600, owner: keepOwner, secret: 'values', why: e.why, status: status(state, key, e.content) });
+  }
+  // accepted risks are remembered for later runs (no secret is ever stored here)
+  const remembered = state.contents[STATE_FILE];
+  if (a.allowUnsafe.length || remembered !== undefined) {
+    const content = `${JSON.stringify({ allowUnsafe: a.allowUnsafe }, null, 2)}\n`;
+    dirs.push({ path: path.dirname(STATE_FILE), mode: 0o700, owner: null, policy: 'if-missing', why: "photoprism-harden's own state and backups" });
+    files.push({ path: STATE_FILE, content, mode: 0o644, owner: null, secret: false, why: 'accepted risks (--allow-unsafe), remembered for the next run', status: status(state, STATE_FILE, content) });
   }
   const gitignore = gitignoreContent(state.contents['.gitignore'], [opts]);
   files.push({
@@ -278,6 +316,13 @@ export function buildPlan(input: PlanInput): Plan {
     });
   }
   for (const text of input.notes ?? []) messages.push({ level: 'info', text });
+  for (const text of adopted?.notes ?? []) messages.push({ level: 'info', text });
+  if (adopt) {
+    messages.push({
+      level: 'info',
+      text: `adopted in place: ${state.composeFile} keeps its services (PhotoPrism is "${adopt.pp.name}"${adopt.db ? `, the database "${adopt.db.name}"` : ', SQLite'}), mounts, ports, networks and labels; only the passwords move and the hardening settings are added`,
+    });
+  }
   for (const text of deviceHints({ answers: a, facts })) messages.push({ level: 'info', text });
   for (const text of initActionWarnings(a.initActions, a.transcoding, a.behindProxy)) messages.push({ level: 'warn', text });
   // without a proxy, users open the published port: a site URL on another port builds broken links
@@ -296,7 +341,15 @@ export function buildPlan(input: PlanInput): Plan {
       text: '"user:" mode: no root phase in the container, so the entrypoint cannot fix storage ownership and init actions run only through sudo',
     });
   }
-  if (a.behindProxy) {
+  if (adopt) {
+    const ports = adopt.pp.ports;
+    messages.push({
+      level: 'info',
+      text: ports.length
+        ? `the published ports of "${adopt.pp.name}" stay as they are (${ports.map((p) => p.raw).join(', ')})`
+        : `"${adopt.pp.name}" publishes no port (reached through a reverse proxy on a compose network); none is added`,
+    });
+  } else if (a.behindProxy) {
     messages.push({
       level: 'info',
       text: `point the reverse proxy at http://127.0.0.1:${a.httpPort} (PhotoPrism serves plain HTTP there; the proxy terminates TLS for ${a.siteUrl})`,
@@ -319,7 +372,7 @@ export function buildPlan(input: PlanInput): Plan {
     dirs: dirs.map((d) => ({ ...d, status: dirStatus(state, d.path, d.mode, d.owner, d.policy) })),
     files: files.map((f) => ({ ...f, metaOk: metaMatches(state.paths[f.path], f.mode, f.owner) })),
     messages,
-    secrets: [...new Set([a.adminPassword, a.databasePassword, a.databaseRootPassword, ...(input.knownSecrets ?? [])])].filter(Boolean),
+    secrets: [...new Set([a.adminPassword, a.databasePassword, a.databaseRootPassword, ...(input.knownSecrets ?? []), ...(adopt?.rawSecrets ?? [])])].filter(Boolean),
   };
 }
 

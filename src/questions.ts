@@ -75,17 +75,19 @@ export type Kind = 'input' | 'number' | 'confirm' | 'select' | 'checkbox' | 'sec
  * What an existing installation says, digested for the questions' read-back (src/previous.ts builds it
  * from the compose file and options.yml). Each question reads its own previous value from it.
  */
-export interface Found {
+export interface ReadBack {
   /** the compose file has a photoprism service */
   service: boolean;
   /** its environment (mapping or KEY=value list) */
   env: Record<string, string>;
   /** options.yml as read, when it parses */
   options: Record<string, unknown> | undefined;
-  /** `user: "UID:GID"` of the service */
-  user?: { uid: number; gid: number };
+  /** `user: "UID[:GID]"` of the service (gid undefined when not written: the engine picks the group) */
+  user?: { uid: number; gid: number | undefined };
   /** the host side of the port that reaches container port 2342 */
   port?: { published?: number; loopback: boolean };
+  /** an adopted installation reached only through a reverse proxy (proxy labels, or no published port) */
+  proxied?: boolean;
   /** bind-mount source of a container path */
   source(target: string): string | undefined;
   /** host device paths of `devices:` */
@@ -123,7 +125,7 @@ export interface Spec<V> {
   /** the value in the summary (default: yes/no, a list joined by spaces, or the value itself) */
   display?(value: V, answers: Answers): string;
   /** the previous installation's value, read from what it wrote */
-  readBack?(found: Found): V | undefined;
+  readBack?(found: ReadBack): V | undefined;
   /**
    * Answers this default is derived from: when the previous value was just the derived default and one
    * of these changed, the new derived default is offered instead of the old value.
@@ -286,7 +288,7 @@ const behindProxy: Spec<boolean> = {
   default: () => false,
   parse: boolParser('behindProxy'),
   schema: { type: 'boolean' },
-  readBack: (f) => (f.port ? f.port.loopback : undefined),
+  readBack: (f) => (f.proxied ? true : f.port ? f.port.loopback : undefined),
 };
 
 const httpPort: Spec<number> = {
@@ -417,7 +419,7 @@ const gid: Spec<number> = {
   check: (v, ctx) => [...gidProblems(v, ctx.facts), ...transcodingProblems(need(ctx, 'transcoding'), need(ctx, 'uid'), v, ctx.facts)],
   hint: (ctx) => [`Supported GIDs: ${formatRanges(SUPPORTED_GIDS)}.`, ...deviceHints(ctx)],
   schema: rangesSchema(SUPPORTED_GIDS),
-  readBack: (f) => f.user?.gid ?? (envId(f.env.PHOTOPRISM_UID) === undefined ? undefined : (envId(f.env.PHOTOPRISM_GID) ?? envId(f.env.PHOTOPRISM_UID))),
+  readBack: (f) => (f.user ? f.user.gid : envId(f.env.PHOTOPRISM_UID) === undefined ? undefined : (envId(f.env.PHOTOPRISM_GID) ?? envId(f.env.PHOTOPRISM_UID))),
   derivedFrom: ['uid', 'transcoding'],
 };
 
@@ -504,7 +506,7 @@ const allowUnsafe: Spec<UnsafeOverride[]> = {
   message: 'Accepted risks',
   description: `explicit risk overrides: ${UNSAFE_OVERRIDES.join(', ')} (root: UID/GID 0; host-account: the UID of a person on this host; device-group: a GID that cannot open the video device)`,
   readme:
-    'explicit risk overrides: `root` (UID/GID 0), `host-account` (the UID of a person on this host), `device-group` (a GID that cannot open the video device). The wizard states the risk and asks; without a TTY the flag or key is required.',
+    'explicit risk overrides: `root` (UID/GID 0), `host-account` (the UID of a person on this host), `device-group` (a GID that cannot open the video device); for weaknesses an adopted installation keeps in other services: `docker-socket-mounted`, `sensitive-host-mount`, `privileged`, `host-network`, `database-port-published` (see [Exit codes](#exit-codes-init)). The wizard states the risk and asks; without a TTY the flag or key is required. Accepted risks are remembered in `.photoprism-harden/state.json`.',
   flag: 'allow-unsafe',
   flagArg: '<list>',
   default: () => [],

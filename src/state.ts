@@ -34,6 +34,16 @@ export interface TargetState {
    * else one in the other folder (storage/config/options.yml when storage/settings/ appeared later)
    */
   optionsSource: string;
+  /** the storage folder (host side of /photoprism/storage) as a key of `paths`; absent: "storage" */
+  storage?: string;
+  /** extra files read for adoption (env files, .env), by path relative to dir (absolute outside it) */
+  extraFiles?: string[];
+}
+
+/** `p` relative to dir when inside it, else absolute: the key of a path in TargetState. */
+export function stateKey(dir: string, p: string): string {
+  const r = path.relative(dir, path.resolve(dir, p));
+  return r && !r.startsWith('..') && !path.isAbsolute(r) ? r : path.resolve(dir, p);
 }
 
 const MISSING: PathInfo = { exists: false, isSymlink: false, isDir: false, uid: -1, gid: -1, mode: 0 };
@@ -87,10 +97,12 @@ export const MANAGED_PATHS = [
   'storage/settings/options.yml',
   'storage/settings/options.yaml',
   'database',
+  '.photoprism-harden/state.json',
 ] as const;
 
 const READ_CONTENTS = new Set<string>([
   ...COMPOSE_NAMES,
+  '.photoprism-harden/state.json',
   '.gitignore',
   SECRET_FILES.dbPassword,
   SECRET_FILES.dbRootPassword,
@@ -108,29 +120,46 @@ export async function withHostPaths(state: TargetState, extra: string[]): Promis
   return { ...state, paths };
 }
 
-export async function readTargetState(dir: string, extraPaths: string[] = []): Promise<TargetState> {
+export interface StateLayout {
+  /** host folder mounted at /photoprism/storage (absolute), when it is not ./storage */
+  storage?: string;
+  /** host folder of the database data, when it is a bind mount (absolute); null: a named volume or SQLite */
+  database?: string | null;
+  /** further files whose content adoption reads and may rewrite (env files, .env), absolute */
+  files?: string[];
+}
+
+export async function readTargetState(dir: string, extraPaths: string[] = [], layout: StateLayout = {}): Promise<TargetState> {
   const abs = path.resolve(dir);
   const paths: Record<string, PathInfo> = {};
   const contents: Record<string, string> = {};
-  for (const rel of [...MANAGED_PATHS, ...extraPaths]) {
+  const sp = layout.storage ? stateKey(abs, layout.storage) : 'storage';
+  const join = (...p: string[]) => (path.isAbsolute(sp) ? path.join(sp, ...p) : path.posix.join(sp, ...p));
+  const storagePaths = [sp, join('config'), join('config', 'options.yml'), join('config', 'options.yaml'), join('settings'), join('settings', 'options.yml'), join('settings', 'options.yaml')];
+  const managed = new Set<string>([...MANAGED_PATHS.filter((p) => p !== 'storage' && !p.startsWith('storage/')), ...storagePaths]);
+  const extraFiles = (layout.files ?? []).map((f) => stateKey(abs, f));
+  const read = new Set<string>([...READ_CONTENTS].filter((p) => !p.startsWith('storage/')).concat(storagePaths.filter((p) => /options\.ya?ml$/.test(p)), extraFiles));
+  for (const rel of [...managed, ...extraFiles, ...extraPaths]) {
     // managed paths: lstat (a symlink is refused later); originals/import: follow links like Docker does
-    const info = (MANAGED_PATHS as readonly string[]).includes(rel) ? await lstatInfo(path.resolve(abs, rel)) : await statInfo(path.resolve(abs, rel));
+    const info = managed.has(rel) || extraFiles.includes(rel) ? await lstatInfo(path.resolve(abs, rel)) : await statInfo(path.resolve(abs, rel));
     paths[rel] = info;
-    if (info.exists && !info.isSymlink && !info.isDir && READ_CONTENTS.has(rel)) {
-      contents[rel] = await fsp.readFile(path.join(abs, rel), 'utf8');
+    if (info.exists && !info.isSymlink && !info.isDir && read.has(rel)) {
+      contents[rel] = await fsp.readFile(path.resolve(abs, rel), 'utf8');
     }
   }
-  const legacy = paths['storage/settings']!;
-  const dbMarker = await lstatInfo(path.join(abs, 'database', 'mysql'));
+  const legacy = paths[join('settings')]!;
+  const dbDir = layout.database === undefined ? path.join(abs, 'database') : layout.database;
+  const dbMarker = dbDir ? await lstatInfo(path.join(dbDir, 'mysql')) : { exists: layout.database === null };
   const legacySettings = legacy.exists && legacy.isDir && !legacy.isSymlink;
   const composeFilesFound = COMPOSE_NAMES.filter((n) => paths[n]!.exists);
-  const optionsDir = legacySettings ? 'storage/settings' : 'storage/config';
+  const optionsDir = legacySettings ? join('settings') : join('config');
   const optionsFile =
-    OPTIONS_NAMES.map((n) => `${optionsDir}/${n}`).find((p) => paths[p]!.exists) ?? `${optionsDir}/options.yml`;
-  const otherDir = legacySettings ? 'storage/config' : 'storage/settings';
+    OPTIONS_NAMES.map((n) => (path.isAbsolute(optionsDir) ? path.join(optionsDir, n) : `${optionsDir}/${n}`)).find((p) => paths[p]!.exists) ??
+    (path.isAbsolute(optionsDir) ? path.join(optionsDir, 'options.yml') : `${optionsDir}/options.yml`);
+  const otherDir = legacySettings ? join('config') : join('settings');
   const optionsSource = paths[optionsFile]!.exists
     ? optionsFile
-    : (OPTIONS_NAMES.map((n) => `${otherDir}/${n}`).find((p) => contents[p] !== undefined) ?? optionsFile);
+    : (OPTIONS_NAMES.map((n) => (path.isAbsolute(otherDir) ? path.join(otherDir, n) : `${otherDir}/${n}`)).find((p) => contents[p] !== undefined) ?? optionsFile);
   return {
     dir: abs,
     paths,
@@ -141,5 +170,7 @@ export async function readTargetState(dir: string, extraPaths: string[] = []): P
     composeFilesFound,
     optionsFile,
     optionsSource,
+    ...(layout.storage ? { storage: sp } : {}),
+    ...(extraFiles.length ? { extraFiles } : {}),
   };
 }

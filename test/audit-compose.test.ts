@@ -41,10 +41,15 @@ describe('compose grammars', () => {
 
   test('env files: comments, export, quotes, pass-through', () => {
     expect(parseDotenv('# c\nexport A=1\nB="two words"\nC=3 # note\nD\n')).toEqual([
-      { name: 'A', value: '1', line: 2 },
-      { name: 'B', value: 'two words', line: 3 },
-      { name: 'C', value: '3', line: 4 },
-      { name: 'D', value: null, line: 5 },
+      { name: 'A', value: '1', line: 2, quote: null },
+      { name: 'B', value: 'two words', line: 3, quote: 'double' },
+      { name: 'C', value: '3', line: 4, quote: null },
+      { name: 'D', value: null, line: 5, quote: null },
+    ]);
+    expect(parseDotenv("S='l$T # x'\nM=\"a\\\"b\\nc\nd\"\nH=a#b\n")).toEqual([
+      { name: 'S', value: 'l$T # x', line: 1, quote: 'single' },
+      { name: 'M', value: 'a"b\nc\nd', line: 2, quote: 'double' },
+      { name: 'H', value: 'a#b', line: 4, quote: null },
     ]);
   });
 

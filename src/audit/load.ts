@@ -9,18 +9,8 @@ import type { HostFacts } from '../host.js';
 import type { PathInfo } from '../state.js';
 import { secretFileValue } from '../domain.js';
 import { parseShared } from '../yamlparse.js';
-import {
-  envFileList,
-  environmentEntries,
-  hostPathOf,
-  interpolate,
-  interpolateDeep,
-  lineAt,
-  parseDotenv,
-  posAt,
-  parseMounts,
-  serviceKind,
-} from './compose.js';
+import { ComposeLoadError, findRoles, loadModelVia, parseDsn, type ComposeModel } from '../compose/model.js';
+import { hostPathOf, interpolate, lineAt, parseMounts, parseUser, posAt, serviceKind } from './compose.js';
 import type { AuditContext, EnvEntry, FileStat, Identity, SecretFile, ServiceView, YamlFile } from './types.js';
 
 /** The installation cannot be audited (missing folder, no compose file, unreadable or invalid YAML): exit 2. */
@@ -73,8 +63,7 @@ export const realFs: FsView = {
 };
 
 /** Compose's file names, in the order Compose prefers them. */
-export const COMPOSE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'] as const;
-export const OVERRIDE_NAMES = ['compose.override.yaml', 'compose.override.yml', 'docker-compose.override.yaml', 'docker-compose.override.yml'] as const;
+export { COMPOSE_NAMES, OVERRIDE_NAMES } from '../compose/model.js';
 
 /** Variable names whose values are passwords or secrets (never shown; scrubbed from output). */
 export const SECRET_NAME = /(PASSWORD|PASSWD|_PWD|SECRET)$/i;
@@ -128,77 +117,54 @@ export async function loadInstallation(o: LoadOptions): Promise<AuditContext> {
   if (!dirInfo) throw new AuditLoadError(`${dir} does not exist`);
   if (!dirInfo.isDir) throw new AuditLoadError(`${dir} is not a folder`);
 
-  // compose file: the first of the four names, as Compose does
-  const present: string[] = [];
-  for (const n of COMPOSE_NAMES) if (await fs.stat(path.join(dir, n))) present.push(n);
-  if (present.length === 0) {
-    throw new AuditLoadError(`no compose file in ${dir} (looked for ${COMPOSE_NAMES.join(', ')})`);
-  }
-  const overrides: string[] = [];
-  for (const n of OVERRIDE_NAMES) if (await fs.stat(path.join(dir, n))) overrides.push(n);
-  const composeAbs = path.join(dir, present[0]!);
-  let compose: YamlFile;
+  // the compose model (src/compose/model.ts): the file Compose uses, its override file and includes,
+  // .env and shell interpolation, env files
+  let model: ComposeModel;
   try {
-    compose = await parseYamlFile(fs, dir, composeAbs, (await fs.stat(composeAbs))!);
+    model = await loadModelVia({
+      dir,
+      env,
+      home,
+      read: async (abs) => {
+        const info = await fs.stat(abs);
+        if (!info || info.isDir) return null;
+        try {
+          return await fs.readFile(abs);
+        } catch {
+          return null;
+        }
+      },
+    });
   } catch (e) {
-    throw new AuditLoadError(`cannot read ${present[0]}: ${(e as Error).message}`);
+    if (e instanceof ComposeLoadError && !e.file) throw new AuditLoadError(e.message);
+    if (e instanceof ComposeLoadError && /no "services:"|not a Compose file/.test(e.message)) throw new AuditLoadError(e.message);
+    const name = e instanceof ComposeLoadError ? e.file : undefined;
+    throw new AuditLoadError(`cannot read ${name ?? 'the compose file'}: ${(e as Error).message}`);
   }
-  const cdata = compose.data;
-  if (!cdata || typeof cdata !== 'object' || Array.isArray(cdata)) throw new AuditLoadError(`${compose.rel} is not a Compose file (expected a mapping with "services:")`);
-  const servicesRaw = (cdata as Record<string, unknown>).services;
-  if (!servicesRaw || typeof servicesRaw !== 'object' || Array.isArray(servicesRaw)) {
-    throw new AuditLoadError(`${compose.rel} has no "services:" mapping`);
-  }
-
-  // interpolation variables: .env in the project folder, overridden by the environment
-  const vars = new Map<string, string>();
-  try {
-    for (const e of parseDotenv(await fs.readFile(path.join(dir, '.env')))) if (e.value !== null) vars.set(e.name, e.value);
-  } catch {
-    /* no .env */
-  }
-  for (const [k, v] of Object.entries(env)) if (v !== undefined) vars.set(k, v);
+  const main = model.main;
+  const compose: YamlFile = { rel: main.rel, abs: main.abs, text: main.text, doc: main.doc, lines: main.lines, data: main.data, info: (await fs.stat(main.abs))! };
+  const cdata = main.data;
+  const present = [main.rel, ...model.ignored];
+  const overrides = model.overrides;
+  const vars = model.vars;
+  const roles = findRoles(model, null);
 
   const secretValues = new Set<string>();
-  const missingEnvFiles: AuditContext['missingEnvFiles'] = [];
+  const missingEnvFiles: AuditContext['missingEnvFiles'] = model.missingEnvFiles
+    .filter((m) => m.required)
+    .map((m) => ({ file: m.file, service: m.service, line: m.line }));
   const services: ServiceView[] = [];
-  for (const [name, raw] of Object.entries(servicesRaw as Record<string, unknown>)) {
-    const data = (interpolateDeep(raw && typeof raw === 'object' ? raw : {}, vars) ?? {}) as Record<string, unknown>;
-    const envEntries: EnvEntry[] = [];
-    for (const ef of envFileList(data.env_file)) {
-      const abs = path.resolve(dir, ef.path);
-      const at = lineAt(compose.doc, compose.lines, ['services', name, 'env_file', ...(ef.index === null ? [] : [ef.index])]);
-      let text: string;
-      try {
-        text = await fs.readFile(abs);
-      } catch {
-        if (ef.required) missingEnvFiles.push({ file: compose.rel, service: name, line: at });
-        continue;
-      }
-      for (const e of parseDotenv(text)) {
-        const value = e.value === null ? (vars.get(e.name) ?? null) : interpolate(e.value, vars);
-        envEntries.push({ name: e.name, value, file: rel(dir, abs), line: e.line, column: 1, source: 'env_file' });
-      }
-    }
-    for (const e of environmentEntries(data.environment)) {
-      const value = e.value === null ? (vars.get(e.name) ?? null) : e.value;
-      const pos = posAt(compose.doc, compose.lines, ['services', name, 'environment', e.key]);
-      envEntries.push({ name: e.name, value, file: compose.rel, line: pos?.line, column: pos?.col, source: 'environment' });
-    }
-    const envMap = new Map<string, EnvEntry>();
-    for (const e of envEntries) envMap.set(e.name, e);
+  for (const s of model.services) {
+    const envEntries: EnvEntry[] = s.env;
     for (const e of envEntries) if (isSecretName(e.name) && e.value) secretValues.add(e.value);
-    services.push({
-      name,
-      kind: serviceKind(name, data),
-      data,
-      env: envEntries,
-      envMap,
-      line: lineAt(compose.doc, compose.lines, ['services', name]) ?? 1,
-    });
+    const dsn = s.envMap.get('PHOTOPRISM_DATABASE_DSN')?.value;
+    const dsnPwd = dsn ? parseDsn(dsn)?.password : null;
+    if (dsnPwd) secretValues.add(dsnPwd);
+    const kind = roles.database === s ? 'mariadb' : serviceKind(s.name, s.data);
+    services.push({ name: s.name, kind, data: s.data, env: envEntries, envMap: s.envMap, line: s.line });
   }
   const photoprism = services.find((s) => s.kind === 'photoprism') ?? null;
-  const mariadb = services.find((s) => s.kind === 'mariadb') ?? null;
+  const mariadb = services.find((s) => roles.database?.name === s.name) ?? services.find((s) => s.kind === 'mariadb') ?? null;
 
   // storage folder and options.yml
   let storage: FileStat | null = null;
@@ -300,6 +266,7 @@ export async function loadInstallation(o: LoadOptions): Promise<AuditContext> {
     secretFiles,
     secretsDir,
     missingEnvFiles,
+    dotenv: model.dotenv ? { rel: model.dotenv.rel, entries: model.dotenv.entries.map((e) => ({ name: e.name, line: e.line })) } : null,
     secretValues: maskable(secretValues, services, options),
     lineOf: (file, keys) => lineAt(file.doc, file.lines, keys),
     posOf: (file, keys) => posAt(file.doc, file.lines, keys),
@@ -342,11 +309,10 @@ function idValue(text: string | null): number | null {
  * PHOTOPRISM_GID (or GID / PGID, only when PHOTOPRISM_UID is empty) select the account after init.
  */
 export function resolveIdentity(svc: ServiceView, compose: YamlFile): Identity {
-  const user = svc.data.user;
-  if ((typeof user === 'string' && user.trim() !== '') || typeof user === 'number') {
-    const [u, g] = String(user).trim().split(':') as [string, string | undefined];
+  const user = parseUser(svc.data.user);
+  if (user) {
     const at = { file: compose.rel, line: lineAt(compose.doc, compose.lines, ['services', svc.name, 'user']) };
-    return { mode: 'user', uid: idValue(u), gid: g === undefined ? null : idValue(g), uidText: u, gidText: g ?? null, at, gidAt: g === undefined ? null : at };
+    return { mode: 'user', uid: user.uid, gid: user.gid, uidText: user.uidText, gidText: user.gidText, at, gidAt: user.gidText === null ? null : at };
   }
   const get = (n: string) => {
     const e = svc.envMap.get(n);

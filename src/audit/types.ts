@@ -73,6 +73,8 @@ export interface EnvEntry {
   line?: number;
   column?: number;
   source: 'environment' | 'env_file';
+  /** variables of the shell or .env the value was interpolated from */
+  refs?: string[];
 }
 
 export type ServiceKind = 'photoprism' | 'mariadb' | 'other';
@@ -145,6 +147,8 @@ export interface AuditContext {
   /** every secret file: compose file secrets plus whatever lies in .secrets/ */
   secretFiles: SecretFile[];
   secretsDir: FileStat | null;
+  /** the project's .env (interpolation variables), when present */
+  dotenv: { rel: string; entries: { name: string; line: number }[] } | null;
   /** env files that could not be read */
   missingEnvFiles: { file: string; service: string; line?: number }[];
   /** every secret value seen while loading, to scrub from the output as a second line of defence */

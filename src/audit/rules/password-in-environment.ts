@@ -1,5 +1,12 @@
+import { parseDsn } from '../../compose/model.js';
 import { isSecretName } from '../load.js';
-import type { RawFinding, Rule } from '../types.js';
+import type { AuditContext, EnvEntry, RawFinding, Rule } from '../types.js';
+
+/** " (from .env:3 through ${DB_PW})" when the value is interpolated from the project's .env */
+function viaDotenv(ctx: AuditContext, e: EnvEntry): string {
+  const hits = (e.refs ?? []).flatMap((r) => ctx.dotenv?.entries.filter((d) => d.name === r).map((d) => `${ctx.dotenv!.rel}:${d.line} through \${${r}}`) ?? []);
+  return hits.length ? ` (its value comes from ${hits.join(', ')})` : '';
+}
 import { envAt, optionKeyFor, svcLabel, yaml } from './util.js';
 
 const MARIADB_SECRET: Record<string, { secret: string; file: string }> = {
@@ -44,7 +51,22 @@ export const passwordInEnvironment: Rule = {
         } else {
           fix = `move the value into a Compose secret file (mode 0600) and read it through the image's ${e.name}_FILE variable if it has one`;
         }
-        out.push({ ...envAt(e, svc), message: `${e.name} holds a password in ${where}${from}`, fix });
+        out.push({ ...envAt(e, svc), message: `${e.name} holds a password in ${where}${from}${viaDotenv(ctx, e)}`, fix });
+      }
+      // a password inside a connection string (user:password@tcp(host)/db)
+      for (const e of svc.env) {
+        if (!/_DSN$/.test(e.name) || !e.value) continue;
+        const parts = parseDsn(e.value);
+        if (!parts?.password) continue;
+        const where = e.source === 'env_file' ? `env file ${e.file} of ${svcLabel(svc)}` : `the environment of ${svcLabel(svc)}`;
+        out.push({
+          ...envAt(e, svc),
+          message: `${e.name} holds the database password (inside the connection string) in ${where}${viaDotenv(ctx, e)}`,
+          fix:
+            svc.kind === 'photoprism'
+              ? `delete ${e.name} here and put the connection string in PhotoPrism's options.yml (owner UID:GID, mode 0600):\nDatabaseDsn: "..."\nor set DatabaseServer, DatabaseName, DatabaseUser and DatabasePassword there instead (\`photoprism-harden init\` moves it unchanged)`
+              : `move the connection string (or its password) into a secret file (mode 0600) the image reads`,
+        });
       }
     }
     return out;

@@ -1,0 +1,686 @@
+// Adoption: harden an existing, hand-made compose installation in place. `analyseInstallation` reads it
+// through the compose model (roles by image, data mounts, every password with its real value and where
+// it is written) and lists what cannot be adopted, with file, line and what to change. `adoptCompose`
+// then edits the main compose file's YAML in place: passwords leave the environment (and the env_file /
+// .env lines that only served them), MariaDB reads them from secret files, PhotoPrism gets its UID/GID
+// and init actions. Service names, mounts, ports, networks, labels and every other service stay as they are.
+
+import path from 'node:path';
+import { Pair, Scalar, YAMLMap, YAMLSeq, isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
+import { transcodingDevice } from '../domain.js';
+import type { Answers } from '../questions.js';
+import {
+  dbImage,
+  findRoles,
+  mountAt,
+  obj,
+  parseDsn,
+  type ComposeModel,
+  type DbImage,
+  type EnvVar,
+  type MountModel,
+  type Roles,
+  type ServiceModel,
+} from './model.js';
+import { environmentEntries, expandHome, parseMounts, parsePorts, allInterfaces } from './syntax.js';
+import { sensitiveReason } from '../audit/rules/sensitive-host-mount.js';
+
+export const ADOPT_MARKER = 'PhotoPrism, adopted and hardened in place by photoprism-harden';
+export const ADOPT_END = '# (end of the photoprism-harden header)';
+
+export interface FoundSecret {
+  value: string;
+  /** every place it is written (environment entries, env files, the DSN) */
+  from: EnvVar[];
+}
+
+export interface DbSecretNames {
+  /** variable the image reads the user password from, and its file form */
+  user: string;
+  root: string;
+  /** the _FILE form: a suffix (_FILE) or linuxserver's FILE__ prefix */
+  file: (name: string) => string;
+}
+
+export interface Found {
+  model: ComposeModel;
+  roles: Roles;
+  pp: ServiceModel;
+  db: ServiceModel | null;
+  dbKind: DbImage | null;
+  names: DbSecretNames | null;
+  storage: MountModel | undefined;
+  originals: MountModel | undefined;
+  import: MountModel | undefined;
+  data: MountModel | undefined;
+  admin: FoundSecret | null;
+  dbPassword: FoundSecret | null;
+  rootPassword: FoundSecret | null;
+  /** the database already reads its passwords from files (`*_FILE`): that arrangement is kept */
+  dbUsesFiles: boolean;
+  /** ...and those files are this tool's .secrets/ files (an installation adopted before) */
+  ownSecrets: boolean;
+  /** password texts as written (before interpolation, e.g. in .env), to mask wherever a file is shown */
+  rawSecrets: string[];
+  /** PhotoPrism's DB connection as options.yml keys */
+  database: { driver: 'sqlite' | 'mysql'; server: string; name: string; user: string; dsn: string | null };
+  problems: string[];
+  notes: string[];
+}
+
+const at = (e: { file: string; line?: number }) => `${e.file}${e.line ? `:${e.line}` : ''}`;
+const svcAt = (s: ServiceModel) => `${s.file.rel}:${s.line}`;
+
+function value(svc: ServiceModel | null, ...names: string[]): EnvVar | undefined {
+  for (const n of names) {
+    const e = svc?.envMap.get(n);
+    if (e && e.value !== null && e.value !== '') return e;
+  }
+  return undefined;
+}
+
+function secretNames(kind: DbImage, db: ServiceModel): DbSecretNames | null {
+  switch (kind) {
+    case 'mariadb': {
+      // the official image reads MARIADB_* and the MYSQL_* aliases; keep the family the file uses
+      const has = (p: string) => ['PASSWORD', 'ROOT_PASSWORD', 'PASSWORD_FILE', 'ROOT_PASSWORD_FILE'].some((n) => db.envMap.has(`${p}${n}`));
+      const mysql = !has('MARIADB_') && has('MYSQL_');
+      const p = mysql ? 'MYSQL_' : 'MARIADB_';
+      return { user: `${p}PASSWORD`, root: `${p}ROOT_PASSWORD`, file: (n) => `${n}_FILE` };
+    }
+    case 'mysql':
+      return { user: 'MYSQL_PASSWORD', root: 'MYSQL_ROOT_PASSWORD', file: (n) => `${n}_FILE` };
+    case 'linuxserver':
+      // linuxserver images read FILE__<VAR> (the file's content becomes <VAR>) in their root init phase
+      return { user: 'MYSQL_PASSWORD', root: 'MYSQL_ROOT_PASSWORD', file: (n) => `FILE__${n}` };
+    default:
+      return null;
+  }
+}
+
+/** Read an installation for adoption; `options` = the options.yml PhotoPrism reads (it wins over the environment). */
+export function analyseInstallation(model: ComposeModel, options: Record<string, unknown> | null, secretFile: (abs: string) => string | null): Found | { problems: string[] } {
+  const problems: string[] = [];
+  const notes: string[] = [];
+  const roles = findRoles(model, options);
+  const main = model.main.rel;
+  const servicesAt = `${main}:${model.posOf(model.main, ['services'])?.line ?? 1}`;
+  for (const e of model.errors) problems.push(`${at(e)}: ${e.message}; Compose itself refuses this file: set the variable (in .env or the shell) and run init again`);
+  if (roles.photoprismAll.length === 0) {
+    const names = model.services.map((s) => `${s.name} (${typeof s.data.image === 'string' ? s.data.image : 'no image'})`).join(', ');
+    problems.push(`${servicesAt}: no service runs a photoprism/photoprism image (services: ${names || 'none'}); there is nothing to adopt. Point "image:" of the PhotoPrism service at photoprism/photoprism (any tag), or run init in an empty folder`);
+    return { problems };
+  }
+  if (roles.photoprismAll.length > 1) {
+    problems.push(
+      `${servicesAt}: several services run a photoprism/photoprism image (${roles.photoprismAll.map((s) => `${s.name} at ${svcAt(s)}`).join(', ')}); this tool adopts one installation per folder. Move the others to a compose file of their own`,
+    );
+    return { problems };
+  }
+  const pp = roles.photoprism!;
+  if (pp.file.via !== 'main' || pp.alsoIn.length) {
+    problems.push(
+      `${svcAt(pp)}: the PhotoPrism service "${pp.name}" is ${pp.file.via === 'main' ? `also defined in ${pp.alsoIn.join(', ')}` : `defined in ${pp.file.rel}`}; this tool edits ${main} only. Merge its settings into ${main} (and remove them from the other file), then run init again`,
+    );
+  }
+  const storage = mountAt(pp, '/photoprism/storage');
+  const originals = mountAt(pp, '/photoprism/originals');
+  const imp = mountAt(pp, '/photoprism/import');
+  if (!storage) {
+    problems.push(
+      `${svcAt(pp)}: the PhotoPrism service "${pp.name}" mounts nothing at /photoprism/storage, so its index, thumbnails and settings live inside the container and are lost with it; add a volume (e.g. "- ./storage:/photoprism/storage") and run init again`,
+    );
+  } else if (storage.type !== 'bind' && storage.type !== 'volume') {
+    problems.push(`${at(storage.where)}: /photoprism/storage is a "${storage.type}" mount; only a bind mount or a named volume can be adopted`);
+  } else if (storage.type === 'volume' && !storage.source) {
+    problems.push(`${at(storage.where)}: /photoprism/storage is an anonymous volume (a new one per container); give it a name (e.g. "- storage:/photoprism/storage" plus a top-level "volumes: storage:") and run init again`);
+  }
+  // a password written as ${VAR} whose variable is set nowhere cannot be moved: its real value is unknown
+  const PASSWORD_VARS = /^(PHOTOPRISM_ADMIN_PASSWORD|PHOTOPRISM_DATABASE_PASSWORD|PHOTOPRISM_DATABASE_DSN|MARIADB_PASSWORD|MYSQL_PASSWORD|MARIADB_ROOT_PASSWORD|MYSQL_ROOT_PASSWORD)$/;
+  for (const s of [pp, ...model.services.filter((x) => dbImage(x.image?.repo))]) {
+    for (const e of s.env) {
+      if (!PASSWORD_VARS.test(e.name) || e.raw === null) continue;
+      for (const r of e.unset) {
+        problems.push(`${at(e)}: ${e.name} of "${s.name}" is written as ${JSON.stringify(e.raw)}, but the variable ${r} is set neither in .env nor in the shell, so its real value is unknown. Nothing was changed: set ${r} (in .env or the shell) to the password the installation uses, then run init again`);
+      }
+    }
+  }
+
+  // ---- passwords, each with its real value and where it is written
+  const secret = (label: string, ...entries: (EnvVar | undefined)[]): FoundSecret | null => {
+    const list = entries.filter((e): e is EnvVar => Boolean(e));
+    if (!list.length) return null;
+    return { value: list[0]!.value!, from: list };
+  };
+  const unresolved = (e: EnvVar | undefined) => {
+    if (e && e.value === null) problems.push(`${at(e)}: ${e.name} is passed through from the shell, but it is not set there or in .env; set it (the real password) and run init again`);
+  };
+  for (const n of ['PHOTOPRISM_ADMIN_PASSWORD', 'PHOTOPRISM_DATABASE_PASSWORD', 'PHOTOPRISM_DATABASE_DSN']) unresolved(pp.envMap.get(n));
+  let admin = secret('admin', value(pp, 'PHOTOPRISM_ADMIN_PASSWORD'));
+  const adminFile = value(pp, 'PHOTOPRISM_ADMIN_PASSWORD_FILE');
+  if (!admin && adminFile) {
+    // PhotoPrism (>= 250425) reads it when the plain value is empty; options.yml's AdminPassword would win, so it gets the same value
+    const v = readSecretBehind(model, pp, adminFile.value!, secretFile);
+    if (v !== null && v !== '') admin = { value: v, from: [adminFile] };
+  }
+  const ppDbPwd = value(pp, 'PHOTOPRISM_DATABASE_PASSWORD');
+  const dsn = roles.dsn;
+  let database: Found['database'] = { driver: roles.driver, server: '', name: '', user: '', dsn: null };
+  let db: ServiceModel | null = null;
+  let dbKind: DbImage | null = null;
+  let names: DbSecretNames | null = null;
+  let dbPassword: FoundSecret | null = null;
+  let rootPassword: FoundSecret | null = null;
+  let dbUsesFiles = false;
+  let data: MountModel | undefined;
+
+  if (roles.driver === 'mysql') {
+    const user = dsn?.parts.user || value(pp, 'PHOTOPRISM_DATABASE_USER')?.value || (typeof options?.DatabaseUser === 'string' ? options.DatabaseUser : '') || 'photoprism';
+    const name = dsn?.parts.database || value(pp, 'PHOTOPRISM_DATABASE_NAME')?.value || (typeof options?.DatabaseName === 'string' ? options.DatabaseName : '') || 'photoprism';
+    database = { driver: 'mysql', server: roles.server ?? '', name, user, dsn: dsn ? dsn.entry.value : null };
+    db = roles.database;
+    if (!db) {
+      const where = roles.serverFrom ? at(roles.serverFrom) : svcAt(pp);
+      const host = roles.server ?? '(none given)';
+      const candidates = model.services.filter((s) => dbImage(s.image?.repo));
+      problems.push(
+        roles.server
+          ? `${where}: PhotoPrism connects to the database at "${host}", which is no service of ${main} (services: ${model.services.map((s) => s.name).join(', ')}); an external database cannot be adopted here. Keep editing this file by hand, or point PHOTOPRISM_DATABASE_SERVER at the database service`
+          : `${where}: PhotoPrism uses MariaDB/MySQL but PHOTOPRISM_DATABASE_SERVER is not set${candidates.length > 1 ? ` and there are several database services (${candidates.map((s) => s.name).join(', ')})` : ''}; set it to "<database service>:3306" and run init again`,
+      );
+    } else {
+      dbKind = dbImage(db.image?.repo);
+      if (db.file.via !== 'main' || db.alsoIn.length) {
+        problems.push(`${svcAt(db)}: the database service "${db.name}" is ${db.file.via === 'main' ? `also defined in ${db.alsoIn.join(', ')}` : `defined in ${db.file.rel}`}; this tool edits ${main} only. Merge its settings into ${main}, then run init again`);
+      }
+      if (!dbKind || dbKind === 'bitnami' || dbKind === 'other-mariadb') {
+        const image = String(db.data.image ?? '(no image)');
+        problems.push(
+          dbKind === 'bitnami'
+            ? `${at({ file: db.file.rel, line: model.posOf(db.file, ['services', db.name, 'image'])?.line })}: the database service "${db.name}" runs ${image}; Bitnami's image runs as UID 1001 and cannot read secret files owned by root (0600), so its passwords cannot be moved to .secrets/ safely. Switch to the official "mariadb" image (same data folder format; its variables are MARIADB_*), or keep editing this file by hand`
+            : `${at({ file: db.file.rel, line: model.posOf(db.file, ['services', db.name, 'image'])?.line })}: the database service "${db.name}" runs ${image}, whose password variables this tool does not know (supported: the official mariadb and mysql images, linuxserver/mariadb). Switch to one of them, or keep editing this file by hand`,
+        );
+      }
+      names = dbKind ? secretNames(dbKind, db) : null;
+      data = mountAt(db, '/var/lib/mysql') ?? mountAt(db, '/config');
+      if (!data) problems.push(`${svcAt(db)}: the database service "${db.name}" mounts nothing at /var/lib/mysql, so its data lives in the container and is lost with it; mount a folder or named volume there first`);
+      if (names) {
+        const fileOf = (n: string) => value(db, names!.file(n)) ?? (names!.file(n) !== `${n}_FILE` ? undefined : undefined);
+        const userFile = fileOf(names.user) ?? value(db, 'MARIADB_PASSWORD_FILE', 'MYSQL_PASSWORD_FILE', `FILE__${names.user}`);
+        const rootFile = fileOf(names.root) ?? value(db, 'MARIADB_ROOT_PASSWORD_FILE', 'MYSQL_ROOT_PASSWORD_FILE', `FILE__${names.root}`);
+        for (const n of ['MARIADB_PASSWORD', 'MYSQL_PASSWORD', 'MARIADB_ROOT_PASSWORD', 'MYSQL_ROOT_PASSWORD']) unresolved(db.envMap.get(n));
+        const plainUser = value(db, names.user, 'MARIADB_PASSWORD', 'MYSQL_PASSWORD');
+        const plainRoot = value(db, names.root, 'MARIADB_ROOT_PASSWORD', 'MYSQL_ROOT_PASSWORD');
+        if (userFile) {
+          dbUsesFiles = true;
+          const v = readSecretBehind(model, db, userFile.value!, secretFile);
+          if (v === null) problems.push(`${at(userFile)}: ${userFile.name} points at ${userFile.value}, which is not a readable secret file of ${main}; PhotoPrism's DatabasePassword must equal it. Make the file readable (or declare it under "secrets:"), then run init again`);
+          else dbPassword = { value: v, from: [userFile] };
+          if (rootFile) {
+            const r = readSecretBehind(model, db, rootFile.value!, secretFile);
+            if (r !== null) rootPassword = { value: r, from: [rootFile] };
+          }
+          if (plainUser || plainRoot) notes.push(`${at((plainUser ?? plainRoot)!)}: the database service sets both a password and its _FILE form; the image refuses that, fix it by hand`);
+        } else {
+          dbPassword = secret('db', plainUser);
+          rootPassword = rootFile ? null : secret('root', plainRoot);
+        }
+      }
+      // PhotoPrism's side must agree with the database's
+      // (options.yml wins over the environment)
+      const optPwd = typeof options?.DatabasePassword === 'string' && options.DatabasePassword !== '' ? options.DatabasePassword : null;
+      const optEntry: EnvVar | null = optPwd === null ? null : { name: 'DatabasePassword', value: optPwd, raw: optPwd, source: 'environment', file: 'options.yml', refs: [], unset: [] };
+      const ppSide = dsn?.parts.password != null ? { v: dsn.parts.password, e: dsn.entry } : optEntry ? { v: optPwd!, e: optEntry } : ppDbPwd ? { v: ppDbPwd.value!, e: ppDbPwd } : null;
+      const dbSide = user === 'root' ? rootPassword : dbPassword;
+      if (ppSide && dbSide && ppSide.v !== dbSide.value) {
+        problems.push(
+          `the database password differs between ${at(ppSide.e)} (${ppSide.e.name} of "${pp.name}") and ${at(dbSide.from[0]!)} (${dbSide.from[0]!.name} of "${db.name}"); PhotoPrism could not log in. Nothing was changed: make both the same (the one the database was created with), then run init again`,
+        );
+      }
+      if (ppSide && !dbSide && !dbUsesFiles) dbPassword = { value: ppSide.v, from: [ppSide.e] };
+      else if (ppSide && dbSide && user !== 'root') dbPassword = { value: dbSide.value, from: [...dbSide.from, ppSide.e] };
+      if (user === 'root' && rootPassword && ppSide) rootPassword = { value: rootPassword.value, from: [...rootPassword.from, ppSide.e] };
+      if (!dbPassword && !dbUsesFiles && user !== 'root') {
+        const empty = [db.envMap.get(names?.user ?? 'MARIADB_PASSWORD'), pp.envMap.get('PHOTOPRISM_DATABASE_PASSWORD')].filter((e): e is EnvVar => e !== undefined);
+        problems.push(
+          empty.length
+            ? `${empty.map((e) => `${at(e)}: ${e.name} is empty${e.raw && e.raw !== '' ? ` (written as ${JSON.stringify(e.raw)}${e.refs.length ? `; ${e.refs.join(', ')} has no value in .env or the shell` : ''})` : ''}`).join('; ')}: the database password of user "${user}" is unknown. Set it (the one the database was created with) and run init again`
+            : `${svcAt(pp)}: no database password was found for user "${user}" (neither ${names?.user ?? 'MARIADB_PASSWORD'} in "${db.name}" nor PHOTOPRISM_DATABASE_PASSWORD in "${pp.name}"); set the one the database uses and run init again`,
+        );
+      }
+    }
+  } else {
+    // (a database password set for SQLite is unused; it still moves, unchanged, out of the environment)
+    if (ppDbPwd) dbPassword = { value: ppDbPwd.value!, from: [ppDbPwd] };
+    const sqliteDb = value(pp, 'PHOTOPRISM_DATABASE_DRIVER');
+    notes.push(`${sqliteDb ? at(sqliteDb) : svcAt(pp)}: PhotoPrism uses SQLite (index.db in its storage): it stays SQLite, no database service is added`);
+  }
+  if (problems.length) return { problems };
+  return {
+    model,
+    roles,
+    pp,
+    db,
+    dbKind,
+    names,
+    storage,
+    originals,
+    import: imp,
+    data,
+    admin,
+    dbPassword,
+    rootPassword: rootPassword,
+    dbUsesFiles,
+    ownSecrets: dbUsesFiles && ownFiles(model, db, [dbPassword, rootPassword]),
+    rawSecrets: rawTexts(model, [admin, dbPassword, rootPassword]),
+    database,
+    problems,
+    notes,
+  };
+}
+
+/** the _FILE variables point at /run/secrets/DB_PWD / DB_ROOT_PWD backed by ./.secrets/ (adopted before) */
+function ownFiles(model: ComposeModel, db: ServiceModel | null, secrets: (FoundSecret | null)[]): boolean {
+  if (!db) return false;
+  return secrets.every((s) => {
+    if (!s) return true;
+    const m = /^\/run\/secrets\/(DB_PWD|DB_ROOT_PWD)$/.exec(s.from[0]!.value ?? '');
+    if (!m) return false;
+    return model.secrets[m[1]!]?.file === path.join(model.dir, '.secrets', m[1] === 'DB_PWD' ? 'db_pwd.txt' : 'db_root_pwd.txt');
+  });
+}
+
+/** how each password is written where it comes from: the raw entry, and the .env line it was read from */
+function rawTexts(model: ComposeModel, secrets: (FoundSecret | null)[]): string[] {
+  const out = new Set<string>();
+  for (const s of secrets) {
+    for (const e of s?.from ?? []) {
+      if (/_FILE$|^FILE__/.test(e.name)) continue;
+      if (e.raw) out.add(e.raw);
+      for (const r of e.refs) for (const d of model.dotenv?.entries ?? []) if (d.name === r) out.add(d.raw);
+    }
+  }
+  return [...out].filter((t) => t.length >= 4);
+}
+
+/** The content of the secret file behind /run/secrets/<name> (trailing newlines dropped, as the images do). */
+function readSecretBehind(model: ComposeModel, svc: ServiceModel, target: string, read: (abs: string) => string | null): string | null {
+  const m = /^\/run\/secrets\/(.+)$/.exec(target);
+  let file: string | null = null;
+  if (m) {
+    const refs = Array.isArray(svc.data.secrets) ? svc.data.secrets : [];
+    const ref = refs.find((r) => (typeof r === 'string' ? r === m[1] : (obj(r)?.target ?? obj(r)?.source) === m[1]));
+    const src = typeof ref === 'string' ? ref : (obj(ref)?.source as string | undefined);
+    file = src ? (model.secrets[src]?.file ?? null) : null;
+  } else {
+    const mount = svc.mounts.find((x) => x.type === 'bind' && target.startsWith(x.target.replace(/\/+$/, '') + '/'));
+    if (mount) file = path.join(mount.resolved, target.slice(mount.target.replace(/\/+$/, '').length + 1));
+  }
+  if (!file) return null;
+  const t = read(file);
+  return t === null ? null : t.replace(/\n+$/, '');
+}
+
+// ---------------------------------------------------------------------------------------------
+// editing
+
+export interface AdoptInput {
+  found: Found;
+  answers: Answers;
+  version: string;
+  regenerate: string;
+  /** secret files the plan writes, relative to the project folder */
+  secretFiles: { db: string; root: string };
+}
+
+export interface AdoptResult {
+  compose: string;
+  /** rewritten env files and .env (absolute path -> new content) */
+  envFiles: { abs: string; content: string; why: string }[];
+  notes: string[];
+  /** weaknesses the adopted file keeps, each with its fix */
+  kept: string[];
+  /** which secret files the database reads after adoption */
+  writeSecrets: { db: boolean; root: boolean };
+}
+
+const STRINGIFY = { lineWidth: 0, flowCollectionPadding: false } as const;
+
+const quoted = (v: string) => Object.assign(new Scalar(v), { type: 'QUOTE_DOUBLE' as const });
+
+function serviceNode(doc: Document, name: string): YAMLMap | undefined {
+  const services = doc.get('services', true);
+  if (!isMap(services)) return undefined;
+  const s = services.get(name, true);
+  return isMap(s) ? s : undefined;
+}
+
+/** environment: map or list; returns helpers that keep its form */
+function envNode(svc: YAMLMap) {
+  const found: unknown = svc.get('environment', true);
+  let node: YAMLMap | YAMLSeq;
+  if (isMap(found) || isSeq(found)) node = found;
+  else {
+    node = new YAMLMap();
+    svc.set('environment', node);
+  }
+  const nameOf = (item: unknown) => (isScalar(item) ? String(item.value).split('=')[0] : undefined);
+  return {
+    has(name: string): boolean {
+      return isMap(node) ? node.has(name) : node.items.some((i) => nameOf(i) === name);
+    },
+    get(name: string): string | null | undefined {
+      if (isMap(node)) {
+        const v = node.get(name);
+        return v === undefined ? undefined : v === null ? null : String(v);
+      }
+      const item = node.items.find((i) => nameOf(i) === name);
+      if (!item || !isScalar(item)) return undefined;
+      const s = String(item.value);
+      return s.includes('=') ? s.slice(s.indexOf('=') + 1) : null;
+    },
+    set(name: string, v: string): void {
+      if (isMap(node)) {
+        const old = node.get(name, true);
+        if (isScalar(old) && String(old.value) === v) return;
+        const next = quoted(v);
+        if (isScalar(old) && old.comment) next.comment = old.comment;
+        node.set(name, next);
+        return;
+      }
+      const i = node.items.findIndex((x) => nameOf(x) === name);
+      const next = quoted(`${name}=${v}`);
+      if (i >= 0) {
+        const old = node.items[i];
+        if (isScalar(old) && String(old.value) === `${name}=${v}`) return;
+        if (isScalar(old) && old.comment) next.comment = old.comment;
+        node.items[i] = next;
+      } else node.items.push(next);
+    },
+    delete(name: string): boolean {
+      if (isMap(node)) return node.delete(name);
+      const before = node.items.length;
+      node.items = node.items.filter((x) => nameOf(x) !== name);
+      return node.items.length !== before;
+    },
+    prune(): void {
+      if (node.items.length === 0) svc.delete('environment');
+    },
+  };
+}
+
+function seqOf(svc: YAMLMap, key: string): YAMLSeq {
+  const s = svc.get(key, true);
+  if (isSeq(s)) return s;
+  const n = new YAMLSeq();
+  svc.set(key, n);
+  return n;
+}
+
+/** every `${VAR}` / `$VAR` reference left in the text (`$$` escapes skipped) */
+function referencedVars(text: string): Set<string> {
+  const out = new Set<string>();
+  for (const m of text.matchAll(/\$(\$|\{([A-Za-z_][A-Za-z0-9_]*)|([A-Za-z_][A-Za-z0-9_]*))/g)) {
+    if (m[1] === '$') continue;
+    out.add((m[2] ?? m[3])!);
+  }
+  return out;
+}
+
+/** remove the given 1-based lines from a dotenv text */
+function dropLines(text: string, lines: Set<number>): string {
+  return text
+    .split('\n')
+    .filter((_, i) => !lines.has(i + 1))
+    .join('\n');
+}
+
+export function adoptCompose(input: AdoptInput): AdoptResult {
+  const { found: f, answers: a } = input;
+  const model = f.model;
+  const doc = parseDocument(model.main.text, { keepSourceTokens: false });
+  const notes: string[] = [];
+  const pp = serviceNode(doc, f.pp.name)!;
+  const removed: EnvVar[] = [];
+  const envFileDrops = new Map<string, Set<number>>();
+  const drop = (svcModel: ServiceModel, svcNode: YAMLMap, name: string) => {
+    for (const e of svcModel.env.filter((x) => x.name === name)) {
+      removed.push(e);
+      if (e.source === 'env_file' && e.envFile && e.line) {
+        const s = envFileDrops.get(e.envFile) ?? new Set<number>();
+        s.add(e.line);
+        envFileDrops.set(e.envFile, s);
+      }
+    }
+    const env = envNode(svcNode);
+    env.delete(name);
+    env.prune();
+  };
+
+  // ---- PhotoPrism
+  for (const n of ['PHOTOPRISM_ADMIN_PASSWORD', 'PHOTOPRISM_DATABASE_PASSWORD']) if (f.pp.envMap.has(n)) drop(f.pp, pp, n);
+  if (f.roles.dsn && f.roles.dsn.parts.password !== null) drop(f.pp, pp, 'PHOTOPRISM_DATABASE_DSN');
+  const env = envNode(pp);
+  env.set('PHOTOPRISM_INIT', a.initActions.join(' '));
+  if (a.userMode === 'user') {
+    pp.set('user', quoted(`${a.uid}:${a.gid}`));
+    env.delete('PHOTOPRISM_UID');
+    env.delete('PHOTOPRISM_GID');
+  } else {
+    if (pp.has('user')) pp.delete('user');
+    env.set('PHOTOPRISM_UID', String(a.uid));
+    env.set('PHOTOPRISM_GID', String(a.gid));
+    env.set('PHOTOPRISM_DISABLE_CHOWN', 'false');
+    const opts = seqOf(pp, 'security_opt');
+    if (!opts.items.some((i) => isScalar(i) && /^no-new-privileges(:true)?$/.test(String(i.value)))) opts.items.push(quoted('no-new-privileges:true'));
+  }
+  // a device the chosen encoder needs is added; devices already there stay
+  const dev = transcodingDevice(a.transcoding);
+  if (dev === 'dri' || dev === 'video11') {
+    const p = dev === 'dri' ? '/dev/dri' : '/dev/video11';
+    const devices = seqOf(pp, 'devices');
+    if (!devices.items.some((i) => (isScalar(i) ? String(i.value).split(':')[0] : String((i as YAMLMap).get?.('source') ?? '')) === p)) devices.items.push(quoted(`${p}:${p}`));
+  }
+  if (dev === 'nvidia' && !JSON.stringify(f.pp.data.deploy ?? {}).includes('nvidia')) {
+    notes.push(`transcoding "nvidia": add the GPU reservation to "${f.pp.name}" by hand (deploy.resources.reservations.devices with driver: nvidia); the adopted file keeps its deploy: section as it is`);
+  }
+
+  // ---- database
+  const writeSecrets = { db: false, root: false };
+  if (f.db && f.names && (!f.dbUsesFiles || f.ownSecrets)) {
+    const db = serviceNode(doc, f.db.name)!;
+    const names = f.names;
+    const denv = envNode(db);
+    const want: [string, string, boolean][] = [
+      [names.user, 'DB_PWD', f.dbPassword !== null && (f.database.user !== 'root' || f.ownSecrets)],
+      [names.root, 'DB_ROOT_PWD', f.rootPassword !== null],
+    ];
+    for (const n of ['MARIADB_PASSWORD', 'MYSQL_PASSWORD', 'MARIADB_ROOT_PASSWORD', 'MYSQL_ROOT_PASSWORD']) if (f.db.envMap.has(n)) drop(f.db, db, n);
+    const denv2 = envNode(db);
+    const secretRefs = seqOf(db, 'secrets');
+    for (const [varName, secret, on] of want) {
+      if (!on) continue;
+      denv2.set(names.file(varName), `/run/secrets/${secret}`);
+      if (!secretRefs.items.some((i) => (isScalar(i) ? String(i.value) : String((i as YAMLMap).get?.('source'))) === secret)) secretRefs.items.push(new Scalar(secret));
+      if (secret === 'DB_PWD') writeSecrets.db = true;
+      else writeSecrets.root = true;
+    }
+    if (secretRefs.items.length === 0) db.delete('secrets');
+    void denv;
+    if (writeSecrets.db || writeSecrets.root) {
+      let top = doc.get('secrets', true);
+      if (!isMap(top)) {
+        top = new YAMLMap();
+        doc.set('secrets', top);
+      }
+      const t = top as YAMLMap;
+      for (const [secret, file, on] of [
+        ['DB_PWD', input.secretFiles.db, writeSecrets.db],
+        ['DB_ROOT_PWD', input.secretFiles.root, writeSecrets.root],
+      ] as const) {
+        if (!on) continue;
+        const existing = t.get(secret, true);
+        if (isMap(existing) && existing.get('file') === `./${file}`) continue;
+        const m = new YAMLMap();
+        m.set('file', `./${file}`);
+        t.set(secret, m);
+      }
+    }
+    if (f.dbKind === 'mariadb' || f.dbKind === 'mysql') {
+      const opts = seqOf(db, 'security_opt');
+      if (!opts.items.some((i) => isScalar(i) && /^no-new-privileges(:true)?$/.test(String(i.value)))) opts.items.push(quoted('no-new-privileges:true'));
+    }
+  }
+
+  // ---- env files and .env: drop what only served the removed passwords
+  const drops = new Map<string, Set<number>>();
+  const rel = (abs: string) => path.relative(model.dir, abs) || abs;
+  for (const [abs, lines] of envFileDrops) {
+    if (!model.envFileTexts.has(abs)) continue;
+    // an env file shared with another service keeps a line that service may read (PhotoPrism's own
+    // variables mean nothing to other images)
+    for (const s of model.services) {
+      if (s === f.pp || s === f.db) continue;
+      for (const e of s.env) {
+        if (e.envFile !== abs || !e.line || !lines.has(e.line) || e.name.startsWith('PHOTOPRISM_')) continue;
+        lines.delete(e.line);
+        notes.push(`${rel(abs)}:${e.line}: ${e.name} is kept, because "${s.name}" reads this env file too (it still gets that password in its environment; give it a file of its own to remove it)`);
+      }
+    }
+    if (lines.size) drops.set(abs, new Set(lines));
+  }
+  const header = headerText(input);
+  setHeader(doc, header.text);
+  let compose = doc.toString(STRINGIFY);
+  const textOf = (abs: string) => (abs === model.dotenv?.abs ? model.dotenv.text : model.envFileTexts.get(abs)!);
+  if (model.dotenv) {
+    const stillUsed = new Set<string>();
+    for (const ff of model.files) for (const v of referencedVars(ff.via === 'main' ? compose : ff.text)) stillUsed.add(v);
+    for (const [abs, lines] of drops) if (abs !== model.dotenv.abs) for (const v of referencedVars(dropLines(textOf(abs), lines))) stillUsed.add(v);
+    for (const s of model.services) for (const e of s.env) if (!removed.includes(e) && e.source === 'environment' && e.raw === null) stillUsed.add(e.name);
+    const candidates = new Set<string>();
+    for (const e of removed) for (const r of e.refs) candidates.add(r);
+    const lines = drops.get(model.dotenv.abs) ?? new Set<number>();
+    for (const name of candidates) {
+      const entry = model.dotenv.entries.filter((x) => x.name === name);
+      if (!entry.length) continue;
+      if (stillUsed.has(name)) {
+        notes.push(`.env:${entry[0]!.line}: ${name} is kept: the compose file still uses it elsewhere (e.g. another service), so that password stays readable there`);
+        continue;
+      }
+      for (const x of entry) lines.add(x.line);
+    }
+    if (lines.size) drops.set(model.dotenv.abs, lines);
+  }
+  const envFiles: AdoptResult['envFiles'] = [...drops].map(([abs, lines]) => ({
+    abs,
+    content: dropLines(textOf(abs), lines),
+    why: abs === model.dotenv?.abs ? '.env without the passwords moved to secret files' : 'env file without the passwords it held',
+  }));
+  const kept = keptWeaknesses(parseDocument(compose).toJS() as Record<string, unknown>, f);
+  if (header.kept.join('\n') !== kept.map((k) => k.header).join('\n')) {
+    // the header names what is kept; recompute it from the final file (it only depends on the services)
+    setHeader(doc, headerText(input, kept).text);
+    compose = doc.toString(STRINGIFY);
+  }
+  if (compose === doc.toString(STRINGIFY) && compose.replace(/\s+$/, '') === model.main.text.replace(/\s+$/, '')) compose = model.main.text;
+  return { compose, envFiles, notes, kept: kept.map((k) => k.fix), writeSecrets };
+}
+
+interface Weakness {
+  header: string;
+  fix: string;
+}
+
+/** What the adopted file still does that the guide advises against (named in its header, and by init). */
+export function keptWeaknesses(data: Record<string, unknown>, f: Found): Weakness[] {
+  const out: Weakness[] = [];
+  const services = obj(data.services) ?? {};
+  for (const [name, raw] of Object.entries(services)) {
+    const s = obj(raw) ?? {};
+    for (const m of parseMounts(s.volumes)) {
+      if (/(^|\/)docker\.sock$/.test(m.source) || m.source === '/var/run/docker.sock' || m.source === '/run/docker.sock') {
+        out.push({
+          header: `"${name}" mounts the Docker socket (${m.source}): whoever controls that container controls the host (kept: it is not PhotoPrism's)`,
+          fix: `"${name}" mounts the Docker socket: remove that volume (e.g. update images with a scheduled "docker compose pull && docker compose up -d" instead of Watchtower), or accept the risk with --allow-unsafe docker-socket-mounted`,
+        });
+      }
+    }
+    for (const m of parseMounts(s.volumes)) {
+      if (m.type !== 'bind') continue;
+      const abs = path.resolve(f.model.dir, expandHome(m.source, f.model.home));
+      const why = /(^|\/)docker\.sock$/.test(m.source) ? null : sensitiveReason(m.source, abs, f.model.home, m.readOnly);
+      if (why) {
+        out.push({
+          header: `"${name}" mounts ${m.source} (${why}); kept: it is not PhotoPrism's`,
+          fix: `"${name}" mounts ${m.source} (${why}): mount only what it needs, or accept the risk with --allow-unsafe sensitive-host-mount`,
+        });
+      }
+    }
+    const sec = Array.isArray(s.security_opt) ? s.security_opt.map(String) : [];
+    for (const o of sec) {
+      if (/^seccomp[:=]unconfined$/.test(o)) out.push({ header: `"${name}" keeps security_opt ${o}: Docker's system-call filter is off (only needed on Docker < 20.10.10); remove it to restore the default profile`, fix: `"${name}": remove "${o}" from security_opt (Docker >= 20.10.10 needs it for neither PhotoPrism nor MariaDB)` });
+      if (/^apparmor[:=]unconfined$/.test(o)) out.push({ header: `"${name}" keeps security_opt ${o}: no AppArmor confinement; remove it to restore Docker's profile`, fix: `"${name}": remove "${o}" from security_opt` });
+    }
+    if (s.privileged === true) out.push({ header: `"${name}" runs privileged (all devices and capabilities of the host)`, fix: `"${name}": remove "privileged: true", or accept the risk with --allow-unsafe privileged` });
+    if (s.network_mode === 'host') out.push({ header: `"${name}" uses the host's network (network_mode: host)`, fix: `"${name}": remove network_mode: host and publish only the ports it needs, or accept the risk with --allow-unsafe host-network` });
+    if (f.db && name === f.db.name) {
+      for (const p of parsePorts(s.ports)) {
+        if (p.published || p.target === '3306') out.push({ header: `the database "${name}" publishes a port on the host (${p.raw})`, fix: `"${name}": remove its "ports:" (PhotoPrism reaches it on the compose network), or accept the risk with --allow-unsafe database-port-published` });
+      }
+    }
+  }
+  return out;
+}
+
+function headerText(input: AdoptInput, kept: Weakness[] = []): { text: string; kept: string[] } {
+  const f = input.found;
+  const a = input.answers;
+  const lines = [
+    `${ADOPT_MARKER} ${input.version}`,
+    'Run it again after a change (existing passwords are kept; see README "Adopting an existing installation"):',
+    `  ${input.regenerate.replace(/[\u0000-\u001f\u007f]/g, ' ')}`,
+    '',
+    `What it changed, and why (services, names, mounts and ports are as you wrote them):`,
+    `- "${f.pp.name}" has no password in its environment: ${f.database.driver === 'mysql' ? 'AdminPassword and DatabasePassword are' : 'AdminPassword is'} in options.yml (mode 0600, owned by the PhotoPrism user).`,
+  ];
+  if (f.db) {
+    lines.push(
+      f.dbUsesFiles && !f.ownSecrets
+        ? `- "${f.db.name}" already reads its passwords from secret files; that is kept.`
+        : `- "${f.db.name}" reads its passwords from the secret files in .secrets/ (folder 0700, files 0600).`,
+    );
+  } else lines.push('- The database is SQLite (index.db in storage); no database service is needed.');
+  lines.push(a.userMode === 'user' ? `- "${f.pp.name}" runs as ${a.uid}:${a.gid} from the start (user:).` : `- "${f.pp.name}" drops from root to UID ${a.uid} / GID ${a.gid} after its init actions (${a.initActions.join(' ') || 'none'}).`);
+  if (kept.length) {
+    lines.push('', 'Kept as they were (photoprism-harden audit reports them):');
+    for (const k of kept) lines.push(`- ${k.header}`);
+  }
+  lines.push('', 'After every change:   docker compose stop && docker compose up -d --force-recreate');
+  return { text: [...lines.map((l) => (l ? ` ${l}` : '')), ` ${ADOPT_END.slice(2)}`].join('\n'), kept: kept.map((k) => k.header) };
+}
+
+/** Put our header at the top of the document, replacing a previous one; any other comment stays below it. */
+function setHeader(doc: Document, text: string): void {
+  const holders: { commentBefore?: string | null }[] = [doc];
+  if (isMap(doc.contents)) {
+    holders.push(doc.contents);
+    const first = doc.contents.items[0] as Pair | undefined;
+    if (first && isScalar(first.key)) holders.push(first.key);
+  }
+  for (const h of holders) {
+    const c = h.commentBefore ?? '';
+    const start = c.indexOf(ADOPT_MARKER);
+    if (start < 0) continue;
+    const endAt = c.indexOf(ADOPT_END.slice(2), start);
+    if (endAt < 0) continue;
+    const from = c.lastIndexOf('\n', start) + 1;
+    const lineEnd = c.indexOf('\n', endAt);
+    h.commentBefore = c.slice(0, from) + text + (lineEnd < 0 ? '' : c.slice(lineEnd));
+    return;
+  }
+  const foreign = (doc.commentBefore ?? '').replace(/^\n+/, '');
+  doc.commentBefore = foreign ? `${text}\n\n${foreign}` : text;
+}
+
+export { environmentEntries, allInterfaces };

@@ -1,0 +1,368 @@
+// Adopting hand-made installations (test/fixtures/adopt/*, written for these tests): for each fixture,
+// `init --yes` keeps the data mounts, the password values, every service and port and every unrelated
+// key; Compose v2 accepts the result; a second run changes nothing; the backups equal the originals.
+// What cannot be adopted is refused before anything is written, naming the file, the line and the fix.
+// The compose model's own resolution is compared with `docker compose config --format json` of the
+// real Compose v2 binary (COMPOSE_BIN; .ci/run provides it).
+
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { existsSync, promises as fsp, readFileSync, readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseDocument } from 'yaml';
+import { packageVersion } from '../src/cli.js';
+import { loadComposeModel } from '../src/compose/model.js';
+import { UsageError } from '../src/errors.js';
+import { FixtureHost, type HostFacts } from '../src/host.js';
+import { runInit } from '../src/init.js';
+import { Output } from '../src/output.js';
+import type { Key } from '../src/questions.js';
+import { Sink } from './helpers/sink.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'adopt');
+const FACTS = JSON.parse(readFileSync(path.join(ROOT, 'test', 'fixtures', 'regen-host.json'), 'utf8')) as Partial<HostFacts>;
+const BIN = process.env.COMPOSE_BIN || (existsSync(path.join(ROOT, '.cache/bin/docker-compose')) ? path.join(ROOT, '.cache/bin/docker-compose') : '');
+const HAVE = BIN !== '' && existsSync(BIN);
+if (!HAVE && process.env.CI) throw new Error('CI: no Compose v2 binary (COMPOSE_BIN); .ci/run must fetch it with get-compose-v2.sh');
+if (!HAVE) console.warn('adopt.test.ts: the comparisons with the real Compose binary are skipped (set COMPOSE_BIN)');
+const withBinary = HAVE ? test : test.skip;
+
+let TMP: string;
+let HOME: string;
+beforeAll(async () => {
+  TMP = await fsp.mkdtemp(path.join(os.tmpdir(), 'ppr-adopt-'));
+  HOME = path.join(TMP, 'home');
+  await fsp.mkdir(HOME);
+});
+afterAll(async () => {
+  await fsp.rm(TMP, { recursive: true, force: true });
+});
+
+const ADOPTED = readdirSync(FIXTURES).filter((n) => !n.startsWith('refuse-')).sort();
+const REFUSED = readdirSync(FIXTURES).filter((n) => n.startsWith('refuse-')).sort();
+
+/** shell variables a fixture's compose file expects (as a user's shell would have them) */
+const SHELL: Record<string, Record<string, string>> = { 'sqlite-ports': { TZ: 'Europe/Vienna' } };
+/** answers a fixture needs: dsn-container-name ran as 1000:1000, a person's UID on the fixture host */
+const FLAGS: Record<string, Partial<Record<Key, unknown>>> = { 'dsn-container-name': { uid: '2000', gid: '2000' } };
+
+let n = 0;
+async function copyFixture(name: string): Promise<string> {
+  const dir = path.join(TMP, `${name}-${++n}`);
+  await fsp.cp(path.join(FIXTURES, name), dir, { recursive: true });
+  return dir;
+}
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function init(dir: string, o: { flags?: Partial<Record<Key, unknown>>; env?: Record<string, string>; dryRun?: boolean; volumes?: Record<string, string> } = {}): Promise<Run> {
+  const out = new Sink();
+  const err = new Sink();
+  try {
+    const code = await runInit({
+      dir,
+      yes: true,
+      dryRun: o.dryRun ?? false,
+      flags: o.flags ?? {},
+      version: packageVersion(),
+      env: { HOME, ...o.env },
+      out: new Output(out, err),
+      probe: new FixtureHost(FACTS),
+      validate: false,
+      inspectVolume: async (name) => (o.volumes?.[name] ? { mountpoint: o.volumes[name]! } : { error: 'no container engine was found to ask where it keeps the volume' }),
+    });
+    return { code, stdout: out.text, stderr: err.text };
+  } catch (e) {
+    if (e instanceof UsageError) return { code: 2, stdout: out.text, stderr: e.problems.join('\n') };
+    throw e;
+  }
+}
+
+type Json = Record<string, any>;
+
+/** `docker compose config --format json` of the folder; `$$` (how config escapes `$`) back to `$` */
+function composeConfig(dir: string, env: Record<string, string> = {}): Json {
+  const r = spawnSync(BIN, ['config', '--format', 'json'], { cwd: dir, env: { PATH: '/usr/bin:/bin', HOME, ...env }, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`compose config failed in ${dir}: ${r.stderr}`);
+  const unescape = (v: unknown): unknown =>
+    typeof v === 'string' ? v.replace(/\$\$/g, '$') : Array.isArray(v) ? v.map(unescape) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unescape(x)])) : v;
+  return unescape(JSON.parse(r.stdout)) as Json;
+}
+
+const readOr = (abs: string) => {
+  try {
+    return readFileSync(abs, 'utf8');
+  } catch {
+    return null;
+  }
+};
+
+async function snapshot(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const walk = async (rel: string) => {
+    const p = path.join(dir, rel);
+    const st = await fsp.lstat(p);
+    const meta = `${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid}`;
+    if (st.isDirectory()) {
+      out[rel] = `dir ${meta}`;
+      for (const name of (await fsp.readdir(p)).sort()) await walk(path.join(rel, name));
+    } else out[rel] = `${meta} ${(await fsp.readFile(p)).toString('base64')}`;
+  };
+  await walk('.');
+  return out;
+}
+
+const PP_IMAGE = /(^|\/)photoprism\/photoprism(:|@|$)/;
+const ppName = (c: Json) => Object.keys(c.services).find((k) => PP_IMAGE.test(c.services[k].image ?? ''))!;
+const mountsOf = (svc: Json) => (svc.volumes ?? []).map((v: Json) => ({ type: v.type, source: v.source, target: v.target, read_only: v.read_only ?? false }));
+/** keys of the PhotoPrism and database services the adoption may change */
+const MANAGED_KEYS = new Set(['environment', 'secrets', 'security_opt', 'devices', 'user']);
+const PASSWORD_VAR = /^(?!.*(RANDOM_ROOT|ALLOW_EMPTY)).*PASSWORD$|^PHOTOPRISM_DATABASE_DSN$/;
+
+describe('the compose model resolves like Compose v2', () => {
+  for (const name of [...ADOPTED, ...REFUSED]) {
+    withBinary(`${name}: environment, volumes, ports, image, user`, async () => {
+      const dir = await copyFixture(name);
+      const shell = SHELL[name] ?? {};
+      let real: Json;
+      try {
+        real = composeConfig(dir, shell);
+      } catch {
+        return; // (a fixture Compose itself refuses is compared by the refusal tests)
+      }
+      const model = loadComposeModel({ dir, env: { HOME, ...shell, PATH: '/usr/bin:/bin' }, home: HOME, read: readOr });
+      expect(model.services.map((s) => s.name).sort()).toEqual(Object.keys(real.services).sort());
+      for (const s of model.services) {
+        const r = real.services[s.name];
+        const env: Record<string, string | null> = {};
+        for (const [k, e] of s.envMap) env[k] = e.value;
+        expect(env).toEqual(r.environment ?? {});
+        expect(s.mounts.map((m) => ({ type: m.type, source: m.type === 'bind' ? m.resolved : m.volumeName ? m.resolved : m.source, target: m.target }))).toEqual(
+          (r.volumes ?? []).map((v: Json) => ({ type: v.type, source: v.source, target: v.target })),
+        );
+        expect(s.ports.map((p) => ({ host_ip: p.hostIp || undefined, published: p.published || undefined, target: Number(p.target) }))).toEqual(
+          (r.ports ?? []).map((p: Json) => ({ host_ip: p.host_ip, published: p.published, target: p.target })),
+        );
+        expect(s.data.image).toBe(r.image);
+        expect(s.data.user === undefined ? undefined : String(s.data.user)).toBe(r.user);
+      }
+      for (const [k, v] of Object.entries(model.volumes)) expect(v.name).toBe(real.volumes[k].name);
+    });
+  }
+});
+
+describe('adoption keeps data, passwords, services and ports', () => {
+  for (const name of ADOPTED) {
+    test(name, async () => {
+      const dir = await copyFixture(name);
+      const shell = SHELL[name] ?? {};
+      const modelBefore = loadComposeModel({ dir, env: { HOME, ...shell }, home: HOME, read: readOr });
+      const volumes = name === 'named-storage' ? { [modelBefore.volumes.storage!.name]: path.join(dir, '..', `${name}-vol-${n}`) } : undefined;
+      if (volumes) await fsp.mkdir(Object.values(volumes)[0]!, { recursive: true });
+      const originals = await snapshot(dir);
+      const pp0 = modelBefore.services.find((s) => PP_IMAGE.test(String(s.data.image)))!;
+      const passwordsBefore = new Map<string, string>();
+      for (const s of modelBefore.services) for (const [k, e] of s.envMap) if (PASSWORD_VAR.test(k) && e.value) passwordsBefore.set(`${s.name}.${k}`, e.value);
+      const before = HAVE ? composeConfig(dir, shell) : null;
+
+      const r = await init(dir, { env: shell, volumes, flags: FLAGS[name] });
+      expect(r.stderr.replace(/^\s+$/gm, '')).not.toMatch(/invalid input/);
+      expect([0, 1]).toContain(r.code);
+      // exit 1 only with the weaknesses it kept, each with its fix
+      if (r.code === 1) expect(r.stdout).toMatch(/error\(s\) kept in the written files: exit code 1/);
+      for (const v of passwordsBefore.values()) expect(r.stdout + r.stderr).not.toContain(v);
+
+      const modelAfter = loadComposeModel({ dir, env: { HOME, ...shell }, home: HOME, read: readOr });
+      // no service added, none renamed
+      expect(modelAfter.services.map((s) => s.name)).toEqual(modelBefore.services.map((s) => s.name));
+      // no password left in any container's environment
+      for (const s of modelAfter.services) for (const [k, e] of s.envMap) if (PASSWORD_VAR.test(k) && !/_FILE$|^FILE__/.test(k)) expect([k, e.value]).toEqual([k, null]);
+
+      // passwords keep their values: options.yml and the secret files
+      const storage = pp0.mounts.find((m) => m.target === '/photoprism/storage')!;
+      const storageHost = storage.type === 'bind' ? storage.resolved : Object.values(volumes!)[0]!;
+      const opts = parseDocument(await fsp.readFile(path.join(storageHost, 'config', 'options.yml'), 'utf8')).toJS() as Json;
+      const ppPw = passwordsBefore.get(`${pp0.name}.PHOTOPRISM_ADMIN_PASSWORD`);
+      if (ppPw) expect(opts.AdminPassword).toBe(ppPw);
+      const dsn = passwordsBefore.get(`${pp0.name}.PHOTOPRISM_DATABASE_DSN`);
+      if (dsn) expect(opts.DatabaseDsn).toBe(dsn);
+      const dbSide = [...passwordsBefore].find(([k]) => /\.(MARIADB|MYSQL)_PASSWORD$/.test(k))?.[1];
+      const ppSide = passwordsBefore.get(`${pp0.name}.PHOTOPRISM_DATABASE_PASSWORD`);
+      if (dbSide ?? ppSide) {
+        expect(opts.DatabasePassword).toBe(dbSide ?? ppSide);
+        if (dbSide) expect(await fsp.readFile(path.join(dir, '.secrets/db_pwd.txt'), 'utf8')).toBe(dbSide);
+      }
+      const rootSide = [...passwordsBefore].find(([k]) => /ROOT_PASSWORD$/.test(k))?.[1];
+      if (rootSide) expect(await fsp.readFile(path.join(dir, '.secrets/db_root_pwd.txt'), 'utf8')).toBe(rootSide);
+      if (opts.DatabaseDriver === 'sqlite') expect(modelAfter.services.some((s) => /mariadb|mysql/.test(String(s.data.image)))).toBe(modelBefore.services.some((s) => /mariadb|mysql/.test(String(s.data.image))));
+
+      if (HAVE) {
+        const after = composeConfig(dir, shell);
+        const pp = ppName(before!);
+        for (const svc of Object.keys(before!.services)) {
+          const b = before!.services[svc];
+          const a = after.services[svc];
+          // data mounts and ports: identical (no port is ever added)
+          expect(mountsOf(a)).toEqual(mountsOf(b));
+          expect(a.ports ?? []).toEqual(b.ports ?? []);
+          for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
+            if (MANAGED_KEYS.has(k) && (svc === pp || /mariadb|mysql/.test(String(b.image)))) continue;
+            expect([svc, k, a[k]]).toEqual([svc, k, b[k]]);
+          }
+          // the environment only loses passwords and gains the hardening settings
+          for (const [k, v] of Object.entries(b.environment ?? {})) {
+            if (PASSWORD_VAR.test(k) || ['PHOTOPRISM_UID', 'PHOTOPRISM_GID', 'PHOTOPRISM_INIT', 'PHOTOPRISM_DISABLE_CHOWN'].includes(k)) continue;
+            expect([svc, k, a.environment?.[k]]).toEqual([svc, k, v]);
+          }
+        }
+        expect(Object.keys(after.volumes ?? {})).toEqual(Object.keys(before!.volumes ?? {}));
+        expect(after.networks).toEqual(before!.networks);
+      }
+
+      // a second run changes nothing
+      const snap = await snapshot(dir);
+      const again = await init(dir, { env: shell, volumes, flags: FLAGS[name] });
+      expect(again.code).toBe(r.code);
+      expect(again.stdout).toContain('Nothing to change');
+      expect(await snapshot(dir)).toEqual(snap);
+
+      // backups equal the originals (byte for byte, with mode and owner)
+      const runs = await fsp.readdir(path.join(dir, '.photoprism-harden', 'backups'));
+      expect(runs).toHaveLength(1);
+      const backupDir = path.join(dir, '.photoprism-harden', 'backups', runs[0]!);
+      const backups = await snapshot(backupDir);
+      let compared = 0;
+      for (const [rel, v] of Object.entries(backups)) {
+        if (v.startsWith('dir ')) continue;
+        expect([rel, v]).toEqual([rel, originals[rel]]);
+        compared++;
+      }
+      expect(compared).toBeGreaterThan(0);
+    });
+  }
+
+  test('passwords written as ${VAR} leave .env and the env files; lines that serve something else stay', async () => {
+    const dir = await copyFixture('env-file-mysql');
+    const r = await init(dir);
+    expect([0, 1]).toContain(r.code);
+    expect(await fsp.readFile(path.join(dir, '.env'), 'utf8')).toBe('');
+    expect(await fsp.readFile(path.join(dir, 'photoprism.env'), 'utf8')).not.toMatch(/PASSWORD/);
+    expect(await fsp.readFile(path.join(dir, 'photoprism.env'), 'utf8')).toContain('PHOTOPRISM_ADMIN_USER=boss');
+    expect(await fsp.readFile(path.join(dir, 'db.env'), 'utf8')).toBe('MYSQL_DATABASE=pp\nMYSQL_USER=ppuser\n');
+    const compose = await fsp.readFile(path.join(dir, 'docker-compose.yaml'), 'utf8');
+    expect(compose).toContain('MYSQL_PASSWORD_FILE: "/run/secrets/DB_PWD"');
+    expect(compose).toContain('MYSQL_ROOT_PASSWORD_FILE: "/run/secrets/DB_ROOT_PWD"');
+  });
+
+  test('the header names what is kept (watchtower\'s docker.sock, seccomp:unconfined) and init exits 1 until the risk is accepted', async () => {
+    const dir = await copyFixture('traefik-env-named-db');
+    const r = await init(dir);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('[docker-socket-mounted]');
+    expect(r.stdout).toContain('--allow-unsafe docker-socket-mounted');
+    const text = await fsp.readFile(path.join(dir, 'docker-compose.yml'), 'utf8');
+    expect(text).toContain('"watchtower" mounts the Docker socket');
+    expect(text).toContain('"photo" keeps security_opt seccomp:unconfined');
+    expect(text).not.toMatch(/no docker\.sock mount|default seccomp/);
+    expect(text).not.toMatch(/ports:\s*\n\s*- "?2342/);
+    const accepted = await init(dir, { flags: { allowUnsafe: ['docker-socket-mounted'] } });
+    expect(accepted.stdout).toMatch(/audit: FAIL - 1 error/);
+    expect(accepted.code).toBe(0);
+    expect(accepted.stdout).toContain('(accepted: --allow-unsafe docker-socket-mounted)');
+    // remembered for later runs
+    expect(JSON.parse(await fsp.readFile(path.join(dir, '.photoprism-harden/state.json'), 'utf8'))).toEqual({ allowUnsafe: ['docker-socket-mounted'] });
+    expect((await init(dir)).code).toBe(0);
+  });
+
+  test('SQLite stays SQLite; the port bound to 127.0.0.1:8080 stays; behind a proxy without ports none is added', async () => {
+    const dir = await copyFixture('sqlite-ports');
+    const r = await init(dir, { env: SHELL['sqlite-ports'] });
+    expect(r.code).toBe(0);
+    const opts = parseDocument(await fsp.readFile(path.join(dir, 'storage/config/options.yml'), 'utf8')).toJS() as Json;
+    expect(opts.DatabaseDriver).toBe('sqlite');
+    expect(opts).not.toHaveProperty('DatabasePassword');
+    expect(opts.AdminPassword).toBe('change$me-please');
+    expect(existsSync(path.join(dir, '.secrets'))).toBe(false);
+    const c = parseDocument(await fsp.readFile(path.join(dir, 'compose.yaml'), 'utf8')).toJS() as Json;
+    expect(c.services.photoprism.ports).toEqual(['127.0.0.1:8080:2342']);
+    expect(Object.keys(c.services)).toEqual(['photoprism']);
+  });
+
+  test('a named storage volume is located through the engine; without one the run is refused with that reason', async () => {
+    const dir = await copyFixture('named-storage');
+    const before = await snapshot(dir);
+    const r = await init(dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('compose.yml:9: PhotoPrism\'s storage is the named volume "storage" (on the host: named-storage');
+    expect(r.stderr).toContain('no container engine was found');
+    expect(await snapshot(dir)).toEqual(before);
+  });
+});
+
+describe('refusals name the file, the line and what to change; nothing is written', () => {
+  const expected: Record<string, RegExp[]> = {
+    'refuse-two-photoprism': [/docker-compose\.yml:1: several services run a photoprism\/photoprism image \(photos-family at docker-compose\.yml:2, photos-work at docker-compose\.yml:5\)/],
+    'refuse-no-photoprism': [/docker-compose\.yml:2: no service runs a photoprism\/photoprism image \(services: gallery \(lscr\.io\/linuxserver\/piwigo:latest\), db \(mariadb:11\)\)/],
+    'refuse-bitnami': [/docker-compose\.yml:10: the database service "mariadb" runs bitnami\/mariadb:11\.4/, /Switch to the official "mariadb" image/],
+    'refuse-mismatch': [/differs between docker-compose\.yml:7 \(PHOTOPRISM_DATABASE_PASSWORD of "photoprism"\) and docker-compose\.yml:12 \(MARIADB_PASSWORD of "mariadb"\)/],
+    'refuse-unset': [/docker-compose\.yml:5: PHOTOPRISM_ADMIN_PASSWORD of "photoprism" is written as "\$\{PHOTOPRISM_ADMIN_PASSWORD\}", but the variable PHOTOPRISM_ADMIN_PASSWORD is set neither in \.env nor in the shell/],
+    'refuse-external-db': [/docker-compose\.yml:6: PhotoPrism connects to the database at "192\.168\.1\.20:3306", which is no service of docker-compose\.yml/],
+  };
+  for (const name of REFUSED) {
+    test(name, async () => {
+      const dir = await copyFixture(name);
+      const before = await snapshot(dir);
+      const r = await init(dir);
+      expect(r.code).toBe(2);
+      for (const re of expected[name] ?? [/^$/]) expect(r.stderr).toMatch(re);
+      expect(r.stderr).not.toMatch(/not supported/);
+      expect(await snapshot(dir)).toEqual(before);
+      const dry = await init(dir, { dryRun: true });
+      expect(dry.code).toBe(2);
+    });
+  }
+});
+
+describe('audit: passwords inside a DSN, and passwords reaching a container through env_file or .env', () => {
+  const findings = async (name: string) => {
+    const { auditDir } = await import('../src/audit/index.js');
+    const dir = await copyFixture(name);
+    const facts = await new FixtureHost(FACTS).facts();
+    const report = await auditDir(dir, facts, 'test', { env: { HOME, ...(SHELL[name] ?? {}) } });
+    return report.findings.filter((f) => f.rule === 'password-in-environment');
+  };
+
+  test('a password inside PHOTOPRISM_DATABASE_DSN', async () => {
+    const f = await findings('dsn-container-name');
+    const dsn = f.find((x) => x.message.startsWith('PHOTOPRISM_DATABASE_DSN'))!;
+    expect(dsn).toMatchObject({ file: 'docker-compose.yml', line: 7, service: 'app' });
+    expect(dsn.message).toContain('inside the connection string');
+    expect(dsn.fix).toContain('DatabaseDsn');
+    expect(JSON.stringify(f)).not.toContain('dsn@pass:w0rd');
+  });
+
+  test('.env interpolation names the .env line; env_file passwords name the env file', async () => {
+    const viaEnv = await findings('traefik-env-named-db');
+    expect(viaEnv.find((x) => x.message.startsWith('PHOTOPRISM_ADMIN_PASSWORD'))!.message).toContain('its value comes from .env:2 through ${ADMIN_PW}');
+    expect(viaEnv.find((x) => x.message.startsWith('MARIADB_ROOT_PASSWORD'))!.message).toContain('.env:4 through ${ROOT_PW}');
+    const viaFile = await findings('env-file-mysql');
+    expect(viaFile.map((x) => `${x.file}:${x.line} ${x.message.split(' ')[0]}`)).toEqual(
+      expect.arrayContaining(['photoprism.env:2 PHOTOPRISM_ADMIN_PASSWORD', 'photoprism.env:6 PHOTOPRISM_DATABASE_PASSWORD', 'db.env:3 MYSQL_PASSWORD', 'db.env:4 MYSQL_ROOT_PASSWORD']),
+    );
+    expect(viaFile.find((x) => x.file === 'db.env' && x.line === 3)!.message).toContain('.env:1 through ${MYSQL_PASSWORD}');
+  });
+
+  test('user: "2000" is read the same by init and audit: a UID without a group', async () => {
+    const { parseUser } = await import('../src/compose/syntax.js');
+    expect(parseUser('2000')).toEqual({ uidText: '2000', gidText: null, uid: 2000, gid: null });
+    expect(parseUser(2000)).toEqual({ uidText: '2000', gidText: null, uid: 2000, gid: null });
+    expect(parseUser('1000:100')).toEqual({ uidText: '1000', gidText: '100', uid: 1000, gid: 100 });
+  });
+});
