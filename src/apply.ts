@@ -338,7 +338,8 @@ async function fixDir(
 ): Promise<void> {
   if (d.policy === 'if-missing' || result.createdDirs.includes(d.path)) return;
   const place = placeOf(plan, d.path);
-  const dir = place.inside ? await (await folders.get(place.parent)).sub(place.name) : await PinnedDir.open(place.abs, false);
+  // the folder pinned when the files were prepared (whatever sits at its path now is not looked at again)
+  const dir = place.inside ? await folders.get(path.join(place.parent, place.name)) : await PinnedDir.open(place.abs, false);
   try {
     const info = infoOf(await dir.stat());
     let fixed = false;
@@ -361,7 +362,7 @@ async function fixDir(
     }
     if (fixed) result.fixedDirs.push(d.path);
   } finally {
-    await dir.close();
+    if (!place.inside) await dir.close();
   }
 }
 
