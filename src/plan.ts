@@ -304,7 +304,7 @@ export function buildPlan(input: PlanInput): Plan {
       text: `PhotoPrism's port ${a.httpPort} is published on all interfaces; outside a home network put an HTTPS reverse proxy in front`,
     });
   }
-  if (state.databaseInitialised) {
+  if (state.databaseInitialised && state.contents[SECRET_FILES.dbPassword] && state.contents[SECRET_FILES.dbRootPassword]) {
     messages.push({
       level: 'info',
       text: 'database/ already holds a MariaDB data folder: MariaDB keeps the passwords it was created with, so the existing secrets are kept',

@@ -66,6 +66,26 @@ export async function statInfo(p: string): Promise<PathInfo> {
   }
 }
 
+/**
+ * Does the database folder hold anything (MariaDB data, or anything else: a half-initialised or a
+ * restored data folder counts too)? A folder this process may not list counts as initialised: the
+ * safe side, since an initialised database with a new password is the harm to avoid.
+ */
+async function hasContent(dir: string, info: PathInfo): Promise<boolean> {
+  if (!info.exists) return false;
+  if (!info.isDir) return true;
+  try {
+    const d = await fsp.opendir(dir);
+    try {
+      return (await d.read()) !== null;
+    } finally {
+      await d.close().catch(() => {});
+    }
+  } catch {
+    return true;
+  }
+}
+
 /** Compose's own lookup order: the first that exists is the one `docker compose` uses. */
 export const COMPOSE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'] as const;
 
@@ -121,7 +141,7 @@ export async function readTargetState(dir: string, extraPaths: string[] = []): P
     }
   }
   const legacy = paths['storage/settings']!;
-  const dbMarker = await lstatInfo(path.join(abs, 'database', 'mysql'));
+  const databaseInitialised = await hasContent(path.join(abs, 'database'), paths['database']!);
   const legacySettings = legacy.exists && legacy.isDir && !legacy.isSymlink;
   const composeFilesFound = COMPOSE_NAMES.filter((n) => paths[n]!.exists);
   const optionsDir = legacySettings ? 'storage/settings' : 'storage/config';
@@ -136,7 +156,7 @@ export async function readTargetState(dir: string, extraPaths: string[] = []): P
     paths,
     contents,
     legacySettings,
-    databaseInitialised: dbMarker.exists,
+    databaseInitialised,
     composeFile: composeFilesFound[0] ?? COMPOSE_FILE,
     composeFilesFound,
     optionsFile,
