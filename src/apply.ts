@@ -19,6 +19,7 @@ import { constants, promises as fsp } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { PinnedDir } from './fsat.js';
+import { JOURNAL_FILE, STATE_DIR } from './runlock.js';
 import { shellQuote } from './text.js';
 import type { Owner, Plan, PlannedDir, PlannedFile } from './plan.js';
 import { lstatInfo, type PathInfo } from './state.js';
@@ -334,6 +335,7 @@ async function fixDir(
   folders: Folders,
   result: ApplyResult,
   manual: Manual,
+  beforeReown: (o: Owner) => Promise<void>,
   progress?: (visited: number, changed: number) => void,
 ): Promise<void> {
   if (d.policy === 'if-missing' || result.createdDirs.includes(d.path)) return;
@@ -347,8 +349,9 @@ async function fixDir(
       await dir.chmod(d.mode);
       fixed = true;
     }
-    if (d.owner && (info.uid !== d.owner.uid || info.gid !== d.owner.gid)) {
+    if (d.owner && (info.uid !== d.owner.uid || info.gid !== d.owner.gid || (d.recursive && d.force))) {
       if (d.recursive) {
+        await beforeReown(d.owner);
         const { reownTree } = await import('./reown.js');
         // (the walk opens the folder again without following a link: its parent is the install dir, which only root may change)
         const r = await reownTree(dir.path, d.owner.uid, d.owner.gid, progress, d.keep);
@@ -444,10 +447,16 @@ async function removeStaleTemps(plan: Plan, folders: Folders): Promise<string[]>
   return removed;
 }
 
+export interface ApplyOptions {
+  /** the UID:GID (as the answers give them: container ids) a re-own of storage/ changes to, for the journal */
+  journal?: Owner;
+}
+
 export async function applyPlan(
   plan: Plan,
   now = new Date(),
   progress?: (visited: number, changed: number) => void,
+  options: ApplyOptions = {},
 ): Promise<ApplyResult> {
   await preflight(plan);
   const result: ApplyResult = { written: [], unchanged: [], createdDirs: [], fixedDirs: [], backups: [], manual: [], reowned: 0, staleRemoved: [] };
@@ -472,8 +481,15 @@ export async function applyPlan(
     outcomes = settled.flatMap((x) => (x.status === 'fulfilled' ? [x.value] : []));
     const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
     if (failed) throw failed.reason;
-    // 3. existing folders: mode, owner, the re-own of storage
-    for (const d of plan.dirs) await fixDir(plan, d, folders, result, manual, progress);
+    // 3. existing folders: mode, owner, the re-own of storage (announced in the journal first: a run
+    // killed from here on is finished by the next one)
+    let journal = false;
+    const beforeReown = async (o: Owner) => {
+      journal = true;
+      await ensureBackupDirs(plan.dir, path.join(plan.dir, STATE_DIR));
+      await writeFileAtomic(path.join(plan.dir, STATE_DIR, JOURNAL_FILE), `${JSON.stringify({ ...(options.journal ?? o), started: now.toISOString() })}\n`, 0o600, null);
+    };
+    for (const d of plan.dirs) await fixDir(plan, d, folders, result, manual, beforeReown, progress);
     // 4. into place, in plan order
     const dirsToSync = new Set<PinnedDir>();
     for (const o of outcomes) {
@@ -488,6 +504,8 @@ export async function applyPlan(
       for (const [k, targets] of o.manual) manual.set(k, [...(manual.get(k) ?? []), ...targets]);
     }
     await Promise.all([...dirsToSync].map((d) => d.sync()));
+    // every file names the new ids now: the change is complete
+    if (journal) await fsp.unlink(path.join(plan.dir, STATE_DIR, JOURNAL_FILE)).catch(() => {});
   } catch (e) {
     // nothing half-done stays behind: the temporary files not renamed, and the folders this run made
     // (if still empty: a folder something else filled meanwhile is left alone)
@@ -533,3 +551,57 @@ function translateFsError(e: unknown): unknown {
 }
 
 export { shellQuote };
+
+/**
+ * Disk and permission problems that can be foreseen before anything is shown or written, one clear
+ * sentence each: a read-only mount (EROFS), no permission (not root: EACCES), an immutable file or
+ * folder (EPERM), too little free space for what will be written. access(2) asks the kernel the same
+ * questions a write would, without writing.
+ */
+export async function writeProblems(plan: Plan, free: { path: string; bytes: number } | null): Promise<string[]> {
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  const ask = async (p: string, what: string, file = false) => {
+    if (seen.has(p)) return;
+    seen.add(p);
+    try {
+      await fsp.access(p, constants.W_OK);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return;
+      // a file is replaced by a rename in its folder: only an immutable file (EPERM) or a read-only
+      // mount stops that, not its own permission bits
+      if (file && code === 'EACCES') return;
+      const sentence = fsErrorSentence({ ...(e as NodeJS.ErrnoException), path: p });
+      problems.push(sentence ? `${what}: ${sentence}` : `${what}: ${(e as Error).message}`);
+    }
+  };
+  /** the nearest folder that exists at or above `p` */
+  const existing = async (p: string): Promise<string> => {
+    for (let d = p; ; d = path.dirname(d)) {
+      const info = await lstatInfo(d).catch(() => null);
+      if (info?.exists || d === path.dirname(d)) return d;
+    }
+  };
+  await ask(await existing(plan.dir), 'the installation folder');
+  let bytes = 0;
+  for (const f of plan.files) {
+    if (f.status === 'unchanged' && f.metaOk) continue;
+    const p = abs(plan, f.path);
+    await ask(await existing(path.dirname(p)), `the folder of ${f.path}`);
+    if (f.status !== 'create') await ask(p, f.path, true);
+    // the new content, a backup of the old one, and a block each for the folder entries
+    bytes += Buffer.byteLength(f.content) * (f.status === 'update' ? 2 : 1) + 4096;
+  }
+  for (const d of plan.dirs) {
+    if (d.status === 'ok') continue;
+    const p = abs(plan, d.path);
+    if (d.status === 'fix') await ask(p, d.path);
+    else await ask(await existing(path.dirname(p)), `the folder that will hold ${d.path}`);
+    bytes += 4096;
+  }
+  if (free && free.bytes < bytes) {
+    problems.push(`The disk is full: ${free.path} has ${free.bytes} bytes free, and this run writes about ${bytes}. Free some space and run init again.`);
+  }
+  return problems;
+}

@@ -13,7 +13,7 @@ import { packagePath } from './paths.js';
 import type { Early } from './prelude.js';
 import type { Key } from './questions.js';
 
-export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+export const EXIT = { ok: 0, failure: 1, usage: 2, locked: 3 } as const;
 
 export function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string };
@@ -81,8 +81,9 @@ Nothing is run against Docker or Podman unless you ask: --apply (or "yes" to the
 runs "stop" and "up -d --force-recreate". Without --apply the tool only reads: engine versions,
 "docker info" / "podman info", and "config --quiet" on the written file.
 
-Exit codes: 0 success; 2 invalid input or usage (nothing written); 1 any other failure (also: the
-engine rejects the file, or --apply could not start the services).`,
+Exit codes: 0 success; 2 invalid input or usage (nothing written); 3 another run is working on the
+same installation (nothing written; its PID, command and start time are named); 1 any other failure
+(also: the engine rejects the file, or --apply could not start the services).`,
   };
 }
 
@@ -259,6 +260,10 @@ async function run(argv: string[], early: Early): Promise<number> {
     if (e instanceof UsageError) {
       stderr.write(`photoprism-harden: invalid input, nothing was written:\n${e.problems.map((p) => `  - ${p}`).join('\n')}\n`);
       return EXIT.usage;
+    }
+    if (e instanceof Error && e.name === 'LockedError') {
+      stderr.write(`photoprism-harden: nothing was written: ${e.message}\n`);
+      return EXIT.locked;
     }
     if (e instanceof Error && e.name === 'ExitPromptError') {
       stderr.write('\nAborted: nothing was written.\n');

@@ -4,7 +4,7 @@ import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isatty } from 'node:tty';
-import { applyPlan, shellQuote, type ApplyResult } from './apply.js';
+import { applyPlan, shellQuote, writeProblems, type ApplyResult } from './apply.js';
 import { auditDir, auditPlan, summaryLine, type Report } from './audit/index.js';
 import { location } from './audit/report.js';
 import { collect, type Collected, type Prompter } from './collect.js';
@@ -16,7 +16,8 @@ import { Output, diffLines, dryRunLines, messageLines, nextStepLines, planLines,
 import { buildPlan, planIsNoop } from './plan.js';
 import { preflightLines, runPreflight, type EngineProbes, type Preflight } from './preflight.js';
 import { SECRET_KEYS, type Key, type SecretKey } from './questions.js';
-import { readTargetState, withHostPaths } from './state.js';
+import { EXIT_LOCKED, acquireLock, readJournal, type RunLock } from './runlock.js';
+import { readTargetState, withHostPaths, type TargetState } from './state.js';
 import * as stdio from './stdio.js';
 import { trace } from './trace.js';
 
@@ -78,7 +79,7 @@ export async function runInit(o: InitOptions): Promise<number> {
   if (o.apply && o.dryRun) {
     throw new UsageError(['--apply cannot be combined with --dry-run: a dry run writes nothing and starts nothing']);
   }
-  const dir = path.resolve(o.dir);
+  const dir = await installDir(o.dir);
   let answersFile: { name: string; text: string } | undefined;
   if (o.answers) {
     try {
@@ -88,6 +89,60 @@ export async function runInit(o: InitOptions): Promise<number> {
     }
   }
 
+  // one run at a time per installation: the lock is taken right before the first write (so a run
+  // that stops earlier, on invalid input or a dry run, leaves no trace) and held to the end; the
+  // installation is then read again and must be what the plan was made from
+  const held: { lock?: RunLock } = {};
+  try {
+    return await initRun(o, dir, out, env, interactive, answersFile, held);
+  } finally {
+    await held.lock?.release();
+  }
+}
+
+/** `--dir`: not empty, not a file; its nearest existing part must be a folder. */
+async function installDir(raw: string): Promise<string> {
+  if (raw.trim() === '') throw new UsageError(['--dir must not be empty (give the installation folder, e.g. --dir . or --dir /srv/photoprism)']);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(raw)) throw new UsageError(['--dir must not contain control characters or newlines']);
+  const dir = path.resolve(raw);
+  for (let p = dir; ; p = path.dirname(p)) {
+    const st = await fsp.stat(p).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? null : e));
+    if (st instanceof Error) {
+      if (st.code === 'ENOTDIR') continue;
+      throw new UsageError([`--dir ${JSON.stringify(raw)} cannot be used: ${st.message}`]);
+    }
+    if (st === null) {
+      if (p === path.dirname(p)) break;
+      continue;
+    }
+    if (!st.isDirectory()) {
+      throw new UsageError([p === dir ? `--dir ${JSON.stringify(raw)} is a file, not a folder: give the installation folder` : `--dir ${JSON.stringify(raw)}: ${p} is a file, not a folder`]);
+    }
+    break;
+  }
+  return dir;
+}
+
+/** the same files, contents, owners and modes */
+function sameState(a: TargetState, b: TargetState): boolean {
+  return JSON.stringify([a.paths, a.contents, a.databaseInitialised]) === JSON.stringify([b.paths, b.contents, b.databaseInitialised]);
+}
+
+/** how the lock names this run (never a password: those are never on the command line) */
+function lockCommand(): string {
+  return ['photoprism-harden', ...process.argv.slice(2)].join(' ').slice(0, 200);
+}
+
+async function initRun(
+  o: InitOptions,
+  dir: string,
+  out: Output,
+  env: NodeJS.ProcessEnv,
+  interactive: boolean,
+  answersFile: { name: string; text: string } | undefined,
+  held: { lock?: RunLock },
+): Promise<number> {
   trace('init: loaded; host facts next');
   const probe = o.probe ?? (await defaultProbe());
   const hostFacts: HostFacts = await probe.facts();
@@ -98,6 +153,15 @@ export async function runInit(o: InitOptions): Promise<number> {
   trace('init: preflight done');
   const home = env.HOME ?? os.homedir();
   const state0 = await readTargetState(dir);
+  // a run killed while it re-owned storage/ left its journal: this run finishes the change (to the
+  // UID:GID it was making, unless this run is given others)
+  const journal = o.dryRun ? null : await readJournal(dir);
+  let flags = o.flags;
+  if (journal) {
+    const given = flags.uid !== undefined || flags.gid !== undefined || (answersFile && /^\s*(uid|gid)\s*:/m.test(answersFile.text));
+    if (!given && !interactive) flags = { ...flags, uid: String(journal.uid), gid: String(journal.gid) };
+    out.out(`A run started ${journal.started} was interrupted while re-owning storage/ to ${journal.uid}:${journal.gid}; this run finishes the re-own${given || interactive ? '' : ` (to ${journal.uid}:${journal.gid})`}.`);
+  }
 
   trace('init: target read');
   let prompter = o.prompter;
@@ -119,7 +183,7 @@ export async function runInit(o: InitOptions): Promise<number> {
     }
     return k as SecretKey;
   });
-  const collected = await collect({ facts, state: state0, flags: o.flags, answersFile, env, prompter, replaceSecrets });
+  const collected = await collect({ facts, state: state0, flags, answersFile, env, prompter, replaceSecrets });
   trace('init: answers collected');
   const { adminPassword, databasePassword, databaseRootPassword } = collected.answers;
   out.addSecrets([adminPassword, databasePassword, databaseRootPassword, ...collected.knownSecrets].filter((v) => v.length >= 8));
@@ -142,8 +206,24 @@ export async function runInit(o: InitOptions): Promise<number> {
     idMapping: pf.mapping,
     selinux: pf.selinuxEnforcing,
   });
+  if (journal) {
+    for (const d of plan.dirs) {
+      if (!d.recursive || d.status === 'create') continue;
+      d.force = true;
+      d.status = 'fix';
+    }
+  }
   trace('init: planned');
   plan.messages.push(...pf.notes);
+  // disk and permission problems that can be foreseen: before the plan is shown
+  if (!o.dryRun) {
+    const problems = await writeProblems(plan, pf.free);
+    if (problems.length) {
+      out.err(`photoprism-harden: nothing was written:`);
+      for (const p of problems) out.err(`  - ${p}`);
+      return 1;
+    }
+  }
   const name = (id: number, list: { name: string; uid?: number; gid?: number }[], k: 'uid' | 'gid') => list.find((x) => x[k] === id)?.name ?? String(id);
   const invoker = `${name(facts.euid, facts.accounts, 'uid')}:${name(facts.egid, facts.groups, 'gid')}`;
 
@@ -209,7 +289,12 @@ export async function runInit(o: InitOptions): Promise<number> {
           stdio.stderr.write(`\r  re-owning storage: ${visited} checked, ${changed} changed`);
         }
       : undefined;
-    result = await applyPlan(plan, new Date(), progress);
+    held.lock = await acquireLock(dir, lockCommand());
+    if (!sameState(state0, await readTargetState(dir))) {
+      out.err('photoprism-harden: nothing was written: the installation changed while this run was planning (another run, or a change by hand). Run init again.');
+      return EXIT_LOCKED;
+    }
+    result = await applyPlan(plan, new Date(), progress, { journal: { uid: a.uid, gid: a.gid } });
     if (progressShown) stdio.stderr.write('\n');
     out.out('');
     out.out(`Done: ${result.written.length} file(s) written${result.unchanged.length ? `, ${result.unchanged.length} unchanged` : ''}${result.createdDirs.length ? `, ${result.createdDirs.length} folder(s) created` : ''}${result.reowned ? `, ${result.reowned} storage entries re-owned to ${a.uid}:${a.gid}` : ''}.`);

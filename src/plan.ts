@@ -36,6 +36,8 @@ export interface PlannedDir {
   recursive?: boolean;
   /** absolute paths a recursive re-own never touches or enters (database, originals, import) */
   keep?: string[];
+  /** walk the recursive re-own even when the folder itself has the right owner (an interrupted re-own, see src/runlock.ts) */
+  force?: boolean;
   /** from the current state: missing, present but wrong mode/owner, or already right */
   status: 'create' | 'fix' | 'ok';
 }
