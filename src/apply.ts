@@ -144,6 +144,8 @@ async function prepareFile(dir: PinnedDir, name: string, content: string | Buffe
     }
   } catch (e) {
     await fsp.rm(dir.at(tmp), { force: true });
+    // (a failed write names no path: the file it was for)
+    if (typeof e === 'object' && e !== null && !('path' in e)) Object.assign(e, { path: target });
     throw e;
   }
   return { dir, tmp, name, target };
@@ -425,6 +427,16 @@ async function prepareWrite(plan: Plan, f: PlannedFile, folders: Folders, backup
   return out;
 }
 
+/** Remove the temporary files a killed run left (they may hold passwords) where the plan writes files; the relative paths removed. */
+export async function removeStaleTempFiles(plan: Plan): Promise<string[]> {
+  const folders = new Folders(await PinnedDir.open(plan.dir));
+  try {
+    return await removeStaleTemps(plan, folders);
+  } finally {
+    await folders.closeAll();
+  }
+}
+
 /** Folders where files of the plan are written: stale temporary files of killed runs are looked for there. */
 async function removeStaleTemps(plan: Plan, folders: Folders): Promise<string[]> {
   const removed: string[] = [];
@@ -443,6 +455,14 @@ async function removeStaleTemps(plan: Plan, folders: Folders): Promise<string[]>
       await fsp.unlink(dir.at(name)).catch(() => {});
       removed.push(path.join(rel, name));
     }
+  }
+  // and in .photoprism-harden/ (the journal, the backups: root's own tree, 0700)
+  const backups = path.join(plan.dir, STATE_DIR);
+  for (const e of await fsp.readdir(backups, { recursive: true, withFileTypes: true }).catch(() => [])) {
+    if (!e.isFile() || !TEMP_FILE.test(e.name)) continue;
+    const p = path.join(e.parentPath, e.name);
+    await fsp.unlink(p).catch(() => {});
+    removed.push(path.relative(plan.dir, p));
   }
   return removed;
 }
@@ -545,7 +565,7 @@ export function fsErrorSentence(e: NodeJS.ErrnoException): string | undefined {
 }
 
 function translateFsError(e: unknown): unknown {
-  if (e instanceof ApplyError || !(e instanceof Error)) return e;
+  if (e instanceof ApplyError || typeof e !== 'object' || e === null || !('code' in e)) return e;
   const sentence = fsErrorSentence(e as NodeJS.ErrnoException);
   return sentence ? new ApplyError(`${sentence} Nothing was left half-written: the files are the old ones or the new ones, and a folder change that was interrupted is finished by the next run.`) : e;
 }

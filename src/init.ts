@@ -4,7 +4,7 @@ import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isatty } from 'node:tty';
-import { applyPlan, shellQuote, writeProblems, type ApplyResult } from './apply.js';
+import { TEMP_FILE, applyPlan, removeStaleTempFiles, shellQuote, writeProblems, type ApplyResult } from './apply.js';
 import { auditDir, auditPlan, summaryLine, type Report } from './audit/index.js';
 import { location } from './audit/report.js';
 import { collect, type Collected, type Prompter } from './collect.js';
@@ -16,7 +16,7 @@ import { Output, diffLines, dryRunLines, messageLines, nextStepLines, planLines,
 import { buildPlan, planIsNoop } from './plan.js';
 import { preflightLines, runPreflight, type EngineProbes, type Preflight } from './preflight.js';
 import { SECRET_KEYS, type Key, type SecretKey } from './questions.js';
-import { EXIT_LOCKED, acquireLock, readJournal, type RunLock } from './runlock.js';
+import { EXIT_LOCKED, STATE_DIR, acquireLock, readJournal, type RunLock } from './runlock.js';
 import { readTargetState, withHostPaths, type TargetState } from './state.js';
 import * as stdio from './stdio.js';
 import { trace } from './trace.js';
@@ -122,6 +122,16 @@ async function installDir(raw: string): Promise<string> {
     break;
   }
   return dir;
+}
+
+/** does a folder the plan writes to hold a temporary file of a killed run? (read-only) */
+async function hasStaleTemps(plan: import('./plan.js').Plan): Promise<boolean> {
+  for (const rel of new Set(plan.files.map((f) => path.dirname(f.path)))) {
+    const names = await fsp.readdir(path.join(plan.dir, rel)).catch(() => [] as string[]);
+    if (names.some((n) => TEMP_FILE.test(n))) return true;
+  }
+  const backups = await fsp.readdir(path.join(plan.dir, STATE_DIR), { recursive: true }).catch(() => [] as string[]);
+  return backups.some((p) => TEMP_FILE.test(path.basename(p)));
 }
 
 /** the same files, contents, owners and modes */
@@ -299,6 +309,11 @@ async function initRun(
     out.out('');
     out.out(`Done: ${result.written.length} file(s) written${result.unchanged.length ? `, ${result.unchanged.length} unchanged` : ''}${result.createdDirs.length ? `, ${result.createdDirs.length} folder(s) created` : ''}${result.reowned ? `, ${result.reowned} storage entries re-owned to ${a.uid}:${a.gid}` : ''}.`);
   } else {
+    // (still: temporary files a killed run left behind go, under the lock)
+    if (await hasStaleTemps(plan)) {
+      held.lock = await acquireLock(dir, lockCommand());
+      await removeStaleTempFiles(plan);
+    }
     out.out('');
     out.out('Nothing to change: the installation already matches these answers.');
   }
