@@ -17,6 +17,7 @@ import { buildPlan, planIsNoop } from './plan.js';
 import { preflightLines, runPreflight, type EngineProbes, type Preflight } from './preflight.js';
 import { SECRET_KEYS, type Key, type SecretKey } from './questions.js';
 import { EXIT_LOCKED, STATE_DIR, acquireLock, readJournal, type RunLock } from './runlock.js';
+import { hostPathProblem } from './hostpaths.js';
 import { readTargetState, withHostPaths, type TargetState } from './state.js';
 import * as stdio from './stdio.js';
 import { trace } from './trace.js';
@@ -47,6 +48,8 @@ export interface InitOptions {
   applyTimeoutSec?: number;
   /** poll interval while waiting (tests shorten it) */
   pollMs?: number;
+  /** --create-folders: a missing originals/import folder outside the installation may be created */
+  createFolders?: boolean;
   /** a precomputed preflight (tests) */
   preflight?: Preflight;
   /** engine probes the CLI started while it loaded this module */
@@ -201,7 +204,34 @@ async function initRun(
   const a = collected.answers;
   const originals = hostPath(a.originalsPath, dir, home);
   const imp = a.importPath ? hostPath(a.importPath, dir, home) : null;
+  // the photo folders as the kernel will see them: symlinks resolved, system and account folders refused
+  const pathProblems: string[] = [];
+  for (const [key, source, abs] of [
+    ['originalsPath', a.originalsPath, originals],
+    ['importPath', a.importPath, imp],
+  ] as const) {
+    if (!source || !abs) continue;
+    const problem = hostPathProblem(source, abs, { home, facts, dockerRoot: pf.runtime?.rootDir });
+    if (problem) pathProblems.push(`${key} ${problem}; mounting it would expose the host to the container. Choose the folder that holds your photos`);
+  }
+  if (pathProblems.length) throw new UsageError(pathProblems);
   const state = await withHostPaths(state0, [originals, ...(imp ? [imp] : [])]);
+  // a missing folder outside the installation is created only when the user says so
+  for (const [key, abs] of [
+    ['originalsPath', originals],
+    ['importPath', imp],
+  ] as const) {
+    if (!abs || state.paths[abs]?.exists) continue;
+    const rel = path.relative(dir, abs);
+    if (rel && !rel.startsWith('..') && !path.isAbsolute(rel)) continue;
+    if (o.dryRun) continue;
+    const ok = prompter ? await prompter.confirm({ message: `${abs} (${key}) does not exist. Create it?`, default: false }) : Boolean(o.createFolders);
+    if (!ok) {
+      throw new UsageError([
+        `${key}: ${abs} does not exist, and a folder outside the installation is never created without your say-so: create it yourself (mkdir -p ${shellQuote(abs)}), ${prompter ? 'answer yes' : 'or add --create-folders'}, or choose an existing folder`,
+      ]);
+    }
+  }
   const repeat = repeatCommand(collected, dir);
   const plan = buildPlan({
     answers: a,
