@@ -14,7 +14,7 @@ import type { HostProbe } from './host.js';
 import type { Early } from './prelude.js';
 import type { Key, Question } from './questions.js';
 
-export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+export const EXIT = { ok: 0, failure: 1, usage: 2, locked: 3 } as const;
 
 export function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string };
@@ -72,6 +72,7 @@ export async function initCommand(): Promise<CommandSpec> {
     { name: 'apply', help: 'after writing, restart the services: stop, then up -d --force-recreate, and wait until they are healthy' },
     { name: 'apply-timeout', arg: '<seconds>', help: 'how long --apply waits for healthy/running services', default: '300' },
     { name: 'validate', negatable: true, help: 'check the written compose file with the engine (or the Compose schema); --no-validate skips it' },
+    { name: 'create-folders', help: 'create a missing originals or import folder outside the installation (never done without it, or a yes in the wizard)' },
   ];
   options.push(...questionOptions(QUESTIONS), HELP);
   return {
@@ -86,8 +87,9 @@ Nothing is run against Docker or Podman unless you ask: --apply (or "yes" to the
 runs "stop" and "up -d --force-recreate". Without --apply the tool only reads: engine versions,
 "docker info" / "podman info", and "config --quiet" on the written file.
 
-Exit codes: 0 success; 2 invalid input or usage (nothing written); 1 any other failure (also: the
-engine rejects the file, or --apply could not start the services).`,
+Exit codes: 0 success; 2 invalid input or usage (nothing written); 3 another run is working on the
+same installation (nothing written; its PID, command and start time are named); 1 any other failure
+(also: the engine rejects the file, or --apply could not start the services).`,
   };
 }
 
@@ -269,6 +271,7 @@ async function run(argv: string[], early: Early): Promise<number> {
       engine: v.engine as EngineChoice | undefined,
       apply: Boolean(v.apply),
       validate: v.validate !== false,
+      createFolders: Boolean(v['create-folders']),
       applyTimeoutSec: Number(timeout),
     });
   } catch (e) {
@@ -276,6 +279,10 @@ async function run(argv: string[], early: Early): Promise<number> {
       const problems = e.problems.flatMap((p) => bulletLines(p.split('\n'), '- ', termWidth()));
       stderr.write(`photoprism-harden: invalid input, nothing was written:\n${problems.join('\n')}\n`);
       return EXIT.usage;
+    }
+    if (e instanceof Error && e.name === 'LockedError') {
+      stderr.write(`photoprism-harden: nothing was written: ${e.message}\n`);
+      return EXIT.locked;
     }
     if (e instanceof Error && e.name === 'ExitPromptError') {
       stderr.write('\nAborted: nothing was written.\n');

@@ -134,6 +134,33 @@ export function existingSecrets(
   return { values, errors, others };
 }
 
+/**
+ * An initialised database with a lost MariaDB secret: MariaDB keeps the passwords it was created
+ * with, so a new generated one would only lock PhotoPrism (or the admin) out. It is an error with
+ * what to do, never a silent new password.
+ */
+export function lostSecretErrors(state: TargetState, values: Partial<Record<SecretKey, string>>): string[] {
+  if (!state.databaseInitialised) return [];
+  const out: string[] = [];
+  for (const [key, file, user] of [
+    ['databaseRootPassword', SECRET_FILES.dbRootPassword, 'root'],
+    ['databasePassword', SECRET_FILES.dbPassword, 'photoprism'],
+  ] as const) {
+    if (values[key] !== undefined) continue;
+    const was = state.paths[file]?.exists ? 'is empty' : 'is missing';
+    out.push(
+      `${key}: database/ already holds MariaDB data, but ${file} ${was}${key === 'databasePassword' ? ` (and ${state.optionsSource} has no DatabasePassword)` : ''}. ` +
+        `MariaDB keeps the password it was created with, so a new one would lock ${user === 'root' ? 'you' : 'PhotoPrism'} out; nothing was changed. ` +
+        `Restore the file from your backup or from ${BACKUP_DIR_HINT}/<newest>/${file}, then run init again; ` +
+        `or, if the password is lost for good, set a new one inside the running database ("photoprism-harden rotate", or MariaDB's documented reset: restart mariadbd with --skip-grant-tables, run FLUSH PRIVILEGES and ALTER USER '${user}'@'%' IDENTIFIED BY '...') ` +
+        `and give that value to init through ${PASSWORD_ENV[key]} or the answers file.`,
+    );
+  }
+  return out;
+}
+
+const BACKUP_DIR_HINT = '.photoprism-harden/backups';
+
 function problemText(p: Problem): string {
   return p.override
     ? `${p.message}. To accept this risk anyway: --allow-unsafe ${p.override} (answers file: allowUnsafe: [${p.override}])`
@@ -207,6 +234,8 @@ export async function collect(opts: CollectOptions): Promise<Collected> {
       secretSources[key] = fromEnv !== undefined ? 'environment' : 'answers file';
     }
   }
+  // (an adopted SQLite installation has no MariaDB whose passwords could be lost)
+  if (prev.adopt?.database.driver !== 'sqlite') errors.push(...lostSecretErrors(opts.state, secretValues));
   // an interactive run stops here; a non-interactive one goes on so cross-field problems are reported too
   if (errors.length && opts.prompter) throw new UsageError(errors);
 

@@ -4,7 +4,7 @@ import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isatty } from 'node:tty';
-import { applyPlan, type ApplyResult } from './apply.js';
+import { TEMP_FILE, applyPlan, removeStaleTempFiles, writeProblems, type ApplyResult } from './apply.js';
 import { auditDir, auditPlan, summaryLine, type Report } from './audit/index.js';
 import { location } from './audit/report.js';
 import { collect, type Collected, type Prompter } from './collect.js';
@@ -22,6 +22,8 @@ import type { Found } from './compose/adopt.js';
 import { ComposeLoadError, loadComposeModel, type ComposeModel } from './compose/model.js';
 import { engineVolumeLookup, type VolumeLookup } from './compose/volumes.js';
 import { readPrevious } from './previous.js';
+import { EXIT_LOCKED, STATE_DIR, acquireLock, readJournal, type RunLock } from './runlock.js';
+import { hostPathProblem } from './hostpaths.js';
 import * as stdio from './stdio.js';
 import { invokedAs, shellQuote } from './text.js';
 import { trace } from './trace.js';
@@ -52,6 +54,8 @@ export interface InitOptions {
   applyTimeoutSec?: number;
   /** poll interval while waiting (tests shorten it) */
   pollMs?: number;
+  /** --create-folders: a missing originals/import folder outside the installation may be created */
+  createFolders?: boolean;
   /** a precomputed preflight (tests) */
   preflight?: Preflight;
   /** where a named volume is on the host (default: asks the detected engine) */
@@ -125,7 +129,7 @@ export async function runInit(o: InitOptions): Promise<number> {
   if (o.apply && o.dryRun) {
     throw new UsageError(['--apply cannot be combined with --dry-run: a dry run writes nothing and starts nothing']);
   }
-  const dir = path.resolve(o.dir);
+  const dir = await installDir(o.dir);
   let answersFile: { name: string; text: string } | undefined;
   if (o.answers) {
     try {
@@ -135,6 +139,70 @@ export async function runInit(o: InitOptions): Promise<number> {
     }
   }
 
+  // one run at a time per installation: the lock is taken right before the first write (so a run
+  // that stops earlier, on invalid input or a dry run, leaves no trace) and held to the end; the
+  // installation is then read again and must be what the plan was made from
+  const held: { lock?: RunLock } = {};
+  try {
+    return await initRun(o, dir, out, env, interactive, answersFile, held);
+  } finally {
+    await held.lock?.release();
+  }
+}
+
+/** `--dir`: not empty, not a file; its nearest existing part must be a folder. */
+async function installDir(raw: string): Promise<string> {
+  if (raw.trim() === '') throw new UsageError(['--dir must not be empty (give the installation folder, e.g. --dir . or --dir /srv/photoprism)']);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(raw)) throw new UsageError(['--dir must not contain control characters or newlines']);
+  const dir = path.resolve(raw);
+  for (let p = dir; ; p = path.dirname(p)) {
+    const st = await fsp.stat(p).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? null : e));
+    if (st instanceof Error) {
+      if (st.code === 'ENOTDIR') continue;
+      throw new UsageError([`--dir ${JSON.stringify(raw)} cannot be used: ${st.message}`]);
+    }
+    if (st === null) {
+      if (p === path.dirname(p)) break;
+      continue;
+    }
+    if (!st.isDirectory()) {
+      throw new UsageError([p === dir ? `--dir ${JSON.stringify(raw)} is a file, not a folder: give the installation folder` : `--dir ${JSON.stringify(raw)}: ${p} is a file, not a folder`]);
+    }
+    break;
+  }
+  return dir;
+}
+
+/** does a folder the plan writes to hold a temporary file of a killed run? (read-only) */
+async function hasStaleTemps(plan: import('./plan.js').Plan): Promise<boolean> {
+  for (const rel of new Set(plan.files.map((f) => path.dirname(f.path)))) {
+    const names = await fsp.readdir(path.join(plan.dir, rel)).catch(() => [] as string[]);
+    if (names.some((n) => TEMP_FILE.test(n))) return true;
+  }
+  const backups = await fsp.readdir(path.join(plan.dir, STATE_DIR), { recursive: true }).catch(() => [] as string[]);
+  return backups.some((p) => TEMP_FILE.test(path.basename(p)));
+}
+
+/** the same files, contents, owners and modes */
+function sameState(a: TargetState, b: TargetState): boolean {
+  return JSON.stringify([a.paths, a.contents, a.databaseInitialised]) === JSON.stringify([b.paths, b.contents, b.databaseInitialised]);
+}
+
+/** how the lock names this run (never a password: those are never on the command line) */
+function lockCommand(): string {
+  return ['photoprism-harden', ...process.argv.slice(2)].join(' ').slice(0, 200);
+}
+
+async function initRun(
+  o: InitOptions,
+  dir: string,
+  out: Output,
+  env: NodeJS.ProcessEnv,
+  interactive: boolean,
+  answersFile: { name: string; text: string } | undefined,
+  held: { lock?: RunLock },
+): Promise<number> {
   trace('init: loaded; host facts next');
   const probe = o.probe ?? (await defaultProbe());
   const hostFacts: HostFacts = await probe.facts();
@@ -150,8 +218,18 @@ export async function runInit(o: InitOptions): Promise<number> {
   const model = loadModelFromDisk(state0, env, home);
   const first = readPrevious(state0, model);
   if (first.problems.length) throw new UsageError(first.problems);
-  if (first.adopt) state0 = await readTargetState(dir, [], await adoptionLayout(first.adopt, o.inspectVolume ?? engineVolumeLookup(pf.engine, env)));
+  const layout: StateLayout = first.adopt ? await adoptionLayout(first.adopt, o.inspectVolume ?? engineVolumeLookup(pf.engine, env)) : {};
+  if (first.adopt) state0 = await readTargetState(dir, [], layout);
   const adopt = first.adopt ? readPrevious(state0, model).adopt : null;
+  // a run killed while it re-owned storage/ left its journal: this run finishes the change (to the
+  // UID:GID it was making, unless this run is given others)
+  const journal = o.dryRun ? null : await readJournal(dir);
+  let flags = o.flags;
+  if (journal) {
+    const given = flags.uid !== undefined || flags.gid !== undefined || (answersFile && /^\s*(uid|gid)\s*:/m.test(answersFile.text));
+    if (!given && !interactive) flags = { ...flags, uid: String(journal.uid), gid: String(journal.gid) };
+    out.out(`A run started ${journal.started} was interrupted while re-owning storage/ to ${journal.uid}:${journal.gid}; this run finishes the re-own${given || interactive ? '' : ` (to ${journal.uid}:${journal.gid})`}.`);
+  }
 
   trace('init: target read');
   let prompter = o.prompter;
@@ -176,7 +254,7 @@ export async function runInit(o: InitOptions): Promise<number> {
     }
     return k as SecretKey;
   });
-  const collected = await collect({ facts, state: state0, flags: o.flags, answersFile, env, prompter, replaceSecrets, model });
+  const collected = await collect({ facts, state: state0, flags, answersFile, env, prompter, replaceSecrets, model });
   trace('init: answers collected');
   const { adminPassword, databasePassword, databaseRootPassword } = collected.answers;
   out.addSecrets([adminPassword, databasePassword, databaseRootPassword, ...collected.knownSecrets, ...(adopt?.rawSecrets ?? [])].filter((v) => v.length >= 8));
@@ -184,7 +262,34 @@ export async function runInit(o: InitOptions): Promise<number> {
   const a = collected.answers;
   const originals = hostPath(a.originalsPath, dir, home);
   const imp = a.importPath ? hostPath(a.importPath, dir, home) : null;
+  // the photo folders as the kernel will see them: symlinks resolved, system and account folders refused
+  const pathProblems: string[] = [];
+  for (const [key, source, abs] of [
+    ['originalsPath', a.originalsPath, originals],
+    ['importPath', a.importPath, imp],
+  ] as const) {
+    if (!source || !abs) continue;
+    const problem = hostPathProblem(source, abs, { home, facts, dockerRoot: pf.runtime?.rootDir });
+    if (problem) pathProblems.push(`${key} ${problem}; mounting it would expose the host to the container. Choose the folder that holds your photos`);
+  }
+  if (pathProblems.length) throw new UsageError(pathProblems);
   const state = await withHostPaths(state0, [originals, ...(imp ? [imp] : [])]);
+  // a missing folder outside the installation is created only when the user says so
+  for (const [key, abs] of [
+    ['originalsPath', originals],
+    ['importPath', imp],
+  ] as const) {
+    if (!abs || state.paths[abs]?.exists) continue;
+    const rel = path.relative(dir, abs);
+    if (rel && !rel.startsWith('..') && !path.isAbsolute(rel)) continue;
+    if (o.dryRun) continue;
+    const ok = prompter ? await prompter.confirm({ message: `${abs} (${key}) does not exist. Create it?`, default: false }) : Boolean(o.createFolders);
+    if (!ok) {
+      throw new UsageError([
+        `${key}: ${abs} does not exist, and a folder outside the installation is never created without your say-so: create it yourself (mkdir -p ${shellQuote(abs)}), ${prompter ? 'answer yes' : 'or add --create-folders'}, or choose an existing folder`,
+      ]);
+    }
+  }
   const repeat = repeatCommand(collected, dir);
   const plan = buildPlan({
     answers: a,
@@ -200,8 +305,24 @@ export async function runInit(o: InitOptions): Promise<number> {
     selinux: pf.selinuxEnforcing,
     adopt,
   });
+  if (journal) {
+    for (const d of plan.dirs) {
+      if (!d.recursive || d.status === 'create') continue;
+      d.force = true;
+      d.status = 'fix';
+    }
+  }
   trace('init: planned');
   plan.messages.push(...pf.notes);
+  // disk and permission problems that can be foreseen: before the plan is shown
+  if (!o.dryRun) {
+    const problems = await writeProblems(plan, pf.free);
+    if (problems.length) {
+      out.err(`photoprism-harden: nothing was written:`);
+      for (const p of problems) out.err(`  - ${p}`);
+      return 1;
+    }
+  }
   const name = (id: number, list: { name: string; uid?: number; gid?: number }[], k: 'uid' | 'gid') => list.find((x) => x[k] === id)?.name ?? String(id);
   const invoker = `${name(facts.euid, facts.accounts, 'uid')}:${name(facts.egid, facts.groups, 'gid')}`;
 
@@ -267,11 +388,21 @@ export async function runInit(o: InitOptions): Promise<number> {
           stdio.stderr.write(`\r  re-owning storage: ${visited} checked, ${changed} changed`);
         }
       : undefined;
-    result = await applyPlan(plan, new Date(), progress);
+    held.lock = await acquireLock(dir, lockCommand());
+    if (!sameState(state0, await readTargetState(dir, [], layout))) {
+      out.err('photoprism-harden: nothing was written: the installation changed while this run was planning (another run, or a change by hand). Run init again.');
+      return EXIT_LOCKED;
+    }
+    result = await applyPlan(plan, new Date(), progress, { journal: { uid: a.uid, gid: a.gid } });
     if (progressShown) stdio.stderr.write('\n');
     out.out('');
     out.out(`Done: ${result.written.length} file(s) written${result.unchanged.length ? `, ${result.unchanged.length} unchanged` : ''}${result.createdDirs.length ? `, ${result.createdDirs.length} folder(s) created` : ''}${result.reowned ? `, ${result.reowned} storage entries re-owned to ${a.uid}:${a.gid}` : ''}.`);
   } else {
+    // (still: temporary files a killed run left behind go, under the lock)
+    if (await hasStaleTemps(plan)) {
+      held.lock = await acquireLock(dir, lockCommand());
+      await removeStaleTempFiles(plan);
+    }
     out.out('');
     out.out('Nothing to change: the installation already matches these answers.');
   }

@@ -41,6 +41,8 @@ export interface PlannedDir {
   recursive?: boolean;
   /** absolute paths a recursive re-own never touches or enters (database, originals, import) */
   keep?: string[];
+  /** walk the recursive re-own even when the folder itself has the right owner (an interrupted re-own, see src/runlock.ts) */
+  force?: boolean;
   /** from the current state: missing, present but wrong mode/owner, or already right */
   status: 'create' | 'fix' | 'ok';
 }
@@ -360,7 +362,7 @@ export function buildPlan(input: PlanInput): Plan {
       text: `PhotoPrism's port ${a.httpPort} is published on all interfaces; outside a home network put an HTTPS reverse proxy in front`,
     });
   }
-  if (state.databaseInitialised) {
+  if (state.databaseInitialised && state.contents[SECRET_FILES.dbPassword] && state.contents[SECRET_FILES.dbRootPassword]) {
     messages.push({
       level: 'info',
       text: 'database/ already holds a MariaDB data folder: MariaDB keeps the passwords it was created with, so the existing secrets are kept',

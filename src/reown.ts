@@ -1,15 +1,26 @@
 // Re-own a folder tree (storage/ after a UID/GID change). Storage can hold hundreds of thousands of
 // files and nearly all the time goes into the kernel (an ext4 chown costs several µs; `chown -R` does
-// nothing else), so the walk is as lean as `chown -R`'s: one readdir per folder and one lchown per
+// nothing else), so the walk is as lean as `chown -R`'s: one readdir per folder and one chown per
 // entry (never following symlinks), no stat first (it runs only when storage's owner is wrong, when
 // nearly every entry needs the change anyway). On a machine with more than one core, helper threads
-// share the walk, each on its own core, from a few thousand entries on (scripts/bench-reown.mjs: ~0.8x
-// `chown -R`'s time on 2 cores, where one synchronous walk takes ~1.2-1.3x). Synchronous calls avoid
-// a promise and a thread-pool hop per file: the libuv pool (fs callbacks) measured no faster than one
-// synchronous walk. Entries that vanish during the walk (PhotoPrism may be cleaning its cache) are
-// skipped; excluded paths (the database folder, originals, import) are neither re-owned nor entered.
+// share the walk, each on its own core, from a few thousand entries on (scripts/bench-reown.mjs).
+// Synchronous calls avoid a promise and a thread-pool hop per file. Entries that vanish during the
+// walk (PhotoPrism may be cleaning its cache) are skipped; excluded paths (the database folder,
+// originals, import) are neither re-owned nor entered.
+//
+// The tree belongs to a container that can change it at any moment, while this process runs as root:
+// nothing may be redirected outside it (a folder swapped for a symlink after its parent was listed).
+// Node has no openat/fchownat, so the walk gets their semantics from Linux's /proc/self/fd: every
+// folder is opened with O_DIRECTORY|O_NOFOLLOW relative to its parent's descriptor
+// ("/proc/self/fd/<parent>/<name>": the magic link pins the parent, only <name> is looked up, and
+// O_NOFOLLOW refuses a symlink there), re-owned through its own descriptor (fchown), listed through
+// it, and its entries are re-owned as "/proc/self/fd/<folder>/<name>" with lchown, which never follows
+// the last component: like fchownat(fd, name, AT_SYMLINK_NOFOLLOW). A folder swapped for a symlink is
+// re-owned as the link itself and never entered. The root of the tree is re-owned LAST: a walk that
+// is interrupted leaves it with the old owner, so the next run sees the change as not done and walks
+// again.
 
-import { lchownSync, readdirSync } from 'node:fs';
+import { closeSync, constants, fchownSync, lchownSync, openSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { trace } from './trace.js';
@@ -26,17 +37,36 @@ export interface ReownResult {
 
 export const PROGRESS_EVERY = 10000;
 
-/** The file-system calls of the walk (tests hand in their own to simulate races). Helper threads
- * always use the real ones, so a walk with other ops runs on the calling thread only. */
+/**
+ * The file-system calls of the walk (tests hand in their own to simulate races). Paths handed to
+ * them are "/proc/self/fd/<n>/<name>" (or the root's path for `openDir`). Helper threads always use
+ * the real ones, so a walk with other ops runs on the calling thread only.
+ */
 export interface TreeOps {
+  /** open a folder, never through a symlink (O_RDONLY|O_DIRECTORY|O_NOFOLLOW): ELOOP/ENOTDIR for anything else */
+  openDir: (p: string) => number;
+  /** another descriptor of the same open folder (opens /proc/self/fd/<fd>) */
+  reopen: (fd: number) => number;
+  close: (fd: number) => void;
+  fchown: (fd: number, uid: number, gid: number) => void;
   lchown: (p: string, uid: number, gid: number) => void;
   readdir: (p: string) => { name: string; isDirectory(): boolean }[];
 }
 
-export const REAL_OPS: TreeOps = {
-  lchown: (p, uid, gid) => lchownSync(p, uid, gid),
-  readdir: (p) => readdirSync(p, { withFileTypes: true }),
-};
+// (self-contained: helper threads build their ops from its source text)
+function makeOps(fs: typeof import('node:fs')): TreeOps {
+  const DIR = fs.constants.O_RDONLY | fs.constants.O_DIRECTORY;
+  return {
+    openDir: (p) => fs.openSync(p, DIR | fs.constants.O_NOFOLLOW),
+    reopen: (fd) => fs.openSync(`/proc/self/fd/${fd}`, DIR),
+    close: (fd) => fs.closeSync(fd),
+    fchown: (fd, uid, gid) => fs.fchownSync(fd, uid, gid),
+    lchown: (p, uid, gid) => fs.lchownSync(p, uid, gid),
+    readdir: (p) => fs.readdirSync(p, { withFileTypes: true }),
+  };
+}
+
+export const REAL_OPS: TreeOps = makeOps({ closeSync, constants, fchownSync, lchownSync, openSync, readdirSync } as unknown as typeof import('node:fs'));
 
 export interface ReownOptions {
   /** helper threads (default: one per further core, at most 3; none with other than REAL_OPS) */
@@ -54,8 +84,13 @@ export const defaultHelpers = (): number => Math.min(Math.max(os.availableParall
  * its start slows the calling thread by ~15 ms, more than it saves on a smaller tree. */
 export const SPAWN_AFTER = 5000;
 
-/** Work: a folder still to list, or up to 256 listed entries of one folder still to re-own. */
-type Item = string | { dir: string; names: string[]; dirs: boolean[] };
+/**
+ * Work: a folder still to list (its open descriptor and its path, for exclusions), or up to 256
+ * listed entries of one folder still to re-own (with a descriptor of that folder). Each item owns
+ * its descriptor: whoever finishes the item closes it (descriptors are per process, so an item can
+ * go to a helper thread).
+ */
+type Item = { fd: number; path: string } | { fd: number; dir: string; names: string[]; dirs: boolean[] };
 
 // The walk. Self-contained (no reference outside its body) because helper threads run it from its
 // source text (Function.prototype.toString): there is no separate worker file to build or to find.
@@ -64,9 +99,10 @@ function makeWalker(uid: number, gid: number, exclude: readonly string[], ops: T
   const skip = new Set(exclude);
   const code = (e: unknown) => (e as { code?: unknown } | null)?.code;
   const gone = (e: unknown) => code(e) === 'ENOENT' || code(e) === 'ENOTDIR';
-  const visit = (p: string): void => {
+  /** chown through `chown` (an lchown or an fchown); false when the entry has gone */
+  const own = (chown: () => void): void => {
     try {
-      ops.lchown(p, uid, gid);
+      chown();
       counts.changed++;
     } catch (e) {
       if (gone(e)) return;
@@ -75,17 +111,28 @@ function makeWalker(uid: number, gid: number, exclude: readonly string[], ops: T
     }
     counts.visited++;
   };
+  const visit = (p: string): void => own(() => ops.lchown(p, uid, gid));
+  const visitFd = (fd: number): void => own(() => ops.fchown(fd, uid, gid));
+  const closeItem = (item: Item): void => {
+    try {
+      ops.close(item.fd);
+    } catch {
+      /* already closed */
+    }
+  };
   /** does the top item of `stack`: lists a folder into batches, or re-owns a batch (its folders go on the stack) */
   const step = (stack: Item[]): void => {
     const item = stack.pop()!;
-    if (typeof item === 'string') {
+    if ('path' in item) {
       let entries;
       try {
-        entries = ops.readdir(item);
+        entries = ops.readdir(`/proc/self/fd/${item.fd}`);
       } catch (e) {
+        closeItem(item);
         if (gone(e)) return;
         throw e;
       }
+      if (!entries.length) return closeItem(item);
       for (let i = 0; i < entries.length; i += BATCH) {
         const names: string[] = [];
         const dirs: boolean[] = [];
@@ -93,19 +140,49 @@ function makeWalker(uid: number, gid: number, exclude: readonly string[], ops: T
           names.push(entries[j]!.name);
           dirs.push(entries[j]!.isDirectory());
         }
-        stack.push({ dir: item, names, dirs });
+        // the first batch takes over the listing's descriptor, every further one gets its own
+        let fd = item.fd;
+        if (i > 0) {
+          try {
+            fd = ops.reopen(item.fd);
+          } catch (e) {
+            // (the batches pushed so far hold the listing's descriptor and their own)
+            for (const it of stack.splice(stack.length - i / BATCH)) closeItem(it);
+            throw e;
+          }
+        }
+        stack.push({ fd, dir: item.path, names, dirs });
       }
       return;
     }
-    const { dir, names, dirs } = item;
-    for (let i = 0; i < names.length; i++) {
-      const p = `${dir}/${names[i]}`;
-      if (skip.has(p)) continue;
-      if (dirs[i]) stack.push(p);
-      visit(p);
+    const { fd, dir, names, dirs } = item;
+    try {
+      for (let i = 0; i < names.length; i++) {
+        const shown = `${dir}/${names[i]}`;
+        if (skip.has(shown)) continue;
+        const p = `/proc/self/fd/${fd}/${names[i]}`;
+        if (dirs[i]) {
+          let child: number | undefined;
+          try {
+            child = ops.openDir(p);
+          } catch (e) {
+            // swapped for a symlink or a file since it was listed (ELOOP, ENOTDIR): re-owned as what it
+            // is now, never entered; gone: skipped
+            if (code(e) !== 'ELOOP' && code(e) !== 'ENOTDIR' && !gone(e)) throw e;
+          }
+          if (child === undefined) {
+            visit(p);
+            continue;
+          }
+          stack.push({ fd: child, path: shown });
+          visitFd(child);
+        } else visit(p);
+      }
+    } finally {
+      closeItem(item);
     }
   };
-  return { visit, step };
+  return { visit, visitFd, step, closeItem };
 }
 
 // Shared Int32Array slots: participants waiting for work, the calling thread's wake-up counter, the
@@ -129,7 +206,7 @@ function helperMain(
 ): void {
   const { port, ctl, slot } = data;
   const counts = { visited: 0, changed: 0, denied: 0 };
-  const { step } = walker(data.uid, data.gid, data.exclude, ops, counts);
+  const { step, closeItem } = walker(data.uid, data.gid, data.exclude, ops, counts);
   const send = (m: FromHelper) => {
     port.postMessage(m);
     Atomics.add(ctl, 1, 1);
@@ -150,7 +227,10 @@ function helperMain(
     const stack = m.items;
     try {
       while (stack.length) {
-        if (Atomics.load(ctl, 2)) return;
+        if (Atomics.load(ctl, 2)) {
+          for (const it of stack) closeItem(it);
+          return;
+        }
         step(stack);
         if (stack.length > 1 && Atomics.load(ctl, 0) > 0) send({ t: 'work', items: stack.splice(0, stack.length >> 1) });
         if (counts.visited - sent >= 2048) {
@@ -160,6 +240,7 @@ function helperMain(
       }
     } catch (e) {
       const { message, code, errno, syscall, path } = e as NodeJS.ErrnoException;
+      for (const it of stack) closeItem(it);
       send({ t: 'error', error: { message: String(message ?? e), code, errno, syscall, path } });
       return;
     }
@@ -168,11 +249,7 @@ function helperMain(
 
 const HELPER_SOURCE = `'use strict';
 const { workerData, receiveMessageOnPort } = require('node:worker_threads');
-const { lchownSync, readdirSync } = require('node:fs');
-(${helperMain.toString()})(${makeWalker.toString()}, workerData, receiveMessageOnPort, {
-  lchown: (p, uid, gid) => lchownSync(p, uid, gid),
-  readdir: (p) => readdirSync(p, { withFileTypes: true }),
-});`;
+(${helperMain.toString()})(${makeWalker.toString()}, workerData, receiveMessageOnPort, (${makeOps.toString()})(require('node:fs')));`;
 
 // Atomics.waitAsync is in Node 20 (V8) but not in TypeScript's ES2023 lib
 type WaitAsync = (a: Int32Array, i: number, v: number, ms: number) => { async: false; value: string } | { async: true; value: Promise<string> };
@@ -212,6 +289,9 @@ class Helpers {
       workerData: { port: port2, ctl: this.ctl, slot, uid, gid, exclude },
       transferList: [port2],
       execArgv: [],
+      // descriptors move between threads with the work items: a helper closes some the calling
+      // thread opened (and the other way round), which Node's tracking would warn about
+      trackUnmanagedFds: false,
     });
     const h: Helper = { worker, port: port1, slot, counts: { visited: 0, changed: 0, denied: 0 }, idle: false, busy: false, exited: false };
     this.list.push(h);
@@ -322,10 +402,17 @@ export async function reownTree(
   let walkHere = options.walkHere !== false || helpers === 0;
   const own: ReownResult = { visited: 0, changed: 0, denied: 0 };
   const skip = exclude.map((p) => path.resolve(p));
-  const { visit, step } = makeWalker(uid, gid, skip, ops, own);
+  const { visitFd, step, closeItem } = makeWalker(uid, gid, skip, ops, own);
   const start = path.resolve(root);
-  const stack: Item[] = [start];
-  visit(start);
+  // the root itself: opened without following a link, re-owned last (after every entry below it)
+  const rootFd = ops.openDir(start);
+  const stack: Item[] = [];
+  try {
+    stack.push({ fd: ops.reopen(rootFd), path: start });
+  } catch (e) {
+    ops.close(rootFd);
+    throw e;
+  }
   let pool: Helpers | undefined;
   let spawn = helpers > 0;
   const spawnAfter = options.spawnAfter ?? SPAWN_AFTER;
@@ -363,8 +450,11 @@ export async function reownTree(
         nextProgress = (Math.floor(t.visited / PROGRESS_EVERY) + 1) * PROGRESS_EVERY;
       }
     }
+    visitFd(rootFd);
   } finally {
     pool?.stop();
+    for (const item of stack) closeItem(item);
+    ops.close(rootFd);
   }
   const result = total();
   onProgress?.(result.visited, result.changed);

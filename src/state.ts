@@ -76,6 +76,26 @@ export async function statInfo(p: string): Promise<PathInfo> {
   }
 }
 
+/**
+ * Does the database folder hold anything (MariaDB data, or anything else: a half-initialised or a
+ * restored data folder counts too)? A folder this process may not list counts as initialised: the
+ * safe side, since an initialised database with a new password is the harm to avoid.
+ */
+async function hasContent(dir: string, info: PathInfo): Promise<boolean> {
+  if (!info.exists) return false;
+  if (!info.isDir) return true;
+  try {
+    const d = await fsp.opendir(dir);
+    try {
+      return (await d.read()) !== null;
+    } finally {
+      await d.close().catch(() => {});
+    }
+  } catch {
+    return true;
+  }
+}
+
 /** Compose's own lookup order: the first that exists is the one `docker compose` uses. */
 export const COMPOSE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'] as const;
 
@@ -148,8 +168,10 @@ export async function readTargetState(dir: string, extraPaths: string[] = [], la
     }
   }
   const legacy = paths[join('settings')]!;
+  // the database's data folder: ./database, an adopted bind mount elsewhere, or (null) a named volume or
+  // SQLite, which counts as initialised (its content cannot be seen from here)
   const dbDir = layout.database === undefined ? path.join(abs, 'database') : layout.database;
-  const dbMarker = dbDir ? await lstatInfo(path.join(dbDir, 'mysql')) : { exists: layout.database === null };
+  const databaseInitialised = dbDir ? await hasContent(dbDir, await lstatInfo(dbDir)) : layout.database === null;
   const legacySettings = legacy.exists && legacy.isDir && !legacy.isSymlink;
   const composeFilesFound = COMPOSE_NAMES.filter((n) => paths[n]!.exists);
   const optionsDir = legacySettings ? join('settings') : join('config');
@@ -165,7 +187,7 @@ export async function readTargetState(dir: string, extraPaths: string[] = [], la
     paths,
     contents,
     legacySettings,
-    databaseInitialised: dbMarker.exists,
+    databaseInitialised,
     composeFile: composeFilesFound[0] ?? COMPOSE_FILE,
     composeFilesFound,
     optionsFile,

@@ -298,8 +298,16 @@ export function parseSiteUrl(raw: unknown): Result<string> {
 }
 
 /** never mounted themselves; the second list not even a folder inside them */
-const SENSITIVE_EXACT = ['/', '/root', '/home', '/var', '/srv', '/opt', '/mnt', '/media'];
-const SENSITIVE_TREES = ['/etc', '/proc', '/sys', '/dev', '/boot', '/run', '/var/run', '/var/lib/docker', '/usr', '/bin', '/sbin', '/lib', '/lib64'];
+const SENSITIVE_EXACT = ['/', '/home', '/var', '/srv', '/opt', '/mnt', '/media', '/var/lib'];
+const SENSITIVE_TREES = ['/etc', '/root', '/proc', '/sys', '/dev', '/boot', '/run', '/var/run', '/var/log', '/var/lib/docker', '/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
+
+/** Why the absolute, normalised host path `p` is a system folder never to mount, or null. */
+export function sensitiveTree(p: string): string | null {
+  const exact = SENSITIVE_EXACT.find((d) => p === d);
+  if (exact) return `${exact} is a sensitive host directory`;
+  const tree = SENSITIVE_TREES.find((d) => p === d || p.startsWith(`${d}/`));
+  return tree ? `${p === tree ? tree : `it is inside ${tree}`}, a sensitive host directory` : null;
+}
 
 /** what an optional folder takes for "none" (besides the empty string): a kept one can be dropped so */
 export const NO_IMPORT = ['-', 'none'] as const;

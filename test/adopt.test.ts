@@ -76,6 +76,8 @@ async function init(dir: string, o: { flags?: Partial<Record<Key, unknown>>; env
       out: new Output(out, err),
       probe: new FixtureHost(FACTS),
       validate: false,
+      // the fixtures' originals folders (e.g. ~/Pictures) are not there: the user says they may be created
+      createFolders: true,
       inspectVolume: async (name) => (o.volumes?.[name] ? { mountpoint: o.volumes[name]! } : { error: 'no container engine was found to ask where it keeps the volume' }),
     });
     return { code, stdout: out.text, stderr: err.text };

@@ -540,7 +540,8 @@ rootDescribe('writeFileAtomic', () => {
     }
     expect(opened).toHaveLength(1);
     const o = opened[0]!;
-    expect(path.dirname(o.file)).toBe(dir); // same folder: the rename is atomic
+    // same folder (the one pinned by its descriptor): the rename is atomic
+    expect(o.file).toMatch(/^\/proc\/self\/fd\/\d+\/\.secret\.txt\.[0-9a-f]{12}\.tmp$/);
     expect(o.mode).toBe(0o600);
     expect(o.bornMode).toBe(0o600); // with umask 0 a default 0666 would show here
     const flags = o.flags as number;

@@ -293,7 +293,7 @@ describe('existing installation', () => {
   });
 
   test('DatabasePassword differs from db_pwd.txt, database initialised: refused, naming db_pwd.txt as the one in use', async () => {
-    const problems = await problemsOf(opts({ state: installed({ db: DB, options: optionsYml(ADMIN, 'something-else'), initialised: true }) }));
+    const problems = await problemsOf(opts({ state: installed({ db: DB, root: ROOT, options: optionsYml(ADMIN, 'something-else'), initialised: true }) }));
     expect(problems).toHaveLength(1);
     expect(problems[0]).toContain('DatabasePassword in storage/config/options.yml differs from .secrets/db_pwd.txt');
     expect(problems[0]).toContain('most likely uses .secrets/db_pwd.txt');

@@ -301,7 +301,10 @@ describe('buildPlan: messages', () => {
   });
 
   test('an initialised database is mentioned', () => {
-    expect(texts(buildPlan(planInput(validAnswers(), { state: emptyState({ databaseInitialised: true }) }))).some((t) => t.includes('MariaDB data folder'))).toBe(true);
+    const contents = { '.secrets/db_pwd.txt': 'a', '.secrets/db_root_pwd.txt': 'b' };
+    expect(texts(buildPlan(planInput(validAnswers(), { state: emptyState({ databaseInitialised: true, contents }) }))).some((t) => t.includes('MariaDB data folder'))).toBe(true);
+    // without the secret files nothing claims they were kept (collect refuses such a run: lostSecretErrors)
+    expect(texts(buildPlan(planInput(validAnswers(), { state: emptyState({ databaseInitialised: true }) }))).some((t) => t.includes('secrets are kept'))).toBe(false);
   });
 
   test('device hints for hardware transcoding', () => {

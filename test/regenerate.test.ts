@@ -488,6 +488,11 @@ describe('existing layouts', () => {
     const dir = newDir();
     await fsp.mkdir(dir);
     await fsp.copyFile(OFFICIAL, path.join(dir, 'compose.yaml'));
+    // its ~/Pictures must exist: a folder outside the installation is never created unasked
+    const refused = await init(dir);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/originalsPath: .*Pictures does not exist, and a folder outside the installation is never created without your say-so/);
+    await fsp.mkdir(path.join(HOME, 'Pictures'), { recursive: true });
     const r = await init(dir);
     // adopted in place; the example's watchtower keeps the Docker socket, so init's audit fails until
     // that risk is accepted by name

@@ -143,8 +143,8 @@ describe('reownTree', () => {
     const ops = {
       ...REAL_OPS,
       lchown: (p: string, uid: number, gid: number) => {
-        if (p === path.join(root, 'b')) {
-          fs.rmSync(p);
+        if (path.basename(p) === 'b') {
+          fs.rmSync(path.join(root, 'b'));
           throw Object.assign(new Error(`ENOENT: no such file or directory, lchown '${p}'`), { code: 'ENOENT' });
         }
         REAL_OPS.lchown(p, uid, gid);
@@ -225,19 +225,38 @@ describe('reownTree with helper threads', () => {
     }
   });
 
-  // a path longer than PATH_MAX (4096): readdir fails with ENAMETOOLONG, which is neither a vanished
-  // entry nor EPERM
+  // a folder path longer than PATH_MAX (4096) is no problem for a walk by descriptor
   rootOnly.each([
     ['helpers only', HELPERS_ONLY],
     ['calling thread alone', { helpers: 0 }],
-  ] as [string, ReownOptions][])('%s: any other error fails the walk (and stops the helpers)', async (name, options) => {
+  ] as [string, ReownOptions][])('%s: a tree deeper than PATH_MAX is walked in full', async (name, options) => {
     const root = path.join(TMP, `threads-deep-${name.replace(/\W+/g, '-')}`, 'storage');
     await fsp.mkdir(root, { recursive: true });
     execFileSync('bash', ['-c', 'cd "$1" && for i in $(seq 25); do n=$(printf "%0200d" $i); mkdir $n && cd $n || exit 1; done; touch f', 'bash', root]);
     try {
-      await expect(reownTree(root, 2001, 2002, undefined, [], REAL_OPS, options)).rejects.toMatchObject({ code: 'ENAMETOOLONG' });
+      expect(await reownTree(root, 2001, 2002, undefined, [], REAL_OPS, options)).toEqual({ visited: 27, changed: 27, denied: 0 });
+      const deepest = execFileSync('bash', ['-c', 'cd "$1" && cd $(ls) && for i in $(seq 24); do cd $(ls) || exit 1; done; stat -c %u:%g f', 'bash', root], { encoding: 'utf8' });
+      expect(deepest.trim()).toBe('2001:2002');
     } finally {
       execFileSync('rm', ['-rf', path.dirname(root)]); // rm's fts walk copes with the long paths
+    }
+  });
+
+  // any error but a vanished entry or EPERM fails the walk: here EMFILE (out of file descriptors,
+  // the per-process limit lowered with prlimit for the moment of the walk)
+  rootOnly.each([
+    ['helpers only', HELPERS_ONLY],
+    ['calling thread alone', { helpers: 0 }],
+  ] as [string, ReownOptions][])('%s: any other error fails the walk (and stops the helpers)', async (name, options) => {
+    const root = path.join(TMP, `threads-emfile-${name.replace(/\W+/g, '-')}`, 'storage');
+    for (let i = 0; i < 200; i++) await fsp.mkdir(path.join(root, `d${i}`), { recursive: true });
+    const limits = execFileSync('prlimit', ['--pid', String(process.pid), '--nofile', '--raw', '--noheadings', '--output', 'SOFT,HARD'], { encoding: 'utf8' }).trim().split(/\s+/);
+    const open = fs.readdirSync('/proc/self/fd').length;
+    execFileSync('prlimit', ['--pid', String(process.pid), `--nofile=${open + 40}:${limits[1]}`]);
+    try {
+      await expect(reownTree(root, 2001, 2002, undefined, [], REAL_OPS, options)).rejects.toMatchObject({ code: 'EMFILE' });
+    } finally {
+      execFileSync('prlimit', ['--pid', String(process.pid), `--nofile=${limits[0]}:${limits[1]}`]);
     }
   });
 });

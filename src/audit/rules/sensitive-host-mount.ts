@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { expandHome, parseMounts } from '../compose.js';
 import type { RawFinding, Rule } from '../types.js';
+import { resolveHostPath } from '../../hostpaths.js';
 import { isRuntimeSocket } from './docker-socket-mounted.js';
 import { at, svcLabel } from './util.js';
 
@@ -41,7 +42,9 @@ export const sensitiveHostMount: Rule = {
       for (const m of parseMounts(s.data.volumes)) {
         if (m.type !== 'bind' || !m.source || isRuntimeSocket(m.source)) continue;
         const abs = path.resolve(ctx.dir, expandHome(m.source, home));
-        const reason = sensitiveReason(m.source, abs, home, m.readOnly);
+        // judged as written and as the kernel resolves it (a symlink to /etc is /etc)
+        const real = resolveHostPath(abs);
+        const reason = sensitiveReason(m.source, abs, home, m.readOnly) ?? (real !== abs ? sensitiveReason(real, real, home, m.readOnly) : null);
         if (!reason) continue;
         out.push({
           ...at(ctx, s, 'volumes', m.index),
