@@ -9,7 +9,7 @@ import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describeRun, runCli } from '../helpers/spawn.js';
-import { assertReady, capNames, compose, containerOf, describeWithEngine, docker, down, http, privateEngine, type PrivateEngine } from './engine/engine.js';
+import { E2E_IMAGES, assertReady, capNames, compose, containerOf, describeWithEngine, docker, down, http, privateEngine, type PrivateEngine } from './engine/engine.js';
 
 const engine = privateEngine('test/e2e/init-apply.test.ts');
 const e = engine as PrivateEngine;
@@ -140,5 +140,49 @@ describeWithEngine(engine)('init --apply on a real engine', () => {
     expect(ppNets).toEqual([`${project}_database`, `${project}_default`]);
     const egress = await docker(e, ['exec', db, 'timeout', '5', 'bash', '-c', 'exec 3<>/dev/tcp/192.0.2.1/80'], { timeoutMs: 30000 });
     expect(egress.code).not.toBe(0);
+  }, 420000);
+
+  /** An installation written (no --apply) whose `service` then runs `image` (a user's image edit is kept). */
+  async function withImage(name: string, service: 'photoprism' | 'mariadb', image: string, port: number): Promise<string> {
+    const dir = installation(name, { userMode: 'photoprism-uid', uid: 2051, gid: 2051, initActions: ['update', 'https'], httpPort: port });
+    const w = await cli(dir, []);
+    expect({ code: w.code, out: describeRun(w) }).toMatchObject({ code: 0 });
+    const file = path.join(dir, 'docker-compose.yml');
+    const text = readFileSync(file, 'utf8');
+    const from = service === 'photoprism' ? 'image: photoprism/photoprism:latest' : 'image: mariadb:11';
+    expect(text).toContain(from);
+    writeFileSync(file, text.replace(from, `image: ${image}`));
+    return dir;
+  }
+
+  test.each([
+    ['dies at once', E2E_IMAGES.photoprismDiesAtOnce, 'test fault dies-at-once'],
+    ['dies after its init actions', E2E_IMAGES.photoprismDiesAfterInit, 'test fault dies-after-init'],
+  ])('a PhotoPrism that %s (its container exits 0): --apply fails with its logs, exit 1', async (_what, image, logLine) => {
+    const dir = await withImage(image.split(':')[1]!, 'photoprism', image, PORT + 1);
+    const t0 = Date.now();
+    const r = await cli(dir, ['--apply', '--apply-timeout', '180']);
+    console.log(`${image} init --apply: ${Date.now() - t0} ms`);
+    expect({ code: r.code, out: describeRun(r) }).toMatchObject({ code: 1 });
+    expect(r.stdout).toMatch(/Failed: photoprism did not start \(photoprism exited, exit code 0\)/);
+    expect(r.stdout).toContain('Last 30 log lines of photoprism:');
+    expect(r.stdout).toContain(logLine);
+    if (image === E2E_IMAGES.photoprismDiesAfterInit) expect(r.stdout).toContain('init: https');
+    expect(r.stdout).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/); // no ESC[2K from Compose, no CR
+    expect(r.stdout).not.toContain('PhotoPrism is running');
+    await down(e, dir);
+  }, 300000);
+
+  test('a MariaDB that never becomes healthy: up fails, its logs are shown, exit 1', async () => {
+    const dir = await withImage('never-healthy', 'mariadb', E2E_IMAGES.mariadbNeverHealthy, PORT + 2);
+    const t0 = Date.now();
+    const r = await cli(dir, ['--apply', '--apply-timeout', '60'], 400000);
+    console.log(`never-healthy MariaDB init --apply: ${Date.now() - t0} ms`);
+    expect({ code: r.code, out: describeRun(r) }).toMatchObject({ code: 1 });
+    expect(r.stdout).toMatch(/dependency failed to start: container \S+mariadb\S* is unhealthy/);
+    expect(r.stdout).toContain('Last 30 log lines of mariadb:');
+    expect(r.stdout).toMatch(/mariadbd: ready for connections|skip-networking|Entrypoint/);
+    expect(r.stdout).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
+    await down(e, dir);
   }, 420000);
 });
