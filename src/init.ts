@@ -290,7 +290,7 @@ async function initRun(
       ]);
     }
   }
-  const repeat = repeatCommand(collected, dir);
+  const repeat = repeatCommand(collected, dir, undefined, o.engine);
   const plan = buildPlan({
     answers: a,
     facts,
@@ -456,7 +456,7 @@ async function initRun(
     started = true;
   }
   const self = invokedAs('init', env);
-  const again = repeatCommand(collected, dir, self);
+  const again = repeatCommand(collected, dir, self, o.engine);
   for (const l of nextStepLines(plan, result, collected, again, { engine: engine?.display ?? 'docker compose', started, mapping: pf.mapping })) out.out(l);
   trace('init: done');
   return auditCode;

@@ -258,6 +258,11 @@ const secretName = (item: unknown) =>
   typeof item === 'string' ? item : item && typeof item === 'object' && 'source' in item ? String((item as { source: unknown }).source) : undefined;
 const driver = (item: unknown) => (item && typeof item === 'object' && 'driver' in item ? String((item as { driver: unknown }).driver) : undefined);
 
+const capName = (item: unknown) => (typeof item === 'string' ? item.toUpperCase().replace(/^CAP_/, '') : undefined);
+const networkName = (item: unknown) => (typeof item === 'string' ? item : undefined);
+/** the capabilities the template adds back (src/audit: least privilege) */
+const TOOL_CAPS = new Set(['CHOWN', 'DAC_READ_SEARCH', 'FOWNER', 'SETUID', 'SETGID']);
+
 const PP = 'services.photoprism';
 const DB = 'services.mariadb';
 const COMPOSE_SEED = new Set([
@@ -287,6 +292,14 @@ export const COMPOSE_RULES: MergeRules = {
     [`${DB}.volumes`]: { id: volumeTarget, managed: (id) => id === '/var/lib/mysql' },
     [`${DB}.security_opt`]: { id: optName, managed: (id) => id === 'no-new-privileges' },
     [`${DB}.secrets`]: { id: secretName, managed: (id) => id === 'DB_PWD' || id === 'DB_ROOT_PWD' },
+    // least privilege (issue 12): the entries this tool writes are its own; capabilities or networks a user
+    // added stay
+    [`${PP}.cap_drop`]: { id: capName, managed: (id) => id === 'ALL' },
+    [`${PP}.cap_add`]: { id: capName, managed: (id) => TOOL_CAPS.has(id) },
+    [`${PP}.networks`]: { id: networkName, managed: (id) => id === 'default' || id === 'database' },
+    [`${DB}.cap_drop`]: { id: capName, managed: (id) => id === 'ALL' },
+    [`${DB}.cap_add`]: { id: capName, managed: (id) => TOOL_CAPS.has(id) },
+    [`${DB}.networks`]: { id: networkName, managed: (id) => id === 'database' },
   },
   conditional: [
     `${PP}.user`,

@@ -163,10 +163,11 @@ export function dryRunLines(plan: Plan, width = termWidth()): string[] {
   return lines;
 }
 
-/** The non-interactive command that repeats this run (never with a password). */
-export function repeatCommand(c: Collected, dir: string, command = 'npx photoprism-harden init'): string {
+/** The non-interactive command that repeats this run (never with a password); `engine` is the --engine given. */
+export function repeatCommand(c: Collected, dir: string, command = 'npx photoprism-harden init', engine?: string): string {
   const a = c.answers;
   const parts = [command, '--dir', shellQuote(dir), '--yes'];
+  if (engine) parts.push('--engine', shellQuote(engine));
   for (const q of QUESTIONS) {
     if (!q.flag || q.kind === 'secret') continue;
     const v = a[q.key];

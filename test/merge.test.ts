@@ -284,3 +284,55 @@ describe('list entry identities', () => {
     ['cache', 'cache'],
   ])('volumeTarget(%j) = %s', (item, want) => expect(volumeTarget(item)).toBe(want));
 });
+
+describe('least-privilege keys (issue 12) reach old installations without dropping user edits', () => {
+  const old = `services:
+  photoprism:
+    image: photoprism/photoprism:240915
+    cap_add:
+      - NET_BIND_SERVICE # mine
+  mariadb:
+    image: mariadb:11
+`;
+  const fresh = `services:
+  photoprism:
+    image: photoprism/photoprism:latest
+    cap_drop:
+      - ALL
+    cap_add:
+      - CHOWN
+      - SETUID
+    pids_limit: 1024
+    networks:
+      - default
+      - database
+  mariadb:
+    image: mariadb:11
+    cap_drop:
+      - ALL
+    networks:
+      - database
+    environment:
+      MARIADB_ROOT_HOST: "localhost"
+networks:
+  database:
+    internal: true
+`;
+  test('added where missing; a capability the user added stays; the user image stays', () => {
+    const r = mergeYaml(old, fresh, COMPOSE_RULES);
+    const doc = parseDocument(r.text).toJS() as { services: Record<string, Record<string, unknown>>; networks: unknown };
+    expect(doc.services.photoprism!.image).toBe('photoprism/photoprism:240915');
+    expect(doc.services.photoprism!.cap_drop).toEqual(['ALL']);
+    expect(doc.services.photoprism!.cap_add).toEqual(['NET_BIND_SERVICE', 'CHOWN', 'SETUID']);
+    expect(doc.services.photoprism!.pids_limit).toBe(1024);
+    expect(doc.services.mariadb!.networks).toEqual(['database']);
+    expect(doc.networks).toEqual({ database: { internal: true } });
+    expect(r.text).toContain('NET_BIND_SERVICE # mine');
+  });
+  test('switching to user: mode drops the capabilities the tool added, not the user\'s', () => {
+    const before = mergeYaml(old, fresh, COMPOSE_RULES).text;
+    const userMode = fresh.replace('    cap_add:\n      - CHOWN\n      - SETUID\n', '');
+    const doc = parseDocument(mergeYaml(before, userMode, COMPOSE_RULES).text).toJS() as { services: Record<string, Record<string, unknown>> };
+    expect(doc.services.photoprism!.cap_add).toEqual(['NET_BIND_SERVICE']);
+  });
+});

@@ -280,8 +280,8 @@ describe('user edits survive', () => {
         '        target: /photoprism/storage\n      - "/mnt/archive:/photoprism/originals/archive:ro" # my archive\n',
       )
       .replace(
-        '\n## Secrets are single-line files',
-        '\n  # my reverse proxy\n  whoami:\n    image: traefik/whoami\n    volumes:\n      - cache:/cache\n\n## Secrets are single-line files',
+        '\n## "database" has no route out',
+        '\n  # my reverse proxy\n  whoami:\n    image: traefik/whoami\n    volumes:\n      - cache:/cache\n\n## "database" has no route out',
       );
     compose += '\nvolumes:\n  cache: {} # named volume of my own\n';
     await fsp.writeFile(composePath, compose);

@@ -190,7 +190,7 @@ describe('renderYaml', () => {
     const plan = buildPlan(planInput(validAnswers(), { regenerate: 'init --yes\nevil: true\r\n  # x' }));
     const doc = YAML.parse(composeText(plan)) as Record<string, unknown>;
     expect(doc.evil).toBeUndefined();
-    expect(Object.keys(doc).sort()).toEqual(['secrets', 'services']);
+    expect(Object.keys(doc).sort()).toEqual(['networks', 'secrets', 'services']);
   });
 
   test('an unknown template throws; a missing variable is an error (strict)', () => {
@@ -399,10 +399,22 @@ describe.each(variants().map((v) => [v.name, v] as const))('compose file: %s', (
     }
     for (const svc of [pp, db]) {
       expect(svc.privileged).toBeUndefined();
-      expect(svc.cap_add).toBeUndefined();
+      expect(svc.cap_drop).toEqual(['ALL']);
       expect(svc.pid).toBeUndefined();
       expect(svc.network_mode).toBeUndefined();
+      expect(svc.pids_limit).toBeGreaterThan(0);
+      expect(svc.logging).toMatchObject({ driver: 'json-file', options: { 'max-size': expect.any(String), 'max-file': expect.any(String) } });
     }
+    // only what each root phase needs comes back (proven at run time by test/e2e/init-apply.test.ts); none as user:
+    expect(pp.cap_add).toEqual(a.userMode === 'user' ? undefined : ['CHOWN', 'DAC_READ_SEARCH', 'FOWNER', 'SETUID', 'SETGID']);
+    expect(db.cap_add).toEqual(['CHOWN', 'DAC_READ_SEARCH', 'SETUID', 'SETGID']);
+  });
+
+  test('MariaDB only on an internal network, root only from localhost', () => {
+    expect(db.networks).toEqual(['database']);
+    expect(pp.networks).toEqual(['default', 'database']);
+    expect((doc as unknown as { networks: unknown }).networks).toEqual({ database: { internal: true } });
+    expect(dbEnv.MARIADB_ROOT_HOST).toBe('localhost');
   });
 
   test('exactly one of user: or PHOTOPRISM_UID+GID', () => {

@@ -3,7 +3,7 @@
 // A rule's replies are used in order, the last one repeats (so `ps` can go "starting" -> "healthy").
 
 import { afterEach } from '@jest/globals';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { engineFreePathSync } from './engine-free.js';
@@ -107,6 +107,8 @@ export function fakeEngines(spec: Spec): Fakes {
     cleanup: () => rmSync(root, { recursive: true, force: true }),
   };
 }
+
+/** The real engines a machine may have (CI installs docker.io and docker-compose for the E2E tests). */
 
 /**
  * For test files whose tests each set up their own fakes: a drop-in for fakeEngines whose fakes are
