@@ -101,18 +101,46 @@ Exit codes: 0 no error-level finding; 1 at least one error-level finding; 2 usag
 installation that cannot be read (no compose file, invalid YAML).`,
 };
 
+const ROTATE: CommandSpec = {
+  name: 'rotate',
+  summary: 'give the database user, MariaDB root or the PhotoPrism admin a new password in the running installation',
+  options: [
+    { name: 'dir', arg: '<path>', help: 'installation directory (made or adopted by photoprism-harden init)', default: '.' },
+    { name: 'database', help: "rotate the password of PhotoPrism's MariaDB user (.secrets/db_pwd.txt and DatabasePassword)" },
+    { name: 'database-root', help: "rotate MariaDB's root password (.secrets/db_root_pwd.txt)" },
+    { name: 'admin', help: "rotate PhotoPrism's admin password (AdminPassword), through photoprism passwd" },
+    { name: 'answers', arg: '<file>', help: 'take the new passwords from a YAML file (adminPassword, databasePassword, databaseRootPassword)' },
+    { name: 'prompt', help: 'ask for each new password (hidden, typed twice) instead of generating it' },
+    { name: 'start', help: 'start the services (up -d) if they are not running; without it rotate refuses' },
+    { name: 'engine', arg: '<engine>', help: 'Compose engine: docker, docker-compose, podman (default: the first found)' },
+    { name: 'timeout', arg: '<seconds>', help: 'how long to wait for a restarted service', default: '300' },
+    HELP,
+  ],
+  epilog: `Each password is changed inside the running system first (ALTER USER in MariaDB, logged in as root
+over the container's local socket; "photoprism passwd" in the PhotoPrism container), then written to
+the files atomically; PhotoPrism is restarted when its database password changed. The new login must
+work and the old one must be refused; any failure rolls back to the old password and says so.
+No password is passed on a command line or in an environment: it goes through the stdin of
+"docker compose exec". New passwords: --answers, --prompt, or ${Object.values(PASSWORD_ENV).join(', ')};
+otherwise generated with node:crypto. A rotation that was interrupted (even killed) is finished or
+undone by the next run, so the files always match the database.
+
+Exit codes: 0 rotated; 2 invalid input or usage (nothing changed); 1 any other failure (rolled back).`,
+};
+
 const SCHEMA: CommandSpec = { name: 'schema', summary: 'print the JSON Schema of the answers file', options: [HELP] };
 
 const INIT_SUMMARY = 'ask a few questions and write docker-compose.yml, storage/config/options.yml and .secrets/';
 const SUMMARIES: [string, string][] = [
   ['init', INIT_SUMMARY],
   [AUDIT.name, AUDIT.summary],
+  [ROTATE.name, ROTATE.summary],
   [SCHEMA.name, SCHEMA.summary],
 ];
 
 async function command(name: string | undefined): Promise<CommandSpec | undefined> {
   if (name === 'init') return initCommand();
-  return [AUDIT, SCHEMA].find((c) => c.name === name);
+  return [AUDIT, ROTATE, SCHEMA].find((c) => c.name === name);
 }
 
 function wrapText(text: string, width: number, indent: number): string {
@@ -220,6 +248,10 @@ async function run(argv: string[], early: Early): Promise<number> {
     if (c.name === 'audit') {
       const { runAudit } = await import('./audit/index.js');
       return await runAudit({ dir: String(v.dir), json: Boolean(v.json), version });
+    }
+    if (c.name === 'rotate') {
+      const { runRotateCli } = await import('./rotate/cli.js');
+      return await runRotateCli(v);
     }
     // init
     const { QUESTIONS } = await import('./questions.js');
