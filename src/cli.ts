@@ -91,14 +91,20 @@ const AUDIT: CommandSpec = {
   summary: 'check a PhotoPrism installation against the Docker security guide and the Compose hardening rules',
   options: [
     { name: 'dir', arg: '<path>', help: 'installation directory (with compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml)', default: '.' },
-    { name: 'json', help: 'print a machine-readable report (see README, "audit")' },
+    { name: 'json', help: 'print a machine-readable report (see README, "audit"); the same as --format json' },
+    { name: 'format', arg: '<format>', help: 'text, json or sarif (SARIF 2.1.0, for code-scanning tools)' },
+    { name: 'running', help: 'also inspect the live containers through the engine: passwords in their environment or command line, the user they run as, capabilities, seccomp/AppArmor, ports, mounts, and containers created from an older compose file' },
+    { name: 'engine', arg: '<engine>', help: 'Compose engine for --running: docker, docker-compose, podman (default: the first found)' },
     HELP,
   ],
   epilog: `Reads the compose file, env files, options.yml (storage/settings or storage/config), .secrets/ and the
 owners and modes of storage and secret files. Never prints a password.
 
+With --running it also runs "compose ps", "inspect", "top" and "config --hash" (read-only) and reports
+what only the running containers show, under the same rule ids.
+
 Exit codes: 0 no error-level finding; 1 at least one error-level finding; 2 usage error or an
-installation that cannot be read (no compose file, invalid YAML).`,
+installation that cannot be read (no compose file, invalid YAML; with --running: no engine).`,
 };
 
 const ROTATE: CommandSpec = {
@@ -247,7 +253,21 @@ async function run(argv: string[], early: Early): Promise<number> {
     }
     if (c.name === 'audit') {
       const { runAudit } = await import('./audit/index.js');
-      return await runAudit({ dir: String(v.dir), json: Boolean(v.json), version });
+      const format = v.format === undefined ? (v.json ? 'json' : 'text') : String(v.format);
+      if (!['text', 'json', 'sarif'].includes(format)) throw new UsageError([`--format must be one of: text, json, sarif; got ${JSON.stringify(format)}`]);
+      if (v.json && format !== 'json') throw new UsageError([`--json cannot be combined with --format ${format}`]);
+      const { ENGINE_CHOICES } = await import('./engine.js');
+      if (v.engine !== undefined && !(ENGINE_CHOICES as readonly string[]).includes(String(v.engine))) {
+        throw new UsageError([`--engine must be one of: ${ENGINE_CHOICES.join(', ')}; got ${JSON.stringify(v.engine)}`]);
+      }
+      return await runAudit({
+        dir: String(v.dir),
+        json: format === 'json',
+        format: format as 'text' | 'json' | 'sarif',
+        running: Boolean(v.running),
+        engine: v.engine as EngineChoice | undefined,
+        version,
+      });
     }
     if (c.name === 'rotate') {
       const { runRotateCli } = await import('./rotate/cli.js');
