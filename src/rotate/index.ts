@@ -80,6 +80,8 @@ interface Install {
   pp: string;
   dbUser: string;
   adminUser: string;
+  /** PhotoPrism's port inside its container (HttpPort, default 2342) */
+  httpPort: number;
   ppTarget: PhotoPrismTarget;
 }
 
@@ -103,9 +105,12 @@ async function readInstall(dir: string, env: NodeJS.ProcessEnv): Promise<Install
   const opts = state.contents[state.optionsSource]!;
   const dbUser = checkName(optionOf(opts, 'DatabaseUser') ?? 'photoprism', 'DatabaseUser');
   const adminUser = optionOf(opts, 'AdminUser') ?? 'admin';
+  const { parseDocument } = await import('yaml');
+  const port = Number((parseDocument(opts).toJS() as Record<string, unknown> | null)?.HttpPort ?? 2342);
+  const httpPort = Number.isInteger(port) && port > 0 && port < 65536 ? port : 2342;
   const id = ctx.identity;
   const ppTarget: PhotoPrismTarget = { service: ctx.photoprism.name, ...(id?.mode === 'env' && id.uid !== null && id.gid !== null ? { user: `${id.uid}:${id.gid}` } : {}) };
-  return { dir: state.dir, composeFile: state.composeFile, optionsFile: state.optionsSource, db: ctx.mariadb.name, pp: ctx.photoprism.name, dbUser, adminUser, ppTarget };
+  return { dir: state.dir, composeFile: state.composeFile, optionsFile: state.optionsSource, db: ctx.mariadb.name, pp: ctx.photoprism.name, dbUser, adminUser, httpPort, ppTarget };
 }
 
 /** The current value of a target's password, from its file. */
@@ -141,7 +146,7 @@ class Rotation {
   /** Does the running system accept `password` for target t? */
   async accepts(t: Target, password: string): Promise<LoginCheck> {
     if (t === 'admin') {
-      const r = await checkAdminLogin(this.access, this.inst.ppTarget, this.inst.adminUser, password);
+      const r = await checkAdminLogin(this.access, this.inst.ppTarget, this.inst.adminUser, password, this.inst.httpPort);
       return r.result === 'unreachable' ? 'unreachable' : r.result;
     }
     const user = t === 'databaseRoot' ? 'root' : this.inst.dbUser;

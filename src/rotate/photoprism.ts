@@ -33,11 +33,33 @@ export async function changeAdminPassword(access: EngineAccess, t: PhotoPrismTar
   }
 }
 
-/** POSIX sh around curl: the JSON body (with the password) comes on stdin; prints the HTTP status. */
+/** Python fallback for images without curl: the body on stdin, the URL as the only argument. */
+const PY_POST = [
+  'import sys, ssl, urllib.request, urllib.error',
+  'd = sys.stdin.buffer.read()',
+  'r = urllib.request.Request(sys.argv[1], data=d, headers={"Content-Type": "application/json"})',
+  'try:',
+  '    print(urllib.request.urlopen(r, timeout=20, context=ssl._create_unverified_context()).status)',
+  'except urllib.error.HTTPError as e:',
+  '    print(e.code)',
+  'except Exception:',
+  '    print("000")',
+].join('\n');
+
+/**
+ * POSIX sh: the JSON body (with the password) comes on stdin and reaches curl (or python3) through a
+ * pipe from the shell's builtin printf; $1 is the port. Prints the HTTP status (000: no answer).
+ */
 export const LOGIN_SCRIPT = [
   'b=$(cat)',
-  'for u in http://127.0.0.1:2342 https://127.0.0.1:2342; do',
-  '  s=$(printf %s "$b" | curl -sk -o /dev/null -w "%{http_code}" -H "Content-Type: application/json" --data-binary @- "$u/api/v1/session") && [ "$s" != 000 ] && { echo "$s"; exit 0; }',
+  'post() {',
+  '  if command -v curl >/dev/null 2>&1; then printf %s "$b" | curl -sk -o /dev/null -w "%{http_code}" -H "Content-Type: application/json" --data-binary @- "$1"; return; fi',
+  `  if command -v python3 >/dev/null 2>&1; then printf %s "$b" | python3 -c '${PY_POST}' "$1"; return; fi`,
+  '  echo 000',
+  '}',
+  'for u in "http://127.0.0.1:$1" "https://127.0.0.1:$1"; do',
+  '  s=$(post "$u/api/v1/session") || s=000',
+  '  case "$s" in 000|"") ;; *) echo "$s"; exit 0 ;; esac',
   'done',
   'echo 000',
 ].join('\n');
@@ -45,10 +67,10 @@ export const LOGIN_SCRIPT = [
 export type AdminLogin = 'ok' | 'denied' | 'unreachable';
 
 /** Does PhotoPrism accept username/password? (HTTP 200 ok; 400/401/403 denied; else unreachable) */
-export async function checkAdminLogin(access: EngineAccess, t: PhotoPrismTarget, username: string, password: string): Promise<{ result: AdminLogin; detail: string }> {
+export async function checkAdminLogin(access: EngineAccess, t: PhotoPrismTarget, username: string, password: string, port = 2342): Promise<{ result: AdminLogin; detail: string }> {
   const body = JSON.stringify({ username, password });
   // `printf %s "$b"`: printf is a shell builtin, so the body never becomes an argument of a process
-  const r = await access.compose([...execPrefix(t), 'sh', '-c', LOGIN_SCRIPT], { stdin: body, timeoutMs: 60000 });
+  const r = await access.compose([...execPrefix(t), 'sh', '-c', LOGIN_SCRIPT, 'sh', String(port)], { stdin: body, timeoutMs: 60000 });
   const status = r.stdout.trim().split('\n').pop() ?? '';
   if (r.exitCode !== 0) return { result: 'unreachable', detail: (r.stderr.trim().split('\n')[0] ?? '').slice(0, 200) || `exit code ${r.exitCode}` };
   if (status === '200') return { result: 'ok', detail: 'HTTP 200' };
