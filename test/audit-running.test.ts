@@ -210,3 +210,13 @@ describe('parsers', () => {
     expect(passwordInArgs(['x', 'abcsecretvalue'], ['secretvalue'])).toBe(true);
   });
 });
+
+describe('README', () => {
+  test('the table of --running rules is rulesMarkdown() of them, and their ids are new', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { rulesMarkdown } = await import('../src/audit/rules/index.js');
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    expect(readme).toContain(rulesMarkdown(RUNNING_RULES));
+    for (const r of RUNNING_RULES) expect(RULES.map((x) => x.id)).not.toContain(r.id);
+  });
+});

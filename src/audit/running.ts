@@ -284,7 +284,6 @@ export const capabilityAdded: Rule = {
   severity: 'error',
   title: 'A running container has a capability that reaches the host (SYS_ADMIN, NET_ADMIN, SYS_PTRACE, ALL, ...)',
   why: 'these capabilities let a process in the container load modules, mount, trace host processes or change the network: most container escapes need one of them',
-  kics: 'Container Capabilities Unrestricted',
   cis: '5.3',
   check: () => [],
 };
