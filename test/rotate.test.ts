@@ -73,6 +73,7 @@ function freshState(): FakeState {
     ]),
     admin: { user: 'admin', password: ADMIN },
     running: new Set(['mariadb', 'photoprism']),
+    dir,
     restarts: [],
     argv: [],
     stdinSeen: [],

@@ -33,7 +33,7 @@ import {
   type Target,
 } from './files.js';
 import { checkLogin, checkName, setPassword, type Login, type LoginCheck } from './mariadb.js';
-import { changeAdminPassword, checkAdminLogin, type PhotoPrismTarget } from './photoprism.js';
+import { changeAdminPassword, checkAdminLogin, photoprismServes, type PhotoPrismTarget } from './photoprism.js';
 
 export const TARGETS: readonly Target[] = ['databaseRoot', 'database', 'admin'];
 
@@ -147,7 +147,8 @@ class Rotation {
   async accepts(t: Target, password: string): Promise<LoginCheck> {
     if (t === 'admin') {
       const r = await checkAdminLogin(this.access, this.inst.ppTarget, this.inst.adminUser, password, this.inst.httpPort);
-      return r.result === 'unreachable' ? 'unreachable' : r.result;
+      if (r.result === 'noclient') throw new RotateError(`cannot check PhotoPrism logins: ${r.detail}`);
+      return r.result;
     }
     const user = t === 'databaseRoot' ? 'root' : this.inst.dbUser;
     // the PhotoPrism user connects over TCP as PhotoPrism does; root over the local socket
@@ -195,6 +196,20 @@ class Rotation {
     const r = await this.access.compose(['restart', this.inst.pp], { timeoutMs: this.timeoutMs });
     if (r.exitCode !== 0) throw new RotateError(`${this.access.display} restart ${this.inst.pp} failed: ${r.stderr.trim().split('\n').pop() ?? r.exitCode}`);
     await this.waitRunning([this.inst.pp]);
+    // PhotoPrism serves its API only once it has logged in to the database: wait for it
+    const deadline = Date.now() + this.timeoutMs;
+    for (;;) {
+      const s = await photoprismServes(this.access, this.inst.ppTarget, this.inst.httpPort);
+      if (s === 'ok') break;
+      if (s === 'noclient') {
+        this.out.out(`  (${this.inst.pp} runs; its API could not be asked: the image has neither curl nor python3)`);
+        break;
+      }
+      await this.waitRunning([this.inst.pp]); // throws once the container has exited
+      if (Date.now() > deadline) throw new RotateError(`${this.inst.pp} did not answer on its API within ${Math.round(this.timeoutMs / 1000)} s after the restart`);
+      await sleep(this.o.pollMs ?? 1000);
+    }
+    this.out.out(`  ${this.inst.pp} is up again and serves its API`);
   }
 
   async states() {

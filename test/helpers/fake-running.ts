@@ -2,6 +2,8 @@
 // password) and PhotoPrism's admin, driven through the same exec commands the real engine gets.
 // It records every argv, so tests can check that no secret is ever passed as an argument.
 
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { OPTIONS_END, CLIENT_SCRIPT } from '../../src/rotate/mariadb.js';
 import { LOGIN_SCRIPT } from '../../src/rotate/photoprism.js';
 import type { EngineAccess, ExecResult, Exchange, RunOpts } from '../../src/rotate/exec.js';
@@ -19,6 +21,8 @@ export interface FakeState {
   failRestart?: boolean;
   /** ALTER USER "succeeds" but changes nothing */
   ignoreAlter?: boolean;
+  /** the installation folder: a restarted PhotoPrism reads DatabasePassword from its options.yml */
+  dir?: string;
 }
 
 const ok = (stdout = ''): ExecResult => ({ exitCode: 0, stdout, stderr: '' });
@@ -75,6 +79,13 @@ export function fakeRunning(state: FakeState, services = { db: 'mariadb', pp: 'p
     if (sub[0] === 'restart') {
       if (state.failRestart) return fail('restart failed');
       state.restarts.push(sub[1]!);
+      if (sub[1] === services.pp && state.dir) {
+        // like PhotoPrism: it logs in with the options file's DatabasePassword, or exits
+        const text = readFileSync(path.join(state.dir, 'storage/config/options.yml'), 'utf8');
+        const pw = /^DatabasePassword: "(.*)"/m.exec(text)?.[1];
+        if (pw !== state.accounts.get('photoprism@%')) state.running.delete(services.pp);
+        else state.running.add(services.pp);
+      }
       return ok();
     }
     if (sub[0] === 'up') {
@@ -88,6 +99,7 @@ export function fakeRunning(state: FakeState, services = { db: 'mariadb', pp: 'p
       const cmd = sub.slice(i + 1);
       if (!state.running.has(svc)) return fail(`service "${svc}" is not running`);
       if (svc === services.db && cmd[0] === 'sh' && cmd[2] === CLIENT_SCRIPT) return sql(o.stdin ?? '', cmd.includes('--protocol=tcp'));
+      if (svc === services.pp && cmd[0] === 'sh' && cmd[2] === LOGIN_SCRIPT && cmd[5] === '/api/v1/status') return ok('200\n');
       if (svc === services.pp && cmd[0] === 'sh' && cmd[2] === LOGIN_SCRIPT) {
         const body = JSON.parse(o.stdin ?? '{}') as { username: string; password: string };
         return ok(body.username === state.admin.user && body.password === state.admin.password ? '200\n' : '401\n');
