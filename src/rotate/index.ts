@@ -289,23 +289,27 @@ class Rotation {
       }
     }
     this.out.out(`Rotating ${info.label}:`);
-    // 1. the old password must work now, or there is nothing to rotate from
-    const before = await this.accepts(t, old);
-    if (before === 'unreachable') throw new RotateError(`cannot reach the running ${t === 'admin' ? 'PhotoPrism' : 'MariaDB'} service; start it (or pass --start)`);
-    if (before !== 'ok') {
-      throw new RotateError(
-        `the running system does not accept the current ${info.label} from the files; nothing was changed` +
-          (t === 'database' ? ' (run "photoprism-harden rotate --database" only when PhotoPrism can log in; see "photoprism-harden audit")' : ''),
-      );
-    }
-    this.out.out('  the current password works');
-    // 2. stage both values, then the journal
+    // 1. stage both values, then the journal: from here on a killed run can always be reconciled
     const started = new Date().toISOString();
     const like = (await fileOwner(dir, t === 'databaseRoot' ? SECRET_FILES.dbRootPassword : SECRET_FILES.dbPassword)) ?? undefined;
     await writeSecret(dir, stagedOld(t), old, like);
     await writeSecret(dir, stagedNew(t), next, like);
     await this.journal(t, 'staged', started);
     await this.step('staged');
+    // 2. the old password must work now, or there is nothing to rotate from
+    const before = await this.accepts(t, old).catch(async (e: unknown) => {
+      await this.unstage(t);
+      throw e;
+    });
+    if (before !== 'ok') {
+      await this.unstage(t);
+      if (before === 'unreachable') throw new RotateError(`cannot reach the running ${t === 'admin' ? 'PhotoPrism' : 'MariaDB'} service; start it (or pass --start)`);
+      throw new RotateError(
+        `the running system does not accept the current ${info.label} from the files; nothing was changed` +
+          (t === 'database' ? ' (run "photoprism-harden rotate --database" only when PhotoPrism can log in; see "photoprism-harden audit")' : ''),
+      );
+    }
+    this.out.out('  the current password works');
     let changed = false;
     let swapped = false;
     try {
