@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { runAudit } from '../src/audit/index.js';
 import { RULES } from '../src/audit/rules/index.js';
-import { containerView, parseHashes, parseTop, passwordInArgs, RUNNING_RULES } from '../src/audit/running.js';
+import { containerView, isPhotoPrismProcess, parseHashes, parseTop, passwordInArgs, RUNNING_RULES } from '../src/audit/running.js';
 import type { EngineAccess, ExecResult } from '../src/rotate/exec.js';
 import { ADMIN_PW, DB_PW, DB_ROOT_PW, build, cleanup, facts } from './audit-helpers.js';
 import { FixtureHost } from '../src/host.js';
@@ -59,7 +59,7 @@ function fake(containers: C[], top: Record<string, string> = {}, hashOk = true):
     async container(args) {
       argv.push(args);
       if (args[0] === 'inspect') return ok(JSON.stringify(args.slice(1).map((id) => inspectJson(containers.find((c) => c.id === id)!))));
-      if (args[0] === 'top') return ok(top[args[1]!] ?? 'UID GID COMMAND\n0 0 /bin/sh /entrypoint.sh\n2000 2000 photoprism start\n');
+      if (args[0] === 'top') return ok(top[args[1]!] ?? 'PID UID GID COMMAND\n11 0 0 bash /scripts/entrypoint.sh /opt/photoprism/bin/photoprism start\n12 2000 2000 /opt/photoprism/bin/photoprism start\n');
       return { exitCode: 125, stdout: '', stderr: 'unexpected' };
     },
     async converse() {
@@ -122,7 +122,7 @@ describe('audit --running', () => {
     const r = await audit([{ ...HARDENED[0]! }, { ...HARDENED[1]!, args: ['docker-entrypoint.sh', 'mariadbd', `--password=${DB_PW}`] }]);
     expect((r.json.findings as any[]).filter((x) => x.rule === 'password-in-environment').map((x) => x.message)).toEqual([expect.stringMatching(/command line of running container inst-mariadb-1/)]);
     expect(r.out).not.toContain(DB_PW);
-    const r2 = await audit(HARDENED, 'json', { pp1: `UID GID COMMAND\n2000 2000 photoprism start\n2000 2000 sh -c echo ${ADMIN_PW}\n` });
+    const r2 = await audit(HARDENED, 'json', { pp1: `PID UID GID COMMAND\n5 2000 2000 photoprism start\n6 2000 2000 sh -c echo ${ADMIN_PW}\n` });
     expect(ids(r2.json)).toContain('password-in-environment');
     expect(r2.out).not.toContain(ADMIN_PW);
   });
@@ -144,7 +144,7 @@ describe('audit --running', () => {
       },
       { id: 'db1', service: 'mariadb', ports: { '3306/tcp': [{ HostIp: '', HostPort: '3306' }] }, network: 'host', securityOpt: [] },
     ];
-    const r = await audit(bad, 'json', { pp1: 'UID GID COMMAND\n0 0 /bin/sh /entrypoint.sh\n0 0 /opt/photoprism/bin/photoprism start\n' });
+    const r = await audit(bad, 'json', { pp1: 'PID UID GID COMMAND\n1 0 0 /bin/sh /entrypoint.sh\n2 0 0 /opt/photoprism/bin/photoprism start\n' });
     const got = ids(r.json);
     for (const id of ['runs-as-root', 'capability-added', 'seccomp-unconfined', 'apparmor-unconfined', 'no-new-privileges-missing', 'port-all-interfaces', 'database-port-published', 'docker-socket-mounted', 'sensitive-host-mount', 'privileged', 'host-network']) {
       expect(got).toContain(id);
@@ -200,11 +200,14 @@ describe('parsers', () => {
     const v = containerView(inspectJson({ id: 'x', service: 'photoprism', env: ['A=b=c', 'EMPTY='], capAdd: ['cap_sys_admin'] }));
     expect(v.env).toEqual([{ name: 'A', value: 'b=c' }, { name: 'EMPTY', value: '' }]);
     expect(v.capAdd).toEqual(['SYS_ADMIN']);
-    expect(parseTop('UID GID CMD\n0 0 /init\n2000 2000 photoprism start --x\n')).toEqual([
+    expect(parseTop('PID UID GID CMD\n1 0 0 /init\n7 2000 2000 photoprism start --x\n')).toEqual([
       { uid: 0, gid: 0, args: '/init' },
       { uid: 2000, gid: 2000, args: 'photoprism start --x' },
     ]);
     expect(parseHashes(`a ${HASH_PP}\nnoise\n`)).toEqual(new Map([['a', HASH_PP]]));
+    expect(isPhotoPrismProcess('bash /scripts/entrypoint.sh /opt/photoprism/bin/photoprism start')).toBe(false);
+    expect(isPhotoPrismProcess('/opt/photoprism/bin/photoprism start')).toBe(true);
+    expect(isPhotoPrismProcess('/usr/bin/python3 /opt/photoprism/bin/photoprism start')).toBe(true);
     expect(passwordInArgs(['mariadb', '-psecret'], [])).toBe(true);
     expect(passwordInArgs(['x', '--port=1', '-p', '--protocol=tcp'], [])).toBe(false);
     expect(passwordInArgs(['x', 'abcsecretvalue'], ['secretvalue'])).toBe(true);

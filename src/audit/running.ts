@@ -124,11 +124,11 @@ export function containerView(raw: Record<string, unknown>): ContainerView {
   };
 }
 
-/** `docker top ID -eo uid,gid,args` output: a header, then UID GID COMMAND... per line. */
+/** `docker top ID -eo pid,uid,gid,args` output (the engine needs the PID column): a header, then PID UID GID COMMAND... */
 export function parseTop(text: string): ProcessView[] {
   const lines = text.split('\n').filter((l) => l.trim() !== '');
   return lines.slice(1).map((l) => {
-    const m = /^\s*(\S+)\s+(\S+)\s+(.*)$/.exec(l);
+    const m = /^\s*\S+\s+(\S+)\s+(\S+)\s+(.*)$/.exec(l);
     const num = (s: string | undefined) => (s !== undefined && /^\d+$/.test(s) ? Number(s) : null);
     return m ? { uid: num(m[1]), gid: num(m[2]), args: m[3]! } : { uid: null, gid: null, args: l };
   });
@@ -160,7 +160,7 @@ export async function collectRunning(files: AuditContext, access: EngineAccess):
     containers = (JSON.parse(ins.stdout) as Record<string, unknown>[]).map(containerView);
     for (const c of containers) {
       if (c.state !== 'running') continue;
-      const top = await access.container(['top', c.id, '-eo', 'uid,gid,args']);
+      const top = await access.container(['top', c.id, '-eo', 'pid,uid,gid,args']);
       if (top.exitCode === 0) c.processes = parseTop(top.stdout);
       else notes.push(`${access.runtime} top ${c.name}: ${firstLine(top.stderr) || `exit code ${top.exitCode}`} (the users of its processes were not checked)`);
     }
@@ -246,13 +246,20 @@ const argvPasswords: RunningCheck = (r) => {
   return out;
 };
 
+/** The PhotoPrism program itself (not the entrypoint shell that started it): photoprism, or an interpreter running it. */
+export function isPhotoPrismProcess(args: string): boolean {
+  const [exe = '', first = ''] = args.trim().split(/\s+/);
+  const base = (s: string) => s.slice(s.lastIndexOf('/') + 1);
+  return base(exe) === 'photoprism' || (/^python[0-9.]*$/.test(base(exe)) && base(first) === 'photoprism');
+}
+
 const actualRoot: RunningCheck = (r) => {
   const out: RawFinding[] = [];
   for (const c of running(r)) {
     const svc = serviceOf(r, c);
     if (svc?.kind !== 'photoprism') continue;
     // the entrypoint stays root to wait for its child; the app is every process named photoprism
-    const app = (c.processes ?? []).filter((p) => /(^|\/)photoprism(\s|$)/.test(p.args.split(/\s+/)[0] ?? '') || /\bphotoprism\s+start\b/.test(p.args));
+    const app = (c.processes ?? []).filter((p) => isPhotoPrismProcess(p.args));
     const rootApp = app.filter((p) => p.uid === 0 || p.gid === 0);
     if (rootApp.length) {
       out.push({

@@ -9,6 +9,7 @@
 // staged values it accepts and makes every file match that one: a run killed at any step ends with
 // old or new passwords that match the database, never a mismatch.
 
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PASSWORD_ENV, SECRET_FILES } from '../domain.js';
 import { detect, installAdvice, serviceStates, type Engine, type EngineChoice } from '../engine.js';
@@ -117,7 +118,6 @@ async function readInstall(dir: string, env: NodeJS.ProcessEnv): Promise<Install
 async function currentValue(inst: Install, t: Target): Promise<string | undefined> {
   if (t === 'database') return readSecret(inst.dir, SECRET_FILES.dbPassword);
   if (t === 'databaseRoot') return readSecret(inst.dir, SECRET_FILES.dbRootPassword);
-  const { readFileSync } = await import('node:fs');
   return optionOf(readFileSync(path.join(inst.dir, inst.optionsFile), 'utf8'), 'AdminPassword');
 }
 
@@ -265,8 +265,7 @@ class Rotation {
   }
 
   private async dbOptionValue(): Promise<string | undefined> {
-    const { readFileSync } = await import('node:fs');
-    return optionOf(readFileSync(path.join(this.inst.dir, this.inst.optionsFile), 'utf8'), 'DatabasePassword');
+      return optionOf(readFileSync(path.join(this.inst.dir, this.inst.optionsFile), 'utf8'), 'DatabasePassword');
   }
 
   /** One rotation, as a transaction. */
