@@ -75,6 +75,7 @@ function freshState(): FakeState {
     running: new Set(['mariadb', 'photoprism']),
     dir,
     restarts: [],
+    alters: 0,
     argv: [],
     stdinSeen: [],
   };
@@ -235,22 +236,31 @@ describe('rotate --database-root and --admin', () => {
 });
 
 describe('a rotation killed at each step is finished or undone by the next run', () => {
-  const STEPS = ['staged', 'changed', 'swapped', 'restarted'];
-  for (const at of STEPS) {
-    test(`killed after "${at}": files and database agree afterwards`, async () => {
+  const isLogin = (sub: string[], stdin: string) => sub[0] === 'exec' && stdin.includes('user=photoprism') && stdin.includes('CURRENT_USER');
+  // where the first run stops for ever (as if killed: no rollback, no clean-up), and what the database then holds
+  const KILLS: { at: string; when: (sub: string[], stdin: string) => boolean; after?: boolean; outcome: RegExp }[] = [
+    { at: 'staged (checking the old password)', when: (sub, stdin) => isLogin(sub, stdin) && state.alters === 0, outcome: /rolled back/ },
+    { at: 'changing (ALTER USER sent, no answer yet)', when: (sub, stdin) => stdin.includes('ALTER USER'), after: true, outcome: /completed/ },
+    { at: 'changing (ALTER USER not yet applied)', when: (sub, stdin) => stdin.includes('ALTER USER'), outcome: /rolled back/ },
+    { at: 'changed (checking the new password)', when: (sub, stdin) => isLogin(sub, stdin) && state.alters === 1, outcome: /completed/ },
+    { at: 'swapped (restarting PhotoPrism)', when: (sub) => sub[0] === 'restart', outcome: /completed/ },
+    { at: 'restarted (checking again)', when: (sub, stdin) => isLogin(sub, stdin) && state.restarts.length === 1, outcome: /completed/ },
+  ];
+  for (const k of KILLS) {
+    test(`killed at ${k.at}: files and database agree afterwards`, async () => {
       const NEW = 'New-Db-Password-killed-0123456789';
       const { o } = output();
       let reached!: () => void;
       const hit = new Promise<void>((r) => (reached = r));
-      // the first run stops for ever at the step (as if killed: no rollback, no clean-up)
-      void runRotate(opts({ targets: ['database'], passwords: { database: NEW }, out: o, step: (s) => (s === at ? (reached(), new Promise<void>(() => {})) : undefined) }));
+      state.hang = { when: k.when, after: k.after, reached: () => reached() };
+      void runRotate(opts({ targets: ['database'], passwords: { database: NEW }, out: o }));
       await hit;
       expect(await exists(JOURNAL)).toBe(true);
-      // the next run reconciles first, then rotates again
+      // the next run reconciles first, then does what it was asked
       const { o: o2, c: c2 } = output();
       const before = state.accounts.get('photoprism@%');
       expect(await runRotate(opts({ targets: ['databaseRoot'], out: o2 }))).toBe(0);
-      expect(c2.out).toMatch(at === 'staged' ? /rolled back/ : /completed/);
+      expect(c2.out).toMatch(k.outcome);
       const db = state.accounts.get('photoprism@%');
       expect(db).toBe(before);
       expect(await read('.secrets/db_pwd.txt')).toBe(db);

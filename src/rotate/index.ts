@@ -69,8 +69,6 @@ export interface RotateOptions {
   /** service states, injected by tests */
   states?: () => Promise<{ service: string; state: string; health: string; exitCode: number }[]>;
   pollMs?: number;
-  /** test hook for crash tests: called at each step; the real CLI never sets it */
-  step?: (name: string) => Promise<void> | void;
 }
 
 interface Install {
@@ -131,10 +129,6 @@ class Rotation {
   ) {
     this.out = o.out ?? new Output();
     this.timeoutMs = o.timeoutMs ?? 300000;
-  }
-
-  private async step(name: string): Promise<void> {
-    await this.o.step?.(name);
   }
 
   private async rootLogin(): Promise<Login> {
@@ -294,7 +288,6 @@ class Rotation {
     await writeSecret(dir, stagedOld(t), old, like);
     await writeSecret(dir, stagedNew(t), next, like);
     await this.journal(t, 'staged', started);
-    await this.step('staged');
     // 2. the old password must work now, or there is nothing to rotate from
     const before = await this.accepts(t, old).catch(async (e: unknown) => {
       await this.unstage(t);
@@ -317,8 +310,7 @@ class Rotation {
       changed = true; // (from here on, the system may hold the new value)
       await this.change(t, old, next);
       await this.journal(t, 'changed', started);
-      await this.step('changed');
-      const n = await this.accepts(t, next);
+        const n = await this.accepts(t, next);
       const o = await this.accepts(t, old);
       if (n !== 'ok') throw new RotateError(`the new password does not work after the change (${n})`);
       if (o !== 'denied') throw new RotateError(`the old password still works after the change (${o})`);
@@ -327,14 +319,12 @@ class Rotation {
       swapped = true;
       await this.writeFiles(t, next);
       await this.journal(t, 'swapped', started);
-      await this.step('swapped');
-      this.out.out(`  written: ${this.filesOf(t).join(', ')}`);
+        this.out.out(`  written: ${this.filesOf(t).join(', ')}`);
       // 5. what reads them at start
       if (t === 'database') {
         await this.restartPhotoPrism();
         await this.journal(t, 'restarted', started);
-        await this.step('restarted');
-        if ((await this.accepts(t, next)) !== 'ok') throw new RotateError('the new database password stopped working after the restart');
+            if ((await this.accepts(t, next)) !== 'ok') throw new RotateError('the new database password stopped working after the restart');
       }
       await this.unstage(t);
       this.out.out(`  done: ${info.label} is rotated`);

@@ -23,6 +23,13 @@ export interface FakeState {
   ignoreAlter?: boolean;
   /** the installation folder: a restarted PhotoPrism reads DatabasePassword from its options.yml */
   dir?: string;
+  /**
+   * Simulates a run killed in the middle of a command: when it returns true for a command (after the
+   * command took effect, if `after`), the command never returns.
+   */
+  hang?: { when: (sub: string[], stdin: string) => boolean; after?: boolean; reached?: () => void };
+  /** ALTER USER statements that took effect */
+  alters: number;
 }
 
 const ok = (stdout = ''): ExecResult => ({ exitCode: 0, stdout, stderr: '' });
@@ -63,6 +70,7 @@ export function fakeRunning(state: FakeState, services = { db: 'mariadb', pp: 'p
       if (state.failAlter) return fail('ERROR 1396 (HY000): Operation ALTER USER failed');
       const lits = sqlLiterals(alter[1]!);
       for (let i = 0; i + 2 < lits.length + 1; i += 3) if (!state.ignoreAlter) state.accounts.set(`${lits[i]}@${lits[i + 1]}`, lits[i + 2]!);
+      state.alters++;
       return ok('ok\n');
     }
     return fail('ERROR 1064 (42000): unexpected SQL in the fake');
@@ -115,11 +123,21 @@ export function fakeRunning(state: FakeState, services = { db: 'mariadb', pp: 'p
     }
     return fail(`fake engine: unexpected command ${sub.join(' ')}`, 125);
   };
+  const maybeHang = async (sub: string[], o: RunOpts, run: () => ExecResult): Promise<ExecResult> => {
+    const h = state.hang;
+    if (h && h.when(sub, o.stdin ?? '')) {
+      state.hang = undefined;
+      if (h.after) run();
+      h.reached?.();
+      return new Promise<ExecResult>(() => {});
+    }
+    return run();
+  };
   return {
     display: 'docker compose',
     runtime: 'docker',
-    compose: async (sub, o = {}) => exec(sub, o),
+    compose: async (sub, o = {}) => maybeHang(sub, o, () => exec(sub, o)),
     container: async (args) => fail(`fake engine: unexpected ${args.join(' ')}`, 125),
-    converse: async (sub, steps, o = {}) => exec(sub, o, steps),
+    converse: async (sub, steps, o = {}) => maybeHang(sub, o, () => exec(sub, o, steps)),
   };
 }
