@@ -133,7 +133,7 @@ export async function stream(
   const tail: string[] = [];
   try {
     for await (const l of sub.iterable({ from: 'all' })) {
-      const text = String(l).replace(/\r/g, '');
+      const text = stripControl(String(l));
       line(text);
       tail.push(text);
       if (tail.length > 50) tail.shift();
@@ -393,5 +393,41 @@ export function logsArgs(e: Engine, service: string, n: number): string[] {
 export async function serviceLogs(e: Engine, dir: string, file: string, service: string, n: number, env: NodeJS.ProcessEnv): Promise<string[]> {
   const r = await run(e.command, composeArgs(e, file, logsArgs(e, service, n)), { env, cwd: dir, timeoutMs: 30000 });
   const text = [r.stdout, r.stderr].filter(Boolean).join('\n');
-  return text.split('\n').filter((l) => l !== '').slice(-n);
+  return text
+    .split('\n')
+    .map(stripControl)
+    .filter((l) => l.trim() !== '')
+    .slice(-n);
+}
+
+/**
+ * A line of engine or container output without terminal control sequences: Compose 2.26 prefixes every log
+ * line with ESC[2K (erase line) even with --no-color/--ansi never, and a container may print colours or
+ * cursor movements of its own. CSI/OSC sequences, other escapes and C0/C1 control characters (tab kept) go.
+ */
+export function stripControl(line: string): string {
+  return line
+    .replace(/\x1b\[[0-?]*[ -/]*[@-~]/g, '') // CSI: ESC [ params intermediates final
+    .replace(/\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?/g, '') // OSC ... BEL or ST
+    .replace(/\x1b[@-_]?/g, '') // any other escape
+    .replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, ''); // remaining control characters (tab kept)
+}
+
+/**
+ * Where the host reaches a service's container port: `port SERVICE PORT` ("0.0.0.0:2342", "127.0.0.1:8080",
+ * "[::]:2342"), as a URL base a client on this host can open (a wildcard address becomes loopback).
+ * undefined when the port is not published (or the engine does not say).
+ */
+export async function publishedUrl(e: Engine, dir: string, file: string, service: string, port: number, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const r = await run(e.command, composeArgs(e, file, ['port', service, String(port)]), { env, cwd: dir, timeoutMs: 20000 });
+  if (r.exitCode !== 0) return undefined;
+  const line = r.stdout.split('\n').map((l) => stripControl(l).trim()).find((l) => /:\d+$/.test(l));
+  if (!line) return undefined;
+  const m = /^(.*):(\d+)$/.exec(line)!;
+  let host = m[1]!.replace(/^\[|\]$/g, '');
+  const hostPort = Number(m[2]);
+  if (hostPort === 0) return undefined;
+  if (host === '' || host === '0.0.0.0') host = '127.0.0.1';
+  else if (host === '::') host = '::1';
+  return `http://${host.includes(':') ? `[${host}]` : host}:${hostPort}`;
 }

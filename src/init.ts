@@ -128,7 +128,7 @@ export async function runInit(o: InitOptions): Promise<number> {
   const originals = hostPath(a.originalsPath, dir, home);
   const imp = a.importPath ? hostPath(a.importPath, dir, home) : null;
   const state = await withHostPaths(state0, [originals, ...(imp ? [imp] : [])]);
-  const repeat = repeatCommand(collected, dir);
+  const repeat = repeatCommand(collected, dir, o.engine);
   const plan = buildPlan({
     answers: a,
     facts,

@@ -133,10 +133,11 @@ export function dryRunLines(plan: Plan): string[] {
   return lines;
 }
 
-/** The non-interactive command that repeats this run (never with a password). */
-export function repeatCommand(c: Collected, dir: string): string {
+/** The non-interactive command that repeats this run (never with a password); `engine` is the --engine given. */
+export function repeatCommand(c: Collected, dir: string, engine?: string): string {
   const a = c.answers;
   const parts = ['npx', 'photoprism-harden', 'init', '--dir', shellQuote(dir), '--yes'];
+  if (engine) parts.push('--engine', shellQuote(engine));
   for (const q of QUESTIONS) {
     if (!q.flag || q.kind === 'secret') continue;
     const v = a[q.key];

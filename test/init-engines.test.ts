@@ -2,7 +2,9 @@
 // temporary copy, schema fallback), --apply (success, failures, timeout), and the owners written on
 // disk for rootless Docker, userns-remap and rootless Podman with SELinux.
 
-import { describe, expect, test } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { chownSync, existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Prompter } from '../src/collect.js';
@@ -194,7 +196,7 @@ describe('--apply', () => {
     expect(r.out).toContain('  |  Container photoprism-mariadb-1  Started');
     expect(r.out).toContain('  |  Container photoprism-photoprism-1  Started');
     expect(r.out).toMatch(/mariadb\s+running \(starting\)/);
-    expect(r.out).toContain('Started: photoprism running (healthy), mariadb running (healthy).');
+    expect(r.out).toMatch(/Started in \d+ s: photoprism running \(healthy\), mariadb running \(healthy\)\./);
     expect(r.out).toContain('PhotoPrism is running:');
     expect(r.out).not.toContain('  docker compose up -d\n');
     noSecretPrinted(r);
@@ -212,7 +214,7 @@ describe('--apply', () => {
     );
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/mariadb\s+exited, exit code 1/);
-    expect(r.out).toContain('Failed: mariadb did not start.');
+    expect(r.out).toContain('Failed: mariadb did not start (mariadb exited, exit code 1).');
     expect(r.out).toContain('Last 30 log lines of mariadb:');
     expect(r.out).toContain('  | [ERROR] mariadbd: Cannot open datadir');
     expect(r.out).toContain('  docker compose logs --tail 200 mariadb');
@@ -253,6 +255,99 @@ describe('--apply', () => {
     expect(r.out).toContain('Timed out after 1 s: photoprism is running (starting).');
     expect(r.out).toContain('--apply-timeout');
     expect(r.out).toContain('Last 30 log lines of photoprism:');
+  });
+
+  // PhotoPrism's image has no healthcheck: a running container is ready only once its status endpoint answers
+  describe('PhotoPrism without a healthcheck: ready when its status endpoint answers', () => {
+    let server: Server;
+    let port = 0;
+    let answering = false;
+    let hits = 0;
+    beforeAll(async () => {
+      server = createServer((req, res) => {
+        hits++;
+        if (!answering || hits <= 2 || req.url !== '/api/v1/status') {
+          res.writeHead(502).end();
+          return;
+        }
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"status":"operational"}');
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+      port = (server.address() as AddressInfo).port;
+    });
+    afterAll(() => new Promise<void>((r) => server.close(() => r())));
+    const RUNNING = [{ service: 'mariadb', state: 'running', health: 'healthy' }, { service: 'photoprism', state: 'running' }];
+
+    test('running is not enough: it waits (with progress) until GET /api/v1/status on the published port is 200', async () => {
+      answering = true; // from the third request on
+      hits = 0;
+      const r = await init(
+        DOCKER_V2(
+          { when: '*stop', replies: {} },
+          { when: '*up -d --force-recreate', replies: {} },
+          { when: '*ps -a --format json', replies: { stdout: psJson(RUNNING) } },
+          { when: '*port photoprism 2342', replies: { stdout: `0.0.0.0:${port}\n` } },
+        ),
+        { apply: true, pollMs: 50 },
+      );
+      expect(r.code).toBe(0);
+      expect(hits).toBe(3);
+      expect(r.out).toMatch(/photoprism\s+running, not serving yet/);
+      expect(r.out).toContain(`photoprism running, serving (http://127.0.0.1:${port}/api/v1/status: operational)`);
+      expect(r.out).toContain('PhotoPrism is running:');
+    });
+
+    test('never serving: a timeout with the last answer and the logs (control codes stripped), exit 1', async () => {
+      answering = false;
+      const r = await init(
+        DOCKER_V2(
+          { when: '*stop', replies: {} },
+          { when: '*up -d --force-recreate', replies: {} },
+          { when: '*ps -a --format json', replies: { stdout: psJson(RUNNING) } },
+          { when: '*port photoprism 2342', replies: { stdout: `127.0.0.1:${port}\n` } },
+          { when: '*logs --no-color --tail 30 photoprism', replies: { stdout: '\x1b[2Kphotoprism-1  | init: update\n\x1b[2Kphotoprism-1  | \x1b[31mindex: waiting\x1b[0m\r\n' } },
+        ),
+        { apply: true, applyTimeoutSec: 1, pollMs: 50 },
+      );
+      expect(r.code).toBe(1);
+      expect(r.out).toContain(`Timed out after 1 s: photoprism is running, not serving yet (http://127.0.0.1:${port}/api/v1/status: HTTP 502)`);
+      expect(r.out).toContain('  | photoprism-1  | init: update');
+      expect(r.out).toContain('  | photoprism-1  | index: waiting\n');
+      expect(r.out).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
+      expect(r.out).not.toContain('PhotoPrism is running');
+    });
+
+    test('a container that runs and then exits (its entrypoint ends with a bare wait: exit code 0) is a failure', async () => {
+      answering = false;
+      const r = await init(
+        DOCKER_V2(
+          { when: '*stop', replies: {} },
+          { when: '*up -d --force-recreate', replies: {} },
+          { when: '*ps -a --format json', replies: [{ stdout: psJson(RUNNING) }, { stdout: psJson([RUNNING[0]!, { service: 'photoprism', state: 'exited', exitCode: 0 }]) }] },
+          { when: '*port photoprism 2342', replies: { stdout: `127.0.0.1:${port}\n` } },
+          { when: '*logs --no-color --tail 30 photoprism', replies: { stdout: 'photoprism: fatal: cannot start\n' } },
+        ),
+        { apply: true, pollMs: 20 },
+      );
+      expect(r.code).toBe(1);
+      expect(r.out).toContain('Failed: photoprism did not start (photoprism exited, exit code 0).');
+      expect(r.out).toContain('  | photoprism: fatal: cannot start');
+    });
+
+    test('no published port: `photoprism status` inside the container is asked instead', async () => {
+      const r = await init(
+        DOCKER_V2(
+          { when: '*stop', replies: {} },
+          { when: '*up -d --force-recreate', replies: {} },
+          { when: '*ps -a --format json', replies: { stdout: psJson(RUNNING) } },
+          { when: '*port photoprism 2342', replies: { stderr: 'no port 2342/tcp for container photoprism\n', code: 1 } },
+          { when: '*exec -T photoprism photoprism status', replies: [{ stderr: 'cannot connect to 0.0.0.0:2342\n', code: 1 }, { stdout: 'operational\n' }] },
+        ),
+        { apply: true, pollMs: 20 },
+      );
+      expect(r.code).toBe(0);
+      expect(r.out).toContain('photoprism running, serving (docker compose exec photoprism photoprism status: operational)');
+    });
   });
 
   test('a failing stop is not fatal (nothing to stop on a first start)', async () => {
@@ -344,7 +439,7 @@ describe('--apply', () => {
     });
     expect(code).toBe(0);
     expect(stdout.text).toContain('Nothing to change');
-    expect(stdout.text).toContain('Started:');
+    expect(stdout.text).toContain('Started in ');
   });
 });
 

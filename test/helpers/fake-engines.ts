@@ -3,7 +3,7 @@
 // A rule's replies are used in order, the last one repeats (so `ps` can go "starting" -> "healthy").
 
 import { afterEach } from '@jest/globals';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -100,11 +100,44 @@ export function fakeEngines(spec: Spec): Fakes {
   return {
     root,
     bin,
-    env: (extra = {}) => ({ PATH: `${bin}:/usr/bin:/bin`, HOME: root, LANG: 'C.UTF-8', ...extra }),
+    env: (extra = {}) => ({ PATH: `${bin}:${systemBinWithoutEngines()}`, HOME: root, LANG: 'C.UTF-8', ...extra }),
     calls,
     lines: () => calls().map((c) => [c.cmd, ...c.args].join(' ')),
     cleanup: () => rmSync(root, { recursive: true, force: true }),
   };
+}
+
+/** The real engines a machine may have (CI installs docker.io and docker-compose for the E2E tests). */
+const REAL_ENGINES = new Set(['docker', 'dockerd', 'docker-compose', 'podman', 'podman-compose']);
+let systemBin: string | undefined;
+
+/**
+ * A folder of links to everything in /usr/bin and /bin except the container engines, made once per test
+ * process: with it on PATH instead of /usr/bin:/bin, a fake engine's absence means absence, whatever this
+ * machine has installed.
+ */
+function systemBinWithoutEngines(): string {
+  if (systemBin) return systemBin;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pph-sysbin-'));
+  for (const from of ['/usr/bin', '/bin']) {
+    let names: string[] = [];
+    try {
+      names = readdirSync(from);
+    } catch {
+      continue;
+    }
+    for (const n of names) {
+      if (REAL_ENGINES.has(n) || existsSync(path.join(dir, n))) continue;
+      try {
+        symlinkSync(path.join(from, n), path.join(dir, n));
+      } catch {
+        /* a name seen in both folders */
+      }
+    }
+  }
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  systemBin = dir;
+  return dir;
 }
 
 /**
