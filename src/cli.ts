@@ -98,14 +98,47 @@ const AUDIT: CommandSpec = {
   summary: 'check a PhotoPrism installation against the Docker security guide and the Compose hardening rules',
   options: [
     { name: 'dir', arg: '<path>', help: 'installation directory (with compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml)', default: '.' },
-    { name: 'json', help: 'print a machine-readable report (see README, "audit")' },
+    { name: 'json', help: 'print a machine-readable report (see README, "audit"); the same as --format json' },
+    { name: 'format', arg: '<format>', help: 'text, json or sarif (SARIF 2.1.0, for code-scanning tools)' },
+    { name: 'running', help: 'also inspect the live containers through the engine: passwords in their environment or command line, the user they run as, capabilities, seccomp/AppArmor, ports, mounts, and containers created from an older compose file' },
+    { name: 'engine', arg: '<engine>', help: 'Compose engine for --running: docker, docker-compose, podman (default: the first found)' },
     HELP,
   ],
   epilog: `Reads the compose file, env files, options.yml (storage/settings or storage/config), .secrets/ and the
 owners and modes of storage and secret files. Never prints a password.
 
+With --running it also runs "compose ps", "inspect", "top" and "config --hash" (read-only) and reports
+what only the running containers show, under the same rule ids.
+
 Exit codes: 0 no error-level finding; 1 at least one error-level finding; 2 usage error or an
-installation that cannot be read (no compose file, invalid YAML).`,
+installation that cannot be read (no compose file, invalid YAML; with --running: no engine).`,
+};
+
+const ROTATE: CommandSpec = {
+  name: 'rotate',
+  summary: 'give the database user, MariaDB root or the PhotoPrism admin a new password in the running installation',
+  options: [
+    { name: 'dir', arg: '<path>', help: 'installation directory (made or adopted by photoprism-harden init)', default: '.' },
+    { name: 'database', help: "rotate the password of PhotoPrism's MariaDB user (.secrets/db_pwd.txt and DatabasePassword)" },
+    { name: 'database-root', help: "rotate MariaDB's root password (.secrets/db_root_pwd.txt)" },
+    { name: 'admin', help: "rotate PhotoPrism's admin password (AdminPassword), through photoprism passwd" },
+    { name: 'answers', arg: '<file>', help: 'take the new passwords from a YAML file (adminPassword, databasePassword, databaseRootPassword)' },
+    { name: 'prompt', help: 'ask for each new password (hidden, typed twice) instead of generating it' },
+    { name: 'start', help: 'start the services (up -d) if they are not running; without it rotate refuses' },
+    { name: 'engine', arg: '<engine>', help: 'Compose engine: docker, docker-compose, podman (default: the first found)' },
+    { name: 'timeout', arg: '<seconds>', help: 'how long to wait for a restarted service', default: '300' },
+    HELP,
+  ],
+  epilog: `Each password is changed inside the running system first (ALTER USER in MariaDB, logged in as root
+over the container's local socket; "photoprism passwd" in the PhotoPrism container), then written to
+the files atomically; PhotoPrism is restarted when its database password changed. The new login must
+work and the old one must be refused; any failure rolls back to the old password and says so.
+No password is passed on a command line or in an environment: it goes through the stdin of
+"docker compose exec". New passwords: --answers, --prompt, or ${Object.values(PASSWORD_ENV).join(', ')};
+otherwise generated with node:crypto. A rotation that was interrupted (even killed) is finished or
+undone by the next run, so the files always match the database.
+
+Exit codes: 0 rotated; 2 invalid input or usage (nothing changed); 1 any other failure (rolled back).`,
 };
 
 const SCHEMA: CommandSpec = { name: 'schema', summary: 'print the JSON Schema of the answers file', options: [HELP] };
@@ -114,12 +147,13 @@ const INIT_SUMMARY = 'ask a few questions and write docker-compose.yml, storage/
 const SUMMARIES: [string, string][] = [
   ['init', INIT_SUMMARY],
   [AUDIT.name, AUDIT.summary],
+  [ROTATE.name, ROTATE.summary],
   [SCHEMA.name, SCHEMA.summary],
 ];
 
 async function command(name: string | undefined): Promise<CommandSpec | undefined> {
   if (name === 'init') return initCommand();
-  return [AUDIT, SCHEMA].find((c) => c.name === name);
+  return [AUDIT, ROTATE, SCHEMA].find((c) => c.name === name);
 }
 
 
@@ -221,7 +255,25 @@ async function run(argv: string[], early: Early): Promise<number> {
     }
     if (c.name === 'audit') {
       const { runAudit } = await import('./audit/index.js');
-      return await runAudit({ dir: String(v.dir), json: Boolean(v.json), version });
+      const format = v.format === undefined ? (v.json ? 'json' : 'text') : String(v.format);
+      if (!['text', 'json', 'sarif'].includes(format)) throw new UsageError([`--format must be one of: text, json, sarif; got ${JSON.stringify(format)}`]);
+      if (v.json && format !== 'json') throw new UsageError([`--json cannot be combined with --format ${format}`]);
+      const { ENGINE_CHOICES } = await import('./engine.js');
+      if (v.engine !== undefined && !(ENGINE_CHOICES as readonly string[]).includes(String(v.engine))) {
+        throw new UsageError([`--engine must be one of: ${ENGINE_CHOICES.join(', ')}; got ${JSON.stringify(v.engine)}`]);
+      }
+      return await runAudit({
+        dir: String(v.dir),
+        json: format === 'json',
+        format: format as 'text' | 'json' | 'sarif',
+        running: Boolean(v.running),
+        engine: v.engine as EngineChoice | undefined,
+        version,
+      });
+    }
+    if (c.name === 'rotate') {
+      const { runRotateCli } = await import('./rotate/cli.js');
+      return await runRotateCli(v);
     }
     // init
     const { QUESTIONS } = await import('./questions.js');

@@ -10,6 +10,9 @@ import type { PathInfo } from '../state.js';
 import { AuditLoadError, loadInstallation, realFs, type FsView } from './load.js';
 import { buildReport, humanLines, type Report } from './report.js';
 import { RULES } from './rules/index.js';
+import type { EngineChoice } from '../engine.js';
+import type { EngineAccess } from '../rotate/exec.js';
+import type { Rule } from './types.js';
 
 export { RULES } from './rules/index.js';
 export { summaryLine, type Report } from './report.js';
@@ -19,6 +22,14 @@ export interface AuditOptions {
   dir: string;
   json: boolean;
   version: string;
+  /** output format; --json is 'json' (default 'text') */
+  format?: 'text' | 'json' | 'sarif';
+  /** also read the live containers through the engine (audit --running) */
+  running?: boolean;
+  /** --engine for --running */
+  engine?: EngineChoice;
+  /** the engine (tests inject a fake); default: the Compose engine found on PATH */
+  access?: EngineAccess;
   probe?: HostProbe;
   env?: NodeJS.ProcessEnv;
   stdout?: Writer;
@@ -35,18 +46,48 @@ export async function runAudit(o: AuditOptions): Promise<number> {
   const stdout = o.stdout ?? stdio.stdout;
   const stderr = o.stderr ?? stdio.stderr;
   let report: Report;
+  let rules: readonly Rule[] = RULES;
+  const format = o.format ?? (o.json ? 'json' : 'text');
   try {
     const facts = await (o.probe ?? (await defaultProbe())).facts();
-    report = await auditDir(o.dir, facts, o.version, { env: o.env });
+    if (o.running) {
+      const r = await auditRunning(o, facts);
+      report = r.report;
+      rules = r.rules;
+    } else report = await auditDir(o.dir, facts, o.version, { env: o.env });
   } catch (e) {
     const message = e instanceof AuditLoadError ? e.message : `cannot read the installation: ${(e as Error).message}`;
-    if (o.json) stdout.write(`${JSON.stringify({ tool: 'photoprism-harden', version: o.version, dir: path.resolve(o.dir), error: message }, null, 2)}\n`);
+    if (format === 'json') stdout.write(`${JSON.stringify({ tool: 'photoprism-harden', version: o.version, dir: path.resolve(o.dir), error: message }, null, 2)}\n`);
     stderr.write(`photoprism-harden audit: ${message}\n`);
     return 2;
   }
-  if (o.json) stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  if (format === 'sarif') {
+    const { toSarif } = await import('./sarif.js');
+    stdout.write(`${JSON.stringify(toSarif(report, rules), null, 2)}\n`);
+  } else if (format === 'json') stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else stdout.write(`${humanLines(report).join('\n')}\n`);
   return report.summary.clean ? 0 : 1;
+}
+
+/** audit --running: the file rules plus what the live containers show, in one report. */
+async function auditRunning(o: AuditOptions, facts: HostFacts): Promise<{ report: Report; rules: Rule[] }> {
+  const ctx = await loadInstallation({ dir: o.dir, facts, env: o.env });
+  const { collectRunning, runningRules, runningSecretValues } = await import('./running.js');
+  let access = o.access;
+  if (!access) {
+    const { detect, installAdvice } = await import('../engine.js');
+    const { childEnv, engineAccess } = await import('../rotate/exec.js');
+    const env = o.env ?? process.env;
+    const d = await detect(childEnv(env), o.engine);
+    if (!d.engine) throw new Error(`--running needs a Compose engine; none found (${d.notFound.join('; ')}). ${installAdvice(o.engine).join(' ')}`);
+    access = engineAccess(d.engine, ctx.dir, ctx.compose.rel, env);
+  }
+  const r = await collectRunning(ctx, access);
+  // values only the running containers carry are scrubbed from the output too
+  const full = { ...ctx, secretValues: [...ctx.secretValues, ...runningSecretValues(r)] };
+  r.files = full;
+  const rules = runningRules(RULES, r);
+  return { report: buildReport(full, rules, o.version), rules };
 }
 
 /**
