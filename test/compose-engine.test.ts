@@ -209,6 +209,8 @@ composeDescribe(`generated compose files pass "docker-compose config" (${COMPOSE
       dir,
       yes: true,
       dryRun: false,
+      // (absolute originals folders outside the installation are created on the user's say-so)
+      createFolders: true,
       flags,
       version: '0.0.0-test',
       env: { HOME: tmpRoot },

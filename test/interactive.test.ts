@@ -280,8 +280,9 @@ describe('interactive wizard in a pseudo-terminal', () => {
     await r.expect(words('! accepted risk "host-account": the container user shares its numeric id with a person on this host'));
     await r.answer(P.write);
     // (a long command continues on the next line after " \\")
-    const repeat = (await r.expect(/node bin\/photoprism-harden\.cjs init (?:[^\n]* \\\n)*[^\n]*/)) as RegExpExecArray;
-    expect(repeat[0].replace(/ \\\n\s*/g, ' ')).toContain('--uid 1000 --gid 2000 --allow-unsafe host-account');
+    // (the whole command: its last line has ended)
+    const repeat = (await r.expect(/node bin\/photoprism-harden\.cjs init (?:[^\n]* \\\r?\n)*[^\n]*\n/)) as RegExpExecArray;
+    expect(repeat[0].replace(/ \\\r?\n\s*/g, ' ')).toContain('--uid 1000 --gid 2000 --allow-unsafe host-account');
     expect(await r.exited()).toBe(0);
     expect((await readInstall(dir)).compose).toContain('PHOTOPRISM_UID: "1000"');
   });
