@@ -3,6 +3,7 @@
 // whatever its source. Nothing is written here.
 
 import { parseDocument } from 'yaml';
+import { lostSecretAdvice } from './rotate/lost.js';
 import { PASSWORD_ENV, SECRET_FILES, UNSAFE_OVERRIDE_RISKS, secretFileValue, type UnsafeOverride } from './domain.js';
 import { UsageError } from './errors.js';
 import type { HostFacts } from './host.js';
@@ -148,12 +149,13 @@ export function lostSecretErrors(state: TargetState, values: Partial<Record<Secr
   ] as const) {
     if (values[key] !== undefined) continue;
     const was = state.paths[file]?.exists ? 'is empty' : 'is missing';
+    // rotate can set a new user password in the running database only with the root password
+    const advice = lostSecretAdvice(key, values.databaseRootPassword !== undefined, state.dir).slice(1);
     out.push(
       `${key}: database/ already holds MariaDB data, but ${file} ${was}${key === 'databasePassword' ? ` (and ${state.optionsSource} has no DatabasePassword)` : ''}. ` +
         `MariaDB keeps the password it was created with, so a new one would lock ${user === 'root' ? 'you' : 'PhotoPrism'} out; nothing was changed. ` +
-        `Restore the file from your backup or from ${BACKUP_DIR_HINT}/<newest>/${file}, then run init again; ` +
-        `or, if the password is lost for good, set a new one inside the running database ("photoprism-harden rotate", or MariaDB's documented reset: restart mariadbd with --skip-grant-tables, run FLUSH PRIVILEGES and ALTER USER '${user}'@'%' IDENTIFIED BY '...') ` +
-        `and give that value to init through ${PASSWORD_ENV[key]} or the answers file.`,
+        `Restore the file from your backup or from ${BACKUP_DIR_HINT}/<newest>/${file}, then run init again. If it is lost for good: ` +
+        advice.map((l) => l.trim()).join(' '),
     );
   }
   return out;
