@@ -24,7 +24,7 @@ const FIXTURES = path.join(ROOT, 'test', 'fixtures');
 const HOST_FIXTURE = path.join(FIXTURES, 'regen-host.json');
 const OFFICIAL = path.join(FIXTURES, 'regen-official', 'compose.yaml');
 const BIN = path.join(ROOT, 'bin', 'photoprism-harden.cjs');
-const COMPOSE_BIN = '/work/main/.cache/bin/docker-compose';
+const COMPOSE_BIN = process.env.COMPOSE_BIN ?? '';
 const VERSION = packageVersion(); // the same header as the spawned CLI writes
 const FACTS = JSON.parse(fs.readFileSync(HOST_FIXTURE, 'utf8')) as Partial<HostFacts>;
 
@@ -353,7 +353,9 @@ describe('user edits survive', () => {
     const pp = c.services.photoprism;
     expect(pp.environment).not.toHaveProperty('NVIDIA_VISIBLE_DEVICES');
     expect(pp.environment).not.toHaveProperty('NVIDIA_DRIVER_CAPABILITIES');
-    expect(pp.deploy).toEqual({ resources: { limits: { memory: '4g' } } });
+    // (PhotoPrism's PID limit moves beside the user's limits: Compose refuses pids_limit next to them)
+    expect(pp.deploy).toEqual({ resources: { limits: { memory: '4g', pids: 1024 } } });
+    expect(pp).not.toHaveProperty('pids_limit');
     expect(await read(dir, 'docker-compose.yml')).toContain('# mine');
     expect(pp.environment.PHOTOPRISM_INIT).toBe('update'); // "gpu" was only nvidia's default
     expect((await yamlOf(dir, 'storage/config/options.yml')).FFmpegEncoder).toBe('software');
