@@ -23,7 +23,7 @@ import { PinnedDir } from './fsat.js';
 import { JOURNAL_FILE, STATE_DIR } from './runlock.js';
 import { shellQuote } from './text.js';
 import type { Owner, Plan, PlannedDir, PlannedFile } from './plan.js';
-import { lstatInfo, type PathInfo } from './state.js';
+import { infoOf, lstatInfo, type PathInfo } from './state.js';
 
 export class ApplyError extends Error {}
 
@@ -98,14 +98,6 @@ async function tryChown(shown: string, o: Owner, manual: Manual, chown: (uid: nu
   }
 }
 
-const infoOf = (st: import('node:fs').Stats): PathInfo => ({
-  exists: true,
-  isSymlink: st.isSymbolicLink(),
-  isDir: st.isDirectory(),
-  uid: st.uid,
-  gid: st.gid,
-  mode: st.mode & 0o7777,
-});
 
 /** lstat of entry `name` of a pinned folder */
 async function lstatAt(dir: PinnedDir, name: string): Promise<PathInfo> {

@@ -48,17 +48,19 @@ export function stateKey(dir: string, p: string): string {
 
 const MISSING: PathInfo = { exists: false, isSymlink: false, isDir: false, uid: -1, gid: -1, mode: 0 };
 
+/** What a stat says, as PathInfo. */
+export const infoOf = (st: import('node:fs').Stats): PathInfo => ({
+  exists: true,
+  isSymlink: st.isSymbolicLink(),
+  isDir: st.isDirectory(),
+  uid: st.uid,
+  gid: st.gid,
+  mode: st.mode & 0o7777,
+});
+
 export async function lstatInfo(p: string): Promise<PathInfo> {
   try {
-    const st = await fsp.lstat(p);
-    return {
-      exists: true,
-      isSymlink: st.isSymbolicLink(),
-      isDir: st.isDirectory(),
-      uid: st.uid,
-      gid: st.gid,
-      mode: st.mode & 0o7777,
-    };
+    return infoOf(await fsp.lstat(p));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return MISSING;
     throw e;
