@@ -359,3 +359,18 @@ describe('re-own through the built CLI (the minified bundle, helper threads on a
     expect(await owners(originals)).toEqual(originalsBefore);
   }, 90000);
 });
+
+// The helper threads run a real module (src/reown/helper.ts, bundled by the build as
+// dist/reown-helper.cjs), never code rebuilt from a function's source text.
+describe('the re-own helper module', () => {
+  test('is found (npm run build made it) and is a file of its own', async () => {
+    const { helperFile, HELPER_BUNDLE } = await import('../src/reown.js');
+    const file = helperFile();
+    expect(file).not.toBeNull();
+    expect(path.basename(file!)).toBe(HELPER_BUNDLE);
+    const { readFileSync } = await import('node:fs');
+    const src = readFileSync(path.resolve(import.meta.dirname, '../src/reown.ts'), 'utf8');
+    expect(src).not.toMatch(/\.toString\(\)/);
+    expect(src).not.toMatch(/eval:\s*true/);
+  });
+});
