@@ -29,6 +29,8 @@ export interface Collected {
   defaults: Partial<Answers>;
   /** every secret value found in the existing installation (kept or replaced), to mask in diffs */
   knownSecrets: string[];
+  /** the hints the wizard showed with its questions (a note the plan repeats is not printed again) */
+  hintsShown: string[];
 }
 
 export interface CollectOptions {
@@ -71,6 +73,7 @@ export async function collect(opts: CollectOptions): Promise<Collected> {
   // risks accepted in an earlier run are remembered (.photoprism-harden/state.json)
   const overrides = new Set<UnsafeOverride>([...((provided.values.allowUnsafe as UnsafeOverride[] | undefined) ?? []), ...((prev.values.allowUnsafe as UnsafeOverride[] | undefined) ?? [])]);
   const defaults: Partial<Answers> = {};
+  const hintsShown: string[] = [];
   const p = opts.prompter;
 
   for (const q of questions) {
@@ -103,7 +106,9 @@ export async function collect(opts: CollectOptions): Promise<Collected> {
       value = provided.values[q.key] as Answers[Key];
       errors.push(...(await resolveProblems(q.check ? q.check(value, ctx) : [], overrides, p)).map(problemText));
     } else if (p) {
-      value = await ask(p, q, dflt, ctx, overrides);
+      const asked = await ask(p, q, dflt, ctx, overrides);
+      value = asked.value;
+      hintsShown.push(...asked.hints);
     } else {
       value = dflt;
       // a value taken over from the existing installation says where it was read
@@ -118,7 +123,7 @@ export async function collect(opts: CollectOptions): Promise<Collected> {
   const answers = { ...(ctx.answers as Answers), allowUnsafe: [...overrides].sort() };  // (every key was set above)
   const secretSources = secrets.sources as Record<SecretKey, SecretSource>; // (every secret question set one above)
   const knownValues = [...new Set([...Object.values(existing.values), ...Object.values(prev.envSecrets), ...existing.others])];
-  return { answers, secretSources, defaults, previous: prev.values, notes, knownSecrets: knownValues };
+  return { answers, secretSources, defaults, previous: prev.values, notes, knownSecrets: knownValues, hintsShown };
 }
 
 /** Set one answer (the key and the value come from the same question). */

@@ -548,7 +548,10 @@ async function reportLines(r: {
   const lines: string[] = [];
   if (!r.interactive) lines.push(`photoprism-harden ${r.o.version}: ${r.o.dryRun ? 'dry run for' : 'writing'} ${r.dir}`, '', ...preflightLines(pf, facts));
   lines.push('', 'Summary (no password is ever shown):', ...summaryLines(r.collected), '', ...planLines(r.plan, invoker));
-  if (r.plan.messages.length) lines.push('', 'Notes:', ...messageLines(r.plan));
+  // (a note the wizard already showed with its question, such as the udev rule for a video device, is not repeated)
+  const shown = new Set(r.collected.hintsShown);
+  const notes = { ...r.plan, messages: r.plan.messages.filter((m) => !shown.has(m.text)) };
+  if (notes.messages.length) lines.push('', 'Notes:', ...messageLines(notes));
   const diff = await diffLines(r.plan, r.state.contents);
   if (diff.length) lines.push('', 'Changes (secrets masked):', ...diff);
   for (const k of r.replaceSecrets) lines.push('', `! ${k} is REPLACED. ${replaceAdvice(k)}`);

@@ -376,6 +376,9 @@ describe('interactive wizard in a pseudo-terminal', () => {
     await r.answer(P.write);
     await r.expect(/node bin\/photoprism-harden\.cjs init [^]*?--gid[\s\\]+44[\s\\]+--allow-unsafe[\s\\]+device-group/);
     expect(await r.exited()).toBe(0);
+    // the udev advice is printed once (with the GID question), not again in the warnings or the notes
+    expect(r.text.match(/udevadm\s+control\s+--reload/g)).toHaveLength(1);
+    expect(r.text.match(/99-photoprism\.rules/g)).toHaveLength(1);
   });
 
   test('a host without /dev/dri or /dev/video11: those transcodings are disabled with the reason; picking one is refused at the transcoding question', async () => {

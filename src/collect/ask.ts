@@ -22,8 +22,9 @@ export function problemText(p: Problem): string {
     : p.message;
 }
 
-async function confirmRisk(p: Prompter, pr: Problem): Promise<boolean> {
-  p.note([`Warning: ${pr.message}.`, `If you accept: ${UNSAFE_OVERRIDE_RISKS[pr.override!]}.`]);
+/** `explained`: the question's hint already gave the advice (the udev rule is printed once). */
+async function confirmRisk(p: Prompter, pr: Problem, explained: boolean): Promise<boolean> {
+  p.note([`Warning: ${explained && pr.brief ? pr.brief : pr.message}.`, `If you accept: ${UNSAFE_OVERRIDE_RISKS[pr.override!]}.`]);
   return p.confirm({ message: `Accept this risk ("${pr.override}") and use it anyway?`, default: false });
 }
 
@@ -31,23 +32,24 @@ async function confirmRisk(p: Prompter, pr: Problem): Promise<boolean> {
  * The one problem-resolution loop: a problem whose override was accepted (earlier, or remembered from
  * an earlier run) passes; with a prompter, the user is asked to accept an overridable risk by name
  * (and the acceptance is added to `overrides`); everything else is returned, refused. `firstOnly`
- * stops at the first refusal (the wizard asks the question again, so later risks are not asked about).
+ * stops at the first refusal (the wizard asks the question again, so later risks are not asked about);
+ * `explained`: the question's hint was shown, so a warning leaves out the advice it gave.
  */
 export async function resolveProblems(
   problems: readonly Problem[],
   overrides: Set<UnsafeOverride>,
   p: Prompter | undefined,
-  firstOnly = false,
+  o: { firstOnly?: boolean; explained?: boolean } = {},
 ): Promise<Problem[]> {
   const refused: Problem[] = [];
   for (const pr of problems) {
     if (pr.override && overrides.has(pr.override)) continue;
-    if (pr.override && p && (await confirmRisk(p, pr))) {
+    if (pr.override && p && (await confirmRisk(p, pr, Boolean(o.explained)))) {
       overrides.add(pr.override);
       continue;
     }
     refused.push(pr);
-    if (firstOnly) break;
+    if (o.firstOnly) break;
   }
   return refused;
 }
@@ -59,8 +61,11 @@ export function sayTo(q: Question, m: string): string {
   return `${q.label}${/^[:\s]/.test(rest) ? rest : ` ${rest}`}`;
 }
 
-/** Ask one question until its answer passes parse and check (or a risk is explicitly accepted). */
-export async function ask(p: Prompter, q: Question, dflt: Answers[Key], ctx: Ctx, overrides: Set<UnsafeOverride>): Promise<Answers[Key]> {
+/**
+ * Ask one question until its answer passes parse and check (or a risk is explicitly accepted); the
+ * answer and the hints shown with the question (the report does not repeat them).
+ */
+export async function ask(p: Prompter, q: Question, dflt: Answers[Key], ctx: Ctx, overrides: Set<UnsafeOverride>): Promise<{ value: Answers[Key]; hints: string[] }> {
   const hints = q.hint ? q.hint(ctx) : [];
   if (hints.length) p.note(hints);
   // the wizard names the question, not the answers-file key
@@ -77,8 +82,8 @@ export async function ask(p: Prompter, q: Question, dflt: Answers[Key], ctx: Ctx
       p.note([say(r.message)]);
       continue;
     }
-    const refused = await resolveProblems(q.check ? q.check(r.value, ctx) : [], overrides, p, true);
-    if (!refused.length) return r.value;
+    const refused = await resolveProblems(q.check ? q.check(r.value, ctx) : [], overrides, p, { firstOnly: true, explained: hints.length > 0 });
+    if (!refused.length) return { value: r.value, hints };
     if (!refused[0]!.override) p.note([say(refused[0]!.message)]);
   }
 }
