@@ -198,6 +198,9 @@ export function buildPlan(input: PlanInput): Plan {
   if (secretsWanted.db || secretsWanted.root) dirs.push({ path: '.secrets', mode: 0o700, owner: rootOwner, policy: 'ensure', why: rootWhy('MariaDB secret files') });
   if (!adopt) dirs.push({ path: 'database', mode: 0o700, owner: rootOwner, policy: 'if-missing', why: rootWhy('MariaDB data (never chowned)') });
 
+  // the photo folders this tool created (remembered in the state file) follow a UID/GID change
+  const createdBefore = createdFolders(state.contents[STATE_FILE]);
+  const created: string[] = [];
   for (const [label, rel, abs] of [
     ['originals', a.originalsPath, input.hostPaths.originals],
     ['import', a.importPath, input.hostPaths.import],
@@ -211,11 +214,20 @@ export function buildPlan(input: PlanInput): Plan {
     }
     if (!info || !info.exists) {
       dirs.push({ path: abs, mode: 0o750, owner, policy: 'if-missing', why: mapped(`${label} (new, empty)`) });
+      created.push(abs);
       continue;
     }
     if (!info.isDir) {
       messages.push({ level: 'warn', text: `${label} path ${abs} exists but is not a folder` });
       continue;
+    }
+    if (createdBefore.includes(abs)) {
+      created.push(abs);
+      // the folder itself takes the new owner (its mode stays); what is inside it is never re-owned
+      if (info.uid !== owner.uid || info.gid !== owner.gid) {
+        dirs.push({ path: abs, mode: info.mode & 0o7777, owner, policy: 'ensure', why: mapped(`${label} (created by photoprism-harden, follows the UID/GID)`) });
+        continue;
+      }
     }
     const acc = folderAccess(info, owner);
     if (!acc.read) {
@@ -277,10 +289,10 @@ export function buildPlan(input: PlanInput): Plan {
   }
   // accepted risks are remembered for later runs (no secret is ever stored here)
   const remembered = state.contents[STATE_FILE];
-  if (a.allowUnsafe.length || remembered !== undefined) {
-    const content = `${JSON.stringify({ allowUnsafe: a.allowUnsafe }, null, 2)}\n`;
+  if (a.allowUnsafe.length || created.length || remembered !== undefined) {
+    const content = `${JSON.stringify({ allowUnsafe: a.allowUnsafe, ...(created.length ? { createdFolders: created } : {}) }, null, 2)}\n`;
     dirs.push({ path: path.dirname(STATE_FILE), mode: 0o700, owner: null, policy: 'if-missing', why: "photoprism-harden's own state and backups" });
-    files.push({ path: STATE_FILE, content, mode: 0o644, owner: null, secret: false, why: 'accepted risks (--allow-unsafe), remembered for the next run', status: status(state, STATE_FILE, content) });
+    files.push({ path: STATE_FILE, content, mode: 0o644, owner: null, secret: false, why: 'accepted risks (--allow-unsafe) and the photo folders it created, remembered for the next run', status: status(state, STATE_FILE, content) });
   }
   const gitignore = gitignoreContent(state.contents['.gitignore'], [opts]);
   files.push({
@@ -446,4 +458,15 @@ export function gitignoreContent(existing: string | undefined, extra: string[] =
   if (out && !out.endsWith('\n')) out += '\n';
   out += `# photoprism-harden: these hold passwords, never commit them\n${missing.join('\n')}\n`;
   return out;
+}
+
+/** The photo folders (absolute host paths) an earlier run created, from the state file. */
+function createdFolders(text: string | undefined): string[] {
+  if (text === undefined) return [];
+  try {
+    const data = JSON.parse(text) as { createdFolders?: unknown } | null;
+    return Array.isArray(data?.createdFolders) ? data.createdFolders.filter((p): p is string => typeof p === 'string') : [];
+  } catch {
+    return [];
+  }
 }
