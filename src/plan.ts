@@ -200,7 +200,7 @@ export function buildPlan(input: PlanInput): Plan {
 
   // the photo folders this tool created (remembered in the state file) follow a UID/GID change
   const createdBefore = createdFolders(state.contents[STATE_FILE]);
-  const created: string[] = [];
+  const created: CreatedFolder[] = [];
   for (const [label, rel, abs] of [
     ['originals', a.originalsPath, input.hostPaths.originals],
     ['import', a.importPath, input.hostPaths.import],
@@ -214,15 +214,17 @@ export function buildPlan(input: PlanInput): Plan {
     }
     if (!info || !info.exists) {
       dirs.push({ path: abs, mode: 0o750, owner, policy: 'if-missing', why: mapped(`${label} (new, empty)`) });
-      created.push(abs);
+      created.push({ path: abs, uid: owner.uid, gid: owner.gid });
       continue;
     }
     if (!info.isDir) {
       messages.push({ level: 'warn', text: `${label} path ${abs} exists but is not a folder` });
       continue;
     }
-    if (createdBefore.includes(abs)) {
-      created.push(abs);
+    // still owned as this tool left it (a folder given to someone else since is theirs)
+    const mine = createdBefore.find((c) => c.path === abs && c.uid === info.uid && c.gid === info.gid);
+    if (mine) {
+      created.push({ path: abs, uid: owner.uid, gid: owner.gid });
       // the folder itself takes the new owner (its mode stays); what is inside it is never re-owned
       if (info.uid !== owner.uid || info.gid !== owner.gid) {
         dirs.push({ path: abs, mode: info.mode & 0o7777, owner, policy: 'ensure', why: mapped(`${label} (created by photoprism-harden, follows the UID/GID)`) });
@@ -291,7 +293,8 @@ export function buildPlan(input: PlanInput): Plan {
   const remembered = state.contents[STATE_FILE];
   if (a.allowUnsafe.length || created.length || remembered !== undefined) {
     const content = `${JSON.stringify({ allowUnsafe: a.allowUnsafe, ...(created.length ? { createdFolders: created } : {}) }, null, 2)}\n`;
-    dirs.push({ path: path.dirname(STATE_FILE), mode: 0o700, owner: null, policy: 'if-missing', why: "photoprism-harden's own state and backups" });
+    // (the folder is not read as part of the installation: the run lock lives in it; a state file there says it exists)
+    if (!state.paths[STATE_FILE]?.exists) dirs.push({ path: path.dirname(STATE_FILE), mode: 0o700, owner: null, policy: 'if-missing', why: "photoprism-harden's own state and backups" });
     files.push({ path: STATE_FILE, content, mode: 0o644, owner: null, secret: false, why: 'accepted risks (--allow-unsafe) and the photo folders it created, remembered for the next run', status: status(state, STATE_FILE, content) });
   }
   const gitignore = gitignoreContent(state.contents['.gitignore'], [opts]);
@@ -460,12 +463,22 @@ export function gitignoreContent(existing: string | undefined, extra: string[] =
   return out;
 }
 
-/** The photo folders (absolute host paths) an earlier run created, from the state file. */
-function createdFolders(text: string | undefined): string[] {
+/** A photo folder (absolute host path) a run created, with the host owner it gave it. */
+interface CreatedFolder {
+  path: string;
+  uid: number;
+  gid: number;
+}
+
+/** The photo folders an earlier run created, from the state file. */
+function createdFolders(text: string | undefined): CreatedFolder[] {
   if (text === undefined) return [];
   try {
     const data = JSON.parse(text) as { createdFolders?: unknown } | null;
-    return Array.isArray(data?.createdFolders) ? data.createdFolders.filter((p): p is string => typeof p === 'string') : [];
+    if (!Array.isArray(data?.createdFolders)) return [];
+    return data.createdFolders.filter(
+      (c): c is CreatedFolder => typeof c === 'object' && c !== null && typeof c.path === 'string' && Number.isInteger(c.uid) && Number.isInteger(c.gid),
+    );
   } catch {
     return [];
   }

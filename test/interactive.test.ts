@@ -175,7 +175,7 @@ describe('interactive wizard in a pseudo-terminal', () => {
     expect(existsSync(dir)).toBe(false); // nothing before the confirmation
     r.send(KEY.enter);
 
-    await r.expect(/Done: 5 file\(s\) written/);
+    await r.expect(/Done: 6 file\(s\) written/); // (with .photoprism-harden/state.json: the originals folder it created)
     // init audits what it wrote
     await r.expect(/audit: PASS - 0 errors, \d+ warnings?, \d+ info \(\d+ rules checked\)/);
     await r.expect(/^\s*docker compose up -d$/m);

@@ -140,7 +140,7 @@ describe('buildPlan: originals and import folders', () => {
     const fresh = buildPlan(planInput(validAnswers({ originalsPath: '/srv/photos' })));
     expect(getDir(fresh, '/srv/photos').status).toBe('create');
     const remembered = getFile(fresh, '.photoprism-harden/state.json').content;
-    expect(JSON.parse(remembered)).toEqual({ allowUnsafe: [], createdFolders: ['/srv/photos'] });
+    expect(JSON.parse(remembered)).toEqual({ allowUnsafe: [], createdFolders: [{ path: '/srv/photos', uid: 2000, gid: 2000 }] });
     // the next run, with a new UID/GID: the folder still has the old owner
     const paths = { '/srv/photos': existingDir({ uid: 2000, gid: 2000, mode: 0o700 }) };
     const again = buildPlan(planInput(validAnswers({ originalsPath: '/srv/photos', uid: 2001, gid: 2002 }), { state: emptyState({ paths, contents: { '.photoprism-harden/state.json': remembered } }) }));
@@ -148,7 +148,11 @@ describe('buildPlan: originals and import folders', () => {
     expect(d).toMatchObject({ policy: 'ensure', owner: { uid: 2001, gid: 2002 }, mode: 0o700, status: 'fix' });
     expect(d.recursive).toBeUndefined();
     expect(texts(again, 'warn').some((t) => t.includes('/srv/photos'))).toBe(false);
-    expect(JSON.parse(getFile(again, '.photoprism-harden/state.json').content).createdFolders).toEqual(['/srv/photos']);
+    expect(JSON.parse(getFile(again, '.photoprism-harden/state.json').content).createdFolders).toEqual([{ path: '/srv/photos', uid: 2001, gid: 2002 }]);
+    // given to someone else since (1500:1500): theirs now, never re-owned
+    const given = { '/srv/photos': existingDir({ uid: 1500, gid: 1500, mode: 0o700 }) };
+    const theirs = buildPlan(planInput(validAnswers({ originalsPath: '/srv/photos', uid: 2001, gid: 2002 }), { state: emptyState({ paths: given, contents: { '.photoprism-harden/state.json': remembered } }) }));
+    expect(theirs.dirs.some((x) => x.path === '/srv/photos')).toBe(false);
     // the same folder, not recorded as created: never changed, the chgrp/chmod advice instead
     const foreign = buildPlan(planInput(validAnswers({ originalsPath: '/srv/photos', uid: 2001, gid: 2002 }), { state: emptyState({ paths }) }));
     expect(foreign.dirs.some((x) => x.path === '/srv/photos')).toBe(false);
