@@ -155,34 +155,7 @@ export function buildPlan(input: PlanInput): Plan {
   const files: Omit<PlannedFile, 'metaOk'>[] = [];
 
   const opts = optionsPath(state);
-  // every answer enters the templates under its key (a new question needs only its template lines),
-  // plus what is derived from the answers
-  const ctx = {
-    ...a,
-    optionsFile: opts,
-    version: input.version,
-    regenerate: input.regenerate,
-    uidString: String(a.uid),
-    gidString: String(a.gid),
-    userSpec: `${a.uid}:${a.gid}`,
-    portMapping: a.behindProxy ? `127.0.0.1:${a.httpPort}:${CONTAINER_PORT}` : `${a.httpPort}:${CONTAINER_PORT}`,
-    initLine: a.initActions.join(' '),
-    hostIdNote: mapping ? `${modeLabel(mapping.mode)}: UID:GID ${a.uid}:${a.gid} is ${owner.uid}:${owner.gid} on the host` : '',
-    selinux: Boolean(input.selinux),
-    devices: devicesFor(a),
-    nvidia: a.transcoding === 'nvidia',
-    dbName: input.adopt?.database.name || DB_NAME,
-    dbUser: input.adopt?.database.user || DB_USER,
-    dbServer: input.adopt?.database.server || `${DB_SERVICE}:3306`,
-    dbDsn: input.adopt?.database.dsn ?? '',
-    sqlite: input.adopt?.database.driver === 'sqlite',
-    keepDbPassword: input.adopt?.database.driver === 'sqlite' && input.adopt.dbPassword !== null,
-    dbLabel: input.adopt?.db ? `${input.adopt.dbKind === 'mysql' ? 'MySQL' : 'MariaDB'} service "${input.adopt.db.name}"` : 'MariaDB service "mariadb"',
-    dbSecretNote: input.adopt?.dbUsesFiles && !input.adopt.ownSecrets
-      ? 'the secret file the database service reads (its *_FILE variable), which it read when it created the database.'
-      : `${SECRET_FILES.dbPassword}, which MariaDB read when it created the database.`,
-    ppService: input.adopt?.pp.name ?? 'photoprism',
-  };
+  const ctx = templateContext(input, opts, owner);
 
   // folders
   const adopt = input.adopt ?? null;
@@ -309,6 +282,62 @@ export function buildPlan(input: PlanInput): Plan {
   });
 
   // messages
+  messages.push(...planMessages({ input, owner, rootOwner, opts, adoptedNotes: adopted?.notes ?? [] }));
+
+  return {
+    dir: state.dir,
+    dirs: dirs.map((d) => ({ ...d, status: dirStatus(state, d.path, d.mode, d.owner, d.policy) })),
+    files: files.map((f) => ({ ...f, metaOk: metaMatches(state.paths[f.path], f.mode, f.owner) })),
+    messages,
+    secrets: [...new Set([a.adminPassword, a.databasePassword, a.databaseRootPassword, ...(input.knownSecrets ?? []), ...(adopt?.rawSecrets ?? [])])].filter(Boolean),
+  };
+}
+
+/**
+ * What the templates see: every answer under its key (a new question needs only its template lines),
+ * plus what is derived from the answers, the host mapping and an adopted installation.
+ */
+function templateContext(input: PlanInput, opts: string, owner: Owner) {
+  const a = input.answers;
+  const mapping = input.idMapping ?? null;
+  // every answer enters the templates under its key (a new question needs only its template lines),
+  // plus what is derived from the answers
+  return {
+    ...a,
+    optionsFile: opts,
+    version: input.version,
+    regenerate: input.regenerate,
+    uidString: String(a.uid),
+    gidString: String(a.gid),
+    userSpec: `${a.uid}:${a.gid}`,
+    portMapping: a.behindProxy ? `127.0.0.1:${a.httpPort}:${CONTAINER_PORT}` : `${a.httpPort}:${CONTAINER_PORT}`,
+    initLine: a.initActions.join(' '),
+    hostIdNote: mapping ? `${modeLabel(mapping.mode)}: UID:GID ${a.uid}:${a.gid} is ${owner.uid}:${owner.gid} on the host` : '',
+    selinux: Boolean(input.selinux),
+    devices: devicesFor(a),
+    nvidia: a.transcoding === 'nvidia',
+    dbName: input.adopt?.database.name || DB_NAME,
+    dbUser: input.adopt?.database.user || DB_USER,
+    dbServer: input.adopt?.database.server || `${DB_SERVICE}:3306`,
+    dbDsn: input.adopt?.database.dsn ?? '',
+    sqlite: input.adopt?.database.driver === 'sqlite',
+    keepDbPassword: input.adopt?.database.driver === 'sqlite' && input.adopt.dbPassword !== null,
+    dbLabel: input.adopt?.db ? `${input.adopt.dbKind === 'mysql' ? 'MySQL' : 'MariaDB'} service "${input.adopt.db.name}"` : 'MariaDB service "mariadb"',
+    dbSecretNote: input.adopt?.dbUsesFiles && !input.adopt.ownSecrets
+      ? 'the secret file the database service reads (its *_FILE variable), which it read when it created the database.'
+      : `${SECRET_FILES.dbPassword}, which MariaDB read when it created the database.`,
+    ppService: input.adopt?.pp.name ?? 'photoprism',
+  };
+}
+
+/** The notes and warnings a plan carries about the answers, the host and the installation (in this order). */
+function planMessages(o: { input: PlanInput; owner: Owner; rootOwner: Owner | null; opts: string; adoptedNotes: readonly string[] }): Message[] {
+  const { input, owner, rootOwner, opts } = o;
+  const { answers: a, facts, state } = input;
+  const mapping = input.idMapping ?? null;
+  const adopt = input.adopt ?? null;
+  const compose = state.composeFile;
+  const messages: Message[] = [];
   messages.push(...idMessages(a, facts, mapping, owner, rootOwner));
   if (input.selinux) {
     messages.push({
@@ -333,7 +362,7 @@ export function buildPlan(input: PlanInput): Plan {
     });
   }
   for (const text of input.notes ?? []) messages.push({ level: 'info', text });
-  for (const text of adopted?.notes ?? []) messages.push({ level: 'info', text });
+  for (const text of o.adoptedNotes) messages.push({ level: 'info', text });
   if (adopt) {
     messages.push({
       level: 'info',
@@ -383,14 +412,7 @@ export function buildPlan(input: PlanInput): Plan {
       text: 'database/ already holds a MariaDB data folder: MariaDB keeps the passwords it was created with, so the existing secrets are kept',
     });
   }
-
-  return {
-    dir: state.dir,
-    dirs: dirs.map((d) => ({ ...d, status: dirStatus(state, d.path, d.mode, d.owner, d.policy) })),
-    files: files.map((f) => ({ ...f, metaOk: metaMatches(state.paths[f.path], f.mode, f.owner) })),
-    messages,
-    secrets: [...new Set([a.adminPassword, a.databasePassword, a.databaseRootPassword, ...(input.knownSecrets ?? []), ...(adopt?.rawSecrets ?? [])])].filter(Boolean),
-  };
+  return messages;
 }
 
 /** Explain whose host ids the files get, and whether those ids belong to someone on this host. */
