@@ -4,6 +4,8 @@
 // entry (never following symlinks), no stat first (it runs only when storage's owner is wrong, when
 // nearly every entry needs the change anyway). On a machine with more than one core, helper threads
 // share the walk, each on its own core, from a few thousand entries on (scripts/bench-reown.mjs).
+// Each helper thread runs a module of its own (src/reown/helper.ts, dist/reown-helper.cjs) with the
+// same walk (src/reown/walk.ts) as the calling thread.
 // Synchronous calls avoid a promise and a thread-pool hop per file. Entries that vanish during the
 // walk (PhotoPrism may be cleaning its cache) are skipped; excluded paths (the database folder,
 // originals, import) are neither re-owned nor entered.

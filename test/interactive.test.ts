@@ -184,7 +184,8 @@ describe('interactive wizard in a pseudo-terminal', () => {
     expect(await r.exited()).toBe(0);
 
     const w = await readInstall(dir);
-    expect(w.files).toEqual(['.gitignore', '.secrets/db_pwd.txt', '.secrets/db_root_pwd.txt', 'docker-compose.yml', 'storage/config/options.yml']);
+    // (state.json remembers the originals folder the run created)
+    expect(w.files).toEqual(['.gitignore', '.photoprism-harden/state.json', '.secrets/db_pwd.txt', '.secrets/db_root_pwd.txt', 'docker-compose.yml', 'storage/config/options.yml']);
     expect(w.options.AdminUser).toBe('admin');
     expect(w.options.DatabasePassword).toBe(w.dbPassword);
     expect(w.compose).toContain('PHOTOPRISM_UID: "2000"');
