@@ -9,7 +9,7 @@ import { chownSync, existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Prompter } from '../src/collect.js';
 import { UsageError } from '../src/errors.js';
-import { FixtureHost, type FixtureData } from '../src/host.js';
+import { FixtureHost, type FixtureData } from './helpers/fixture-host.js';
 import { runInit, type InitOptions } from '../src/init.js';
 import { Output } from '../src/output.js';
 import { ENGINE_HOST as HOST } from './fixtures/unit-fakes.js';

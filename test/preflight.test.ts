@@ -1,7 +1,8 @@
 import { describe, expect, test } from '@jest/globals';
 import { chownSync } from 'node:fs';
 import path from 'node:path';
-import { FixtureHost, type FixtureData, type HostFacts } from '../src/host.js';
+import { type HostFacts } from '../src/host.js';
+import { FixtureHost, type FixtureData } from './helpers/fixture-host.js';
 import { composePluginInInfo } from '../src/engine.js';
 import { toHost } from '../src/idmap.js';
 import { parseDockerInfo, parsePodmanInfo, preflightLines, runPreflight } from '../src/preflight.js';

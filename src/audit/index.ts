@@ -49,7 +49,7 @@ export async function runAudit(o: AuditOptions): Promise<number> {
   let rules: readonly Rule[] = RULES;
   const format = o.format ?? (o.json ? 'json' : 'text');
   try {
-    const facts = await (o.probe ?? (await defaultProbe())).facts();
+    const facts = await (o.probe ?? defaultProbe()).facts();
     if (o.running) {
       const r = await auditRunning(o, facts);
       report = r.report;

@@ -10,6 +10,7 @@ import { checkPassword } from '../validate.js';
 import { RotateError, TARGETS, TARGET_INFO, presetPasswords, runRotate, type NewPasswords } from './index.js';
 import type { Target } from './files.js';
 import * as stdio from '../stdio.js';
+import type { HostProbe } from '../host.js';
 
 type Values = Record<string, string | boolean | undefined>;
 
@@ -59,7 +60,7 @@ export async function promptPasswords(p: Prompter, targets: readonly Target[]): 
   return out;
 }
 
-export async function runRotateCli(v: Values, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function runRotateCli(v: Values, env: NodeJS.ProcessEnv = process.env, probe?: HostProbe): Promise<number> {
   const targets = TARGETS.filter((t) => v[TARGET_INFO[t].flag] === true);
   if (!targets.length) throw new UsageError(['say what to rotate: --database, --database-root and/or --admin (run "photoprism-harden rotate --help")']);
   const timeout = String(v.timeout);
@@ -76,7 +77,7 @@ export async function runRotateCli(v: Values, env: NodeJS.ProcessEnv = process.e
     passwords = { ...passwords, ...(await promptPasswords(inquirerPrompter((l) => stdio.stdout.write(`${l}\n`)), targets)) };
   }
   try {
-    return await runRotate({ dir: String(v.dir), targets, passwords, start: Boolean(v.start), engine: v.engine as EngineChoice | undefined, timeoutMs: Number(timeout) * 1000, env });
+    return await runRotate({ dir: String(v.dir), targets, passwords, start: Boolean(v.start), engine: v.engine as EngineChoice | undefined, timeoutMs: Number(timeout) * 1000, env, ...(probe ? { probe } : {}) });
   } catch (e) {
     if (e instanceof RotateError) {
       stdio.stderr.write(`photoprism-harden rotate: ${e.message}\n`);
