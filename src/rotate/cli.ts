@@ -11,6 +11,7 @@ import { RotateError, TARGETS, TARGET_INFO, presetPasswords, runRotate, type New
 import type { Target } from './files.js';
 import * as stdio from '../stdio.js';
 import type { HostProbe } from '../host.js';
+import { yamlData } from '../yamlparse.js';
 
 type Values = Record<string, string | boolean | undefined>;
 
@@ -25,7 +26,9 @@ export async function answersPasswords(file: string, targets: readonly Target[])
   const doc = parseDocument(text);
   // (only the first line of a YAML error: the rest quotes the file, which holds passwords)
   if (doc.errors.length) throw new UsageError([`${file}: not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`]);
-  const data = doc.toJS() as unknown;
+  const parsed = yamlData(doc);
+  if (parsed.error) throw new UsageError([`${file}: ${parsed.error}`]);
+  const data = parsed.data;
   if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new UsageError([`${file}: must be a YAML mapping`]);
   const allowed = TARGETS.map((t) => TARGET_INFO[t].key) as string[];
   const problems: string[] = [];
