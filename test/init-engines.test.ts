@@ -12,7 +12,8 @@ import { UsageError } from '../src/errors.js';
 import { FixtureHost, type FixtureData } from './helpers/fixture-host.js';
 import { runInit, type InitOptions } from '../src/init.js';
 import { Output } from '../src/output.js';
-import { auditDir, type Report } from '../src/audit/index.js';
+import { auditDir, runAudit, type Report } from '../src/audit/index.js';
+import type { HostProbe } from '../src/host.js';
 import { runPreflight } from '../src/preflight.js';
 import { ENGINE_HOST as HOST } from './fixtures/unit-fakes.js';
 import {
@@ -530,6 +531,23 @@ describe('owners on disk under user namespaces', () => {
       expect(f.message).toContain('not 101999:101999 (container 2000:2000 under rootless Docker)');
       expect(f.fix).toMatch(/chown (-R )?101999:101999 /);
     }
+    // the audit command finds the mapping itself, through the host's engine probe (`docker info`)
+    chownSync(path.join(r.dir, 'storage'), 101999, 101999);
+    chownSync(path.join(r.dir, 'storage/config/options.yml'), 101999, 101999);
+    const unmapped = new FixtureHost({ ...HOST, idMapping: undefined });
+    const rootless: HostProbe = {
+      facts: () => unmapped.facts(),
+      engines: () => ({
+        detection: Promise.resolve({ engine: null, notFound: [] }),
+        guess: 'docker',
+        runtime: Promise.resolve({ runtime: 'docker', reachable: true, rootless: true, usernsRemap: false, selinux: false, rootDir: dataRoot, serverVersion: '27.3.1' }),
+      }),
+    };
+    let json = '';
+    const code = await runAudit({ dir: r.dir, json: true, version: 't', probe: rootless, env: { HOME: '/root' }, stdout: { write: (t: string) => ((json += t), true) }, stderr: { write: () => true } });
+    const report = JSON.parse(json) as Report;
+    expect(ownership(report)).toEqual([]);
+    expect(code).toBe(0);
   });
 
   test('rootless Docker, PhotoPrism as container root: accepted without --allow-unsafe and explained', async () => {

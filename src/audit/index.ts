@@ -49,7 +49,15 @@ export async function runAudit(o: AuditOptions): Promise<number> {
   let rules: readonly Rule[] = RULES;
   const format = o.format ?? (o.json ? 'json' : 'text');
   try {
-    const facts = await (o.probe ?? defaultProbe()).facts();
+    const probe = o.probe ?? defaultProbe();
+    let facts = await probe.facts();
+    // owners on disk are host ids: under rootless Docker/Podman or userns-remap the rules compare them
+    // through the engine's id mapping, found as init finds it (read-only `docker info` / `podman info`)
+    if (facts.idMapping === undefined) {
+      const { runPreflight } = await import('../preflight.js');
+      const pf = await runPreflight({ facts, probe, dir: o.dir, env: o.env ?? process.env, engineChoice: o.engine });
+      facts = { ...facts, idMapping: pf.mapping };
+    }
     if (o.running) {
       const r = await auditRunning(o, facts);
       report = r.report;

@@ -39,6 +39,8 @@ export class FixtureHost implements HostProbe {
       nvidia: false,
       euid: process.geteuid?.() ?? 0,
       egid: process.getegid?.() ?? 0,
+      // a fixture host has no user namespace unless it says so (the audit then asks no engine)
+      idMapping: null,
       ...this.data,
     };
   }
