@@ -535,9 +535,10 @@ describe('owners on disk under user namespaces', () => {
     chownSync(path.join(r.dir, 'storage'), 101999, 101999);
     chownSync(path.join(r.dir, 'storage/config/options.yml'), 101999, 101999);
     const unmapped = new FixtureHost({ ...HOST, idMapping: undefined });
+    let engineAsked = 0;
     const rootless: HostProbe = {
       facts: () => unmapped.facts(),
-      engines: () => ({
+      engines: () => (engineAsked++, {
         detection: Promise.resolve({ engine: null, notFound: [] }),
         guess: 'docker',
         runtime: Promise.resolve({ runtime: 'docker', reachable: true, rootless: true, usernsRemap: false, selinux: false, rootDir: dataRoot, serverVersion: '27.3.1' }),
@@ -548,6 +549,7 @@ describe('owners on disk under user namespaces', () => {
     const report = JSON.parse(json) as Report;
     expect(ownership(report)).toEqual([]);
     expect(code).toBe(0);
+    expect(engineAsked).toBe(1); // (asked because the owners looked wrong without the mapping)
   });
 
   test('rootless Docker, PhotoPrism as container root: accepted without --allow-unsafe and explained', async () => {
