@@ -215,7 +215,7 @@ type Journal = NonNullable<Awaited<ReturnType<typeof readJournal>>>;
 
 async function inspect(o: InitOptions, dir: string, env: NodeJS.ProcessEnv, interactive: boolean, answersFile: AnswersFile | undefined): Promise<Inspected> {
   trace('init: loaded; host facts next');
-  const probe = o.probe ?? (await defaultProbe());
+  const probe = o.probe ?? defaultProbe();
   const hostFacts: HostFacts = await probe.facts();
   // read-only: engine versions, `docker info`/`podman info`, user namespace, SELinux, free disk
   trace('init: host facts read; preflight next');

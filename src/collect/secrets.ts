@@ -3,6 +3,7 @@
 // for or generates. Nothing here prints or stores a password.
 
 import { parseDocument } from 'yaml';
+import { yamlData } from '../yamlparse.js';
 import { lostSecretAdvice } from '../rotate/lost.js';
 import { PASSWORD_ENV, SECRET_FILES, secretFileValue } from '../domain.js';
 import { GENERATED_LENGTH, generatePassword } from '../passwords.js';
@@ -35,7 +36,9 @@ export function existingSecrets(
   const optsText = state.contents[state.optionsSource];
   if (optsText !== undefined) {
     const doc = parseDocument(optsText);
-    const data = doc.errors.length ? undefined : (doc.toJS() as Record<string, unknown> | null);
+    const parsed = doc.errors.length ? undefined : yamlData(doc);
+    if (parsed?.error) errors.push(`${state.optionsSource}: ${parsed.error}`);
+    const data = parsed?.data as Record<string, unknown> | null | undefined;
     if (data && typeof data === 'object') {
       if (typeof data.AdminPassword === 'string' && data.AdminPassword) values.adminPassword = data.AdminPassword;
       const optDb = data.DatabasePassword;

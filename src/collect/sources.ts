@@ -2,6 +2,7 @@
 // installation's values as defaults. Every value passes the question's own parse.
 
 import { parseDocument } from 'yaml';
+import { yamlData } from '../yamlparse.js';
 import { ANSWER_KEYS, labelled, parseFileValue, type Answers, type Ctx, type Key, type Question } from '../questions.js';
 
 /** Parse an answers file: YAML mapping of known camelCase keys. */
@@ -16,7 +17,9 @@ export function parseAnswersFile(
   if (doc.errors.length) {
     return { values: {}, errors: [`${name}: not valid YAML: ${doc.errors[0]!.message.split('\n')[0]!.replace(/:$/, '')}`] };
   }
-  const data: unknown = doc.toJS();
+  const parsed = yamlData(doc);
+  if (parsed.error) return { values: {}, errors: [`${name}: ${parsed.error}`] };
+  const data = parsed.data;
   if (data === null || data === undefined) return { values: {}, errors };
   if (typeof data !== 'object' || Array.isArray(data)) return { values: {}, errors: [`${name}: must be a YAML mapping of answer keys`] };
   const values: Partial<Record<Key, unknown>> = {};
