@@ -358,14 +358,16 @@ async function initRun(
   const engine = pf.engine;
   if (o.dryRun) {
     for (const l of dryRunLines(plan)) out.out(l);
-    for (const l of (await auditLines(() => auditPlan(plan, facts, o.version, env), null, [...a.allowUnsafe, ...(pf.mapping && pf.mapping.mode !== 'userns-remap' && (a.uid === 0 || a.gid === 0) ? ['root'] : [])])).lines) out.out(l);
+    // the exit code a real run would give: 1 when the audit of what would be written keeps an unaccepted error
+    const dryAudit = await auditLines(() => auditPlan(plan, facts, o.version, env), null, [...a.allowUnsafe, ...(pf.mapping && pf.mapping.mode !== 'userns-remap' && (a.uid === 0 || a.gid === 0) ? ['root'] : [])]);
+    for (const l of dryAudit.lines) out.out(l);
     out.out('');
-    let code = 0;
+    let code = dryAudit.unaccepted ? 1 : 0;
     if (validate) {
       const { checkText } = await import('./composecheck.js');
       const compose = plan.files.find((f) => f.path === state.composeFile)!;
       const r = await checkText(compose.content, engine, env);
-      code = reportValidation(out, r.validation, r.by, engine, r.tempCopy ? `a temporary copy (${r.tempCopy})` : compose.path, false);
+      code = Math.max(code, reportValidation(out, r.validation, r.by, engine, r.tempCopy ? `a temporary copy (${r.tempCopy})` : compose.path, false));
     }
     out.out('Dry run: nothing was written.');
     return code;
