@@ -18,7 +18,7 @@ import { preflightLines, runPreflight, type Preflight } from './preflight.js';
 import { SECRET_KEYS, type Key, type SecretKey } from './questions.js';
 import { readTargetState, withHostPaths, type StateLayout, type TargetState } from './state.js';
 import { readFileSync } from 'node:fs';
-import type { Found } from './compose/adopt.js';
+import { adoptionChangeProblems, type Found } from './compose/adopt.js';
 import { ComposeLoadError, loadComposeModel, type ComposeModel } from './compose/model.js';
 import { engineVolumeLookup, type VolumeLookup } from './compose/volumes.js';
 import { readPrevious } from './previous.js';
@@ -260,6 +260,11 @@ async function initRun(
   out.addSecrets([adminPassword, databasePassword, databaseRootPassword, ...collected.knownSecrets, ...(adopt?.rawSecrets ?? [])].filter((v) => v.length >= 8));
 
   const a = collected.answers;
+  // an adopted installation follows a new port or photo folder where it can; what it cannot is refused here
+  if (adopt) {
+    const refused = adoptionChangeProblems(adopt, a);
+    if (refused.length) throw new UsageError(refused);
+  }
   const originals = hostPath(a.originalsPath, dir, home);
   const imp = a.importPath ? hostPath(a.importPath, dir, home) : null;
   // the photo folders as the kernel will see them: symlinks resolved, system and account folders refused

@@ -705,6 +705,45 @@ export function findRoles(model: ComposeModel, options: OptionsView | null = nul
   return r;
 }
 
+/**
+ * The folders PhotoPrism uses inside its container: PHOTOPRISM_STORAGE_PATH / _ORIGINALS_PATH /
+ * _IMPORT_PATH / _CONFIG_PATH move them (options.yml is read from the config path, storage/config by default).
+ */
+export function photoprismPaths(svc: ServiceModel | null): { storage: string; originals: string; import: string; config: string; from: Partial<Record<'storage' | 'originals' | 'import' | 'config', EnvVar>> } {
+  const from: Partial<Record<'storage' | 'originals' | 'import' | 'config', EnvVar>> = {};
+  const get = (k: 'storage' | 'originals' | 'import' | 'config', name: string, dflt: string) => {
+    const e = svc?.envMap.get(name);
+    if (!e || !e.value) return dflt;
+    from[k] = e;
+    return path.posix.normalize(e.value).replace(/(.)\/+$/, '$1');
+  };
+  const storage = get('storage', 'PHOTOPRISM_STORAGE_PATH', '/photoprism/storage');
+  return {
+    storage,
+    originals: get('originals', 'PHOTOPRISM_ORIGINALS_PATH', '/photoprism/originals'),
+    import: get('import', 'PHOTOPRISM_IMPORT_PATH', '/photoprism/import'),
+    config: get('config', 'PHOTOPRISM_CONFIG_PATH', `${storage}/config`),
+    from,
+  };
+}
+
+/**
+ * The mount a container folder is on: the mount at exactly that target, or a bind mount of a parent
+ * folder (its host path then points at the sub-folder; `sub` says which).
+ */
+export function mountFor(svc: ServiceModel | null, target: string): (MountModel & { sub: string }) | undefined {
+  const exact = mountAt(svc, target);
+  if (exact) return { ...exact, sub: '' };
+  let best: MountModel | undefined;
+  for (const m of svc?.mounts ?? []) {
+    const t = m.target.replace(/\/+$/, '');
+    if (t && target.startsWith(`${t}/`) && (!best || t.length > best.target.replace(/\/+$/, '').length)) best = m;
+  }
+  if (!best) return undefined;
+  const sub = target.slice(best.target.replace(/\/+$/, '').length + 1);
+  return { ...best, sub, resolved: best.type === 'bind' ? path.join(best.resolved, sub) : best.resolved };
+}
+
 /** The storage/originals/import mounts of the PhotoPrism service, the data mount of the database. */
 export function mountAt(svc: ServiceModel | null, target: string): MountModel | undefined {
   if (!svc) return undefined;
