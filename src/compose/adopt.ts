@@ -221,7 +221,7 @@ export function analyseInstallation(model: ComposeModel, options: Record<string,
         const image = String(db.data.image ?? '(no image)');
         problems.push(
           dbKind === 'bitnami'
-            ? `${at({ file: db.file.rel, line: model.posOf(db.file, ['services', db.name, 'image'])?.line })}: the database service "${db.name}" runs ${image}; Bitnami's image runs as UID 1001 and cannot read secret files owned by root (0600), so its passwords cannot be moved to .secrets/ safely. Switch to the official "mariadb" image (same data folder format; its variables are MARIADB_*), or keep editing this file by hand`
+            ? `${at({ file: db.file.rel, line: model.posOf(db.file, ['services', db.name, 'image'])?.line })}: the database service "${db.name}" runs ${image}; Bitnami's image reads MARIADB_PASSWORD_FILE / MARIADB_ROOT_PASSWORD_FILE, but as UID 1001 (a non-root image), so the secret files this tool writes (owner root, mode 0600) would be unreadable to it; its passwords cannot be moved to .secrets/ safely. Switch to the official "mariadb" image (same data folder format; its variables are MARIADB_*), or keep editing this file by hand`
             : `${at({ file: db.file.rel, line: model.posOf(db.file, ['services', db.name, 'image'])?.line })}: the database service "${db.name}" runs ${image}, whose password variables this tool does not know (supported: the official mariadb and mysql images, linuxserver/mariadb). Switch to one of them, or keep editing this file by hand`,
         );
       }
@@ -258,7 +258,7 @@ export function analyseInstallation(model: ComposeModel, options: Record<string,
       const dbSide = user === 'root' ? rootPassword : dbPassword;
       if (ppSide && dbSide && ppSide.v !== dbSide.value) {
         problems.push(
-          `the database password differs between ${at(ppSide.e)} (${ppSide.e.name} of "${pp.name}") and ${at(dbSide.from[0]!)} (${dbSide.from[0]!.name} of "${db.name}"); PhotoPrism could not log in. Nothing was changed: make both the same (the one the database was created with), then run init again`,
+          `${at(ppSide.e)}: the database password differs between ${at(ppSide.e)} (${ppSide.e.name} of "${pp.name}") and ${at(dbSide.from[0]!)} (${dbSide.from[0]!.name} of "${db.name}"); PhotoPrism could not log in. Nothing was changed: make both the same (the one the database was created with), then run init again`,
         );
       }
       if (ppSide && !dbSide && !dbUsesFiles) dbPassword = { value: ppSide.v, from: [ppSide.e] };
