@@ -238,7 +238,15 @@ export function analyseInstallation(model: ComposeModel, options: Record<string,
         if (userFile) {
           dbUsesFiles = true;
           const v = readSecretBehind(model, db, userFile.value!, secretFile);
-          if (v === null) problems.push(`${at(userFile)}: ${userFile.name} points at ${userFile.value}, which is not a readable secret file of ${main}; PhotoPrism's DatabasePassword must equal it. Make the file readable (or declare it under "secrets:"), then run init again`);
+          if (v === null) {
+            const host = secretHostPath(model, db, userFile.value!);
+            const rel = host ? path.relative(model.dir, host) : null;
+            problems.push(
+              host
+                ? `${at(userFile)}: ${userFile.name} points at ${userFile.value}, which is the host file ${rel && !rel.startsWith('..') ? `./${rel}` : host}; it does not exist or cannot be read, so the database password is unknown (PhotoPrism's DatabasePassword must equal it). Create that file with the password the database was created with (or fix the path), then run init again`
+                : `${at(userFile)}: ${userFile.name} points at ${userFile.value}, which is neither a secret of "${db.name}" (its "secrets:") nor a file in one of its bind mounts; the database password is unknown. Declare the secret (top-level "secrets:" with "file:") or fix the path, then run init again`,
+            );
+          }
           else dbPassword = { value: v, from: [userFile] };
           if (rootFile) {
             const r = readSecretBehind(model, db, rootFile.value!, secretFile);
@@ -280,8 +288,9 @@ export function analyseInstallation(model: ComposeModel, options: Record<string,
     const given = (typeof options?.DatabaseDriver === 'string' ? options.DatabaseDriver : sqliteDb?.value ?? '').toLowerCase();
     // PhotoPrism itself: any driver but mysql/mariadb is SQLite ("unsupported database driver ..., using sqlite")
     const known = ['', 'sqlite', 'sqlite3', 'sqllite', 'test', 'file'].includes(given);
+    const quotedDriver = /^(["'])(mysql|mariadb)\1$/.exec(given);
     notes.push(
-      `${sqliteDb ? at(sqliteDb) : svcAt(pp)}: PhotoPrism uses SQLite (index.db in its storage)${known ? '' : `: the driver "${given}" is not one PhotoPrism supports (only mysql/mariadb and sqlite), so it logs "unsupported database driver" and opens SQLite`}; it stays SQLite, no database service is added`,
+      `${sqliteDb ? at(sqliteDb) : svcAt(pp)}: PhotoPrism uses SQLite (index.db in its storage)${known ? '' : `: the driver ${JSON.stringify(given)} is not one PhotoPrism supports (only mysql/mariadb and sqlite), so it logs "unsupported database driver" and opens SQLite`}; it stays SQLite, no database service is added${quotedDriver ? `. The quotes are part of the value in a "KEY=value" list entry: if this installation should use ${quotedDriver[2]}, write PHOTOPRISM_DATABASE_DRIVER=${quotedDriver[2]} (and PHOTOPRISM_DATABASE_SERVER without quotes), then run init again` : ''}`,
     );
   }
   if (problems.length) return { problems };
@@ -334,6 +343,14 @@ function rawTexts(model: ComposeModel, secrets: (FoundSecret | null)[]): string[
 
 /** The content of the secret file behind /run/secrets/<name> (trailing newlines dropped, as the images do). */
 function readSecretBehind(model: ComposeModel, svc: ServiceModel, target: string, read: (abs: string) => string | null): string | null {
+  const file = secretHostPath(model, svc, target);
+  if (!file) return null;
+  const t = read(file);
+  return t === null ? null : t.replace(/\n+$/, '');
+}
+
+/** The host file behind a container path: a secret (/run/secrets/<name>) or a file in a bind mount; null when neither. */
+function secretHostPath(model: ComposeModel, svc: ServiceModel, target: string): string | null {
   const m = /^\/run\/secrets\/(.+)$/.exec(target);
   let file: string | null = null;
   if (m) {
@@ -345,9 +362,7 @@ function readSecretBehind(model: ComposeModel, svc: ServiceModel, target: string
     const mount = svc.mounts.find((x) => x.type === 'bind' && target.startsWith(x.target.replace(/\/+$/, '') + '/'));
     if (mount) file = path.join(mount.resolved, target.slice(mount.target.replace(/\/+$/, '').length + 1));
   }
-  if (!file) return null;
-  const t = read(file);
-  return t === null ? null : t.replace(/\n+$/, '');
+  return file;
 }
 
 // ---------------------------------------------------------------------------------------------
