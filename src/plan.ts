@@ -279,7 +279,8 @@ export function buildPlan(input: PlanInput): Plan {
   const remembered = state.contents[STATE_FILE];
   if (a.allowUnsafe.length || remembered !== undefined) {
     const content = `${JSON.stringify({ allowUnsafe: a.allowUnsafe }, null, 2)}\n`;
-    dirs.push({ path: path.dirname(STATE_FILE), mode: 0o700, owner: null, policy: 'if-missing', why: "photoprism-harden's own state and backups" });
+    // (its folder is not among the paths read: when state.json is there, so is the folder)
+    if (!state.paths[STATE_FILE]?.exists) dirs.push({ path: path.dirname(STATE_FILE), mode: 0o700, owner: null, policy: 'if-missing', why: "photoprism-harden's own state and backups" });
     files.push({ path: STATE_FILE, content, mode: 0o644, owner: null, secret: false, why: 'accepted risks (--allow-unsafe), remembered for the next run', status: status(state, STATE_FILE, content) });
   }
   const gitignore = gitignoreContent(state.contents['.gitignore'], [opts]);

@@ -282,6 +282,10 @@ describe('adoption keeps data, passwords, services and ports', () => {
     // remembered for later runs
     expect(JSON.parse(await fsp.readFile(path.join(dir, '.photoprism-harden/state.json'), 'utf8'))).toEqual({ allowUnsafe: ['docker-socket-mounted'] });
     expect((await init(dir)).code).toBe(0);
+    // the same flag again changes nothing (state.json's folder is seen as there)
+    const again = await init(dir, { flags: { allowUnsafe: ['docker-socket-mounted'] } });
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('Nothing to change');
   });
 
   test('SQLite stays SQLite; the port bound to 127.0.0.1:8080 stays; behind a proxy without ports none is added', async () => {
