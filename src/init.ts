@@ -18,7 +18,7 @@ import { preflightLines, runPreflight, type Preflight } from './preflight.js';
 import { SECRET_KEYS, type Key, type SecretKey } from './questions.js';
 import { readTargetState, withHostPaths, type StateLayout, type TargetState } from './state.js';
 import { readFileSync } from 'node:fs';
-import type { Found } from './compose/adopt.js';
+import { adoptionChangeProblems, type Found } from './compose/adopt.js';
 import { ComposeLoadError, loadComposeModel, type ComposeModel } from './compose/model.js';
 import { engineVolumeLookup, type VolumeLookup } from './compose/volumes.js';
 import { readPrevious } from './previous.js';
@@ -284,6 +284,11 @@ async function planInstall(
 ): Promise<{ plan: Plan; state: TargetState }> {
   const { facts, pf, home } = ins;
   const a = c.collected.answers;
+  // an adopted installation follows a new port or photo folder where it can; what it cannot is refused here
+  if (ins.adopt) {
+    const refused = adoptionChangeProblems(ins.adopt, a);
+    if (refused.length) throw new UsageError(refused);
+  }
   const originals = hostPath(a.originalsPath, dir, home);
   const imp = a.importPath ? hostPath(a.importPath, dir, home) : null;
   // the photo folders as the kernel will see them: symlinks resolved, system and account folders refused
@@ -378,14 +383,16 @@ function acceptedRisks(a: Collected['answers'], pf: Preflight): string[] {
 /** The dry run's end: what would be written, the audit of the plan and the engine's check. */
 async function dryRun(o: InitOptions, ins: Inspected, plan: Plan, state: TargetState, a: Collected['answers'], env: NodeJS.ProcessEnv, out: Output): Promise<number> {
   for (const l of dryRunLines(plan)) out.out(l);
-  for (const l of (await auditLines(() => auditPlan(plan, ins.facts, o.version, env), null, acceptedRisks(a, ins.pf))).lines) out.out(l);
+  // the exit code a real run would give: 1 when the audit of what would be written keeps an unaccepted error
+  const dryAudit = await auditLines(() => auditPlan(plan, ins.facts, o.version, env), null, acceptedRisks(a, ins.pf));
+  for (const l of dryAudit.lines) out.out(l);
   out.out('');
-  let code = 0;
+  let code = dryAudit.unaccepted ? 1 : 0;
   if (o.validate !== false) {
     const { checkText } = await import('./composecheck.js');
     const compose = plan.files.find((f) => f.path === state.composeFile)!;
     const r = await checkText(compose.content, ins.pf.engine, env);
-    code = reportValidation(out, r.validation, r.by, ins.pf.engine, r.tempCopy ? `a temporary copy (${r.tempCopy})` : compose.path, false);
+    code = Math.max(code, reportValidation(out, r.validation, r.by, ins.pf.engine, r.tempCopy ? `a temporary copy (${r.tempCopy})` : compose.path, false));
   }
   out.out('Dry run: nothing was written.');
   return code;
