@@ -46,6 +46,8 @@ PY
 }
 
 dc() { (cd "$1" && docker compose -f docker-compose.yml "${@:2}"); }
+# logs without terminal control codes (Compose 2.26 prefixes ESC[2K)
+logs() { dc "$1" logs --no-log-prefix "${@:2}" 2>&1 | sed 's/\x1b\[[0-9;]*[A-Za-z]//g'; }
 
 # wait for both services: "ok" when PhotoPrism serves and storage is all UID's, else what failed
 verdict() { # dir
@@ -58,17 +60,17 @@ verdict() { # dir
       local bad
       bad=$(find "$dir/storage" \! -uid "$uid" | wc -l)
       local notes
-      notes=$(dc "$dir" logs --no-log-prefix photoprism 2>/dev/null | grep -E 'failed|denied|cannot|Operation not permitted' | sort -u | tr '\n' ';' | cut -c1-160)
+      notes=$(logs "$dir" photoprism | grep -E 'failed|denied|cannot|Operation not permitted' | sort -u | tr '\n' ';' | cut -c1-160)
       if [ "$bad" = 0 ] && [ -z "$notes" ]; then echo "ok"; else echo "serves, but: ${bad} storage entries not ${uid}'s; ${notes}"; fi
       return
     fi
-    case "$db" in exited*) echo "mariadb exited: $(dc "$dir" logs --no-log-prefix mariadb 2>&1 | grep -E 'ERROR|error|denied|not permitted' | tail -n 2 | tr '\n' ';' | cut -c1-200)"; return ;; esac
+    case "$db" in exited* | restarting*) echo "mariadb ${db%% *}: $(logs "$dir" mariadb | grep -E 'ERROR|error|denied|not permitted' | tail -n 2 | tr '\n' ';' | cut -c1-200)"; return ;; esac
     if [ -n "$pp" ] && [ "$(docker inspect --format '{{.State.Status}}' "$pp" 2>/dev/null)" = exited ]; then
-      echo "photoprism exited: $(dc "$dir" logs --no-log-prefix photoprism 2>&1 | grep -E 'failed|denied|rror|not permitted|cannot' | tail -n 3 | tr '\n' ';' | cut -c1-200)"; return
+      echo "photoprism exited: $(logs "$dir" photoprism | grep -E 'failed|denied|rror|not permitted|cannot' | tail -n 3 | tr '\n' ';' | cut -c1-200)"; return
     fi
     sleep 1
   done
-  echo "timeout (mariadb: $db; photoprism status: ${st:-none}): $(dc "$dir" logs --no-log-prefix 2>&1 | grep -E 'failed|denied|rror|not permitted|cannot' | tail -n 3 | tr '\n' ';' | cut -c1-200)"
+  echo "timeout (mariadb: $db; photoprism status: ${st:-none}): $(logs "$dir" | grep -E 'failed|denied|rror|not permitted|cannot' | tail -n 3 | tr '\n' ';' | cut -c1-200)"
 }
 
 run() { # service cap(or "-")
@@ -99,7 +101,8 @@ run() { # service cap(or "-")
   rm -rf "$dir"
 }
 
+# ONLY=photoprism or ONLY=mariadb runs one service's variants (and no baseline)
 printf 'service\tdropped\tfirst start\trestart (data from a full-set start)\ttime\n' | tee -a "$out"
-run all -
-for c in CHOWN DAC_OVERRIDE FOWNER SETUID SETGID; do run photoprism "$c"; done
-for c in CHOWN DAC_OVERRIDE SETUID SETGID; do run mariadb "$c"; done
+[ -n "${ONLY:-}" ] || run all -
+if [ "${ONLY:-photoprism}" = photoprism ]; then for c in CHOWN DAC_OVERRIDE FOWNER SETUID SETGID; do run photoprism "$c"; done; fi
+if [ "${ONLY:-mariadb}" = mariadb ]; then for c in CHOWN DAC_OVERRIDE SETUID SETGID; do run mariadb "$c"; done; fi
