@@ -124,7 +124,7 @@ maybe(`real Compose v2 (${bin || 'none'})`, () => {
       })
     ).filter(Boolean);
     expect(failures).toEqual([]);
-  });
+  }, 180000); // 64+ Compose runs: about 10 s alone, past jest's 30 s while the E2E files load both cores
 
   test('a rejected file: the engine error, verbatim', async () => {
     const { dir, text } = await composeFor(variants[0]!, 1000);
