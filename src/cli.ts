@@ -6,7 +6,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { PASSWORD_ENV } from './domain.js';
 import type { EngineChoice } from './engine.js';
 import { UsageError } from './errors.js';
-import { stderr, stdout } from './stdio.js';
+import { Output } from './out.js';
 import { bulletLines, fitLine, termWidth, wrapWords } from './text.js';
 import { trace } from './trace.js';
 import { packagePath } from './paths.js';
@@ -215,20 +215,22 @@ const list = (v: unknown) => (typeof v === 'string' ? v.split(/[\s,]+/).filter(B
 
 /**
  * Run the CLI. `early` is what dist/prelude.cjs started before this code was loaded (init's engine
- * probes); whatever of it is still running when main returns is stopped.
+ * probes); whatever of it is still running when main returns is stopped. `host` answers the host
+ * probes (tests pass a fake; test/helpers/cli-entry.ts does for spawned runs); default: the real host.
  */
-export async function main(argv: string[], early: Early = {}): Promise<number> {
+export async function main(argv: string[], early: Early = {}, host?: HostProbe): Promise<number> {
   trace('cli: started');
   try {
-    return await run(argv, early);
+    return await run(argv, early, host);
   } finally {
     early.probes?.abort(); // a run that stopped early (invalid input) does not wait for them
   }
 }
 
-async function run(argv: string[], early: Early): Promise<number> {
+async function run(argv: string[], early: Early, injected: HostProbe | undefined): Promise<number> {
   const args = argv.slice(2);
-  const out = (s: string) => stdout.write(s);
+  const print = new Output();
+  const out = (s: string) => print.write(s);
   try {
     const [first, ...rest] = args;
     if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
@@ -269,11 +271,12 @@ async function run(argv: string[], early: Early): Promise<number> {
         running: Boolean(v.running),
         engine: v.engine as EngineChoice | undefined,
         version,
+        ...(injected ? { probe: injected } : {}),
       });
     }
     if (c.name === 'rotate') {
       const { runRotateCli } = await import('./rotate/cli.js');
-      return await runRotateCli(v);
+      return await runRotateCli(v, process.env, injected);
     }
     // init
     const { QUESTIONS } = await import('./questions.js');
@@ -290,22 +293,23 @@ async function run(argv: string[], early: Early): Promise<number> {
     // the engine probes are processes: started before init's code loads (by the prelude, or here;
     // main stops them when the run ends)
     const { startEngineProbes } = await import('./preflight.js');
-    if (!early.probes || early.probes.engineChoice !== v.engine) {
-      early.probes?.abort(); // (started for another --engine than the parse found)
-      early.probes = startEngineProbes(process.env, v.engine as EngineChoice | undefined);
+    const { defaultProbe } = await import('./host.js');
+    const host = injected ?? defaultProbe();
+    if (!early.probes || early.probes.engineChoice !== v.engine || early.probes.runner !== host.commands) {
+      early.probes?.abort(); // (started for another --engine than the parse found, or another host)
+      early.probes = startEngineProbes(process.env, v.engine as EngineChoice | undefined, host.commands);
     }
     const probes = early.probes;
-    const { defaultProbe } = await import('./host.js');
-    const host = await defaultProbe();
     // the host answers for the engines with the probes already running (the domain code only sees
     // facts that arrive as promises; how early they started is this module's business)
     const probe: HostProbe = {
       facts: () => host.facts(),
+      commands: host.commands,
       ...(host.freeBytes ? { freeBytes: (d: string) => host.freeBytes!(d) } : {}),
       engines: (choice, env) => (choice === probes.engineChoice && env === process.env ? probes : startEngines(env, choice)),
     };
     const startEngines = (env: NodeJS.ProcessEnv, choice: EngineChoice | undefined) => {
-      const started = startEngineProbes(env, choice);
+      const started = startEngineProbes(env, choice, host.commands);
       early.probes = started; // (main stops whatever runs when the run ends)
       probes.abort();
       return started;
@@ -329,18 +333,18 @@ async function run(argv: string[], early: Early): Promise<number> {
   } catch (e) {
     if (e instanceof UsageError) {
       const problems = e.problems.flatMap((p) => bulletLines(p.split('\n'), '- ', termWidth()));
-      stderr.write(`photoprism-harden: invalid input, nothing was written:\n${problems.join('\n')}\n`);
+      print.writeErr(`photoprism-harden: invalid input, nothing was written:\n${problems.join('\n')}\n`);
       return EXIT.usage;
     }
     if (e instanceof Error && e.name === 'LockedError') {
-      stderr.write(`photoprism-harden: nothing was written: ${e.message}\n`);
+      print.writeErr(`photoprism-harden: nothing was written: ${e.message}\n`);
       return EXIT.locked;
     }
     if (e instanceof Error && e.name === 'ExitPromptError') {
-      stderr.write('\nAborted: nothing was written.\n');
+      print.writeErr('\nAborted: nothing was written.\n');
       return EXIT.failure;
     }
-    stderr.write(`${fitLine(`photoprism-harden: ${e instanceof Error ? e.message : String(e)}`, termWidth()).join('\n')}\n`);
+    print.writeErr(`${fitLine(`photoprism-harden: ${e instanceof Error ? e.message : String(e)}`, termWidth()).join('\n')}\n`);
     return EXIT.failure;
   }
 }

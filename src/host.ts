@@ -1,11 +1,12 @@
 // Host probes: everything the tool needs to know about the machine, behind one small interface.
-// Real runs read the real system; tests hand in fake facts (loadFacts with a fixture, or plain objects).
+// Real runs read the real system; tests inject a fake (test/helpers/fixture-host.ts); no environment
+// variable or other hook in the shipped code can swap it.
 
 import { promises as fsp, readFileSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SUPPORTED_GIDS, SUPPORTED_UIDS, inRanges } from './domain.js';
-import type { EngineChoice } from './engine.js';
+import { systemCommands, type CommandRunner, type EngineChoice } from './engine.js';
 import { parseSubIds, type ContainerIdMapping, type SubIdRange } from './idmap.js';
 import type { EngineFacts } from './preflight.js';
 
@@ -61,9 +62,15 @@ export interface HostFacts {
   idMapping?: ContainerIdMapping | null;
 }
 
-/** The probe interface: one async call that gathers facts. */
+/** The probe interface: one async call that gathers facts, and the programs the host has. */
 export interface HostProbe {
   facts(): Promise<HostFacts>;
+  /**
+   * How programs are found and run: the engines (`version`, `info`, `compose version`, validation
+   * and lifecycle commands). The real host runs this machine's programs, found only in the PATH of
+   * the environment each command is given; a test host answers for fake engines.
+   */
+  commands: CommandRunner;
   /** free bytes for an unprivileged user on the file system holding `dir` (or its nearest existing parent) */
   freeBytes?(dir: string): Promise<{ path: string; bytes: number } | null>;
   /**
@@ -170,8 +177,7 @@ async function getent(db: 'passwd' | 'group', fallbackFile: string): Promise<str
   // can be neither a supported PhotoPrism id nor collide with one, so the files tell all that matters
   const local = nssSources(await readText('/etc/nsswitch.conf'), db).every((s) => s === 'files' || s === 'compat' || s === 'systemd');
   if (local) return readText(fallbackFile);
-  const { run } = await import('./engine.js');
-  const r = await run('getent', [db], { env: process.env, timeoutMs: 5000 });
+  const r = await systemCommands.run('getent', [db], { env: process.env, timeoutMs: 5000 });
   if (r.exitCode === 0 && r.stdout) return r.stdout;
   return readText(fallbackFile); // getent missing or failing: the file
 }
@@ -187,6 +193,7 @@ async function statNode(file: string, shown: string): Promise<DeviceNode | null>
 }
 
 export class RealHost implements HostProbe {
+  readonly commands: CommandRunner = systemCommands;
   constructor(private readonly root = '/') {}
 
   async facts(): Promise<HostFacts> {
@@ -232,50 +239,8 @@ export class RealHost implements HostProbe {
   }
 }
 
-/**
- * Fake host from a JSON fixture (used by the spawned-CLI tests through PHOTOPRISM_HARDEN_FAKE_HOST).
- * `subuid`/`subgid` may be given as the file's text; `freeBytes` fixes the free-disk answer.
- */
-export type FixtureData = Omit<Partial<HostFacts>, 'subuid' | 'subgid'> & {
-  subuid?: SubIdRange[] | string;
-  subgid?: SubIdRange[] | string;
-  freeBytes?: number;
-};
-
-export class FixtureHost implements HostProbe {
-  private readonly data: Partial<HostFacts>;
-  private readonly free?: number;
-  constructor(data: FixtureData) {
-    const { subuid, subgid, freeBytes, ...rest } = data;
-    this.data = {
-      ...rest,
-      ...(subuid !== undefined ? { subuid: typeof subuid === 'string' ? parseSubIds(subuid) : subuid } : {}),
-      ...(subgid !== undefined ? { subgid: typeof subgid === 'string' ? parseSubIds(subgid) : subgid } : {}),
-    };
-    this.free = freeBytes;
-  }
-  async freeBytes(dir: string) {
-    return this.free === undefined ? freeBytesAt(dir) : { path: path.resolve(dir), bytes: this.free };
-  }
-  async facts(): Promise<HostFacts> {
-    return {
-      accounts: [],
-      groups: [],
-      uidMin: 1000,
-      uidMax: 60000,
-      renderNodes: [],
-      video11: null,
-      nvidia: false,
-      euid: process.geteuid?.() ?? 0,
-      egid: process.getegid?.() ?? 0,
-      ...this.data,
-    };
-  }
-}
-
-export async function defaultProbe(): Promise<HostProbe> {
-  const fixture = process.env.PHOTOPRISM_HARDEN_FAKE_HOST;
-  if (fixture) return new FixtureHost(JSON.parse(await fsp.readFile(fixture, 'utf8')) as FixtureData);
+/** The real host. Tests hand a fake HostProbe to main / runInit / runAudit / runRotate instead. */
+export function defaultProbe(): HostProbe {
   return new RealHost();
 }
 

@@ -13,18 +13,17 @@ import { installAdvice, shown, type Engine, type EngineChoice } from './engine.j
 import { UsageError } from './errors.js';
 import { defaultProbe, type HostFacts, type HostProbe } from './host.js';
 import { Output, diffLines, dryRunLines, messageLines, nextStepLines, planLines, repeatCommand, summaryLines } from './output.js';
-import { buildPlan, planIsNoop } from './plan.js';
+import { buildPlan, planIsNoop, type Plan } from './plan.js';
 import { preflightLines, runPreflight, type Preflight } from './preflight.js';
 import { SECRET_KEYS, type Key, type SecretKey } from './questions.js';
 import { readTargetState, withHostPaths, type StateLayout, type TargetState } from './state.js';
 import { readFileSync } from 'node:fs';
-import type { Found } from './compose/adopt.js';
+import { adoptionChangeProblems, type Found } from './compose/adopt.js';
 import { ComposeLoadError, loadComposeModel, type ComposeModel } from './compose/model.js';
 import { engineVolumeLookup, type VolumeLookup } from './compose/volumes.js';
 import { readPrevious } from './previous.js';
-import { EXIT_LOCKED, STATE_DIR, acquireLock, readJournal, type RunLock } from './runlock.js';
+import { EXIT_LOCKED, LockedError, STATE_DIR, acquireLock, liveHolder, readJournal, type RunLock } from './runlock.js';
 import { hostPathProblem } from './hostpaths.js';
-import * as stdio from './stdio.js';
 import { invokedAs, shellQuote } from './text.js';
 import { trace } from './trace.js';
 
@@ -142,12 +141,46 @@ export async function runInit(o: InitOptions): Promise<number> {
   // one run at a time per installation: the lock is taken right before the first write (so a run
   // that stops earlier, on invalid input or a dry run, leaves no trace) and held to the end; the
   // installation is then read again and must be what the plan was made from
-  const held: { lock?: RunLock } = {};
+  const held: Held = {};
+  // another run holding the lock now: say so at once, before reading a half-written installation
+  const holder = await liveHolder(dir);
+  if (holder) throw new LockedError(dir, holder);
   try {
-    return await initRun(o, dir, out, env, interactive, answersFile, held);
+    let code: number;
+    try {
+      code = await initRun(o, dir, out, env, interactive, answersFile, held);
+    } catch (e) {
+      if (!held.lock && !(e instanceof LockedError) && (await changedMeanwhile(dir, held))) return changedExit(out);
+      throw e;
+    }
+    // a refusal made from what another run was writing at the time is that run's doing, not this input's
+    if (code !== 0 && !held.lock && (await changedMeanwhile(dir, held))) return changedExit(out);
+    return code;
   } finally {
     await held.lock?.release();
   }
+}
+
+/** what a run carries to its end: the lock once taken, and what the installation looked like when read */
+interface Held {
+  lock?: RunLock;
+  read?: { state0: TargetState; layout: StateLayout };
+}
+
+/** did another run (or a hand) change the installation while this run, which never took the lock, read it? */
+async function changedMeanwhile(dir: string, held: Held): Promise<boolean> {
+  if (await liveHolder(dir)) return true;
+  if (!held.read) return false;
+  try {
+    return !sameState(held.read.state0, await readTargetState(dir, [], held.read.layout));
+  } catch {
+    return true;
+  }
+}
+
+function changedExit(out: Output): number {
+  out.err('photoprism-harden: the installation changed while this run was planning (another run, or a change by hand), so what it reported above may be out of date; nothing was written. Run init again.');
+  return EXIT_LOCKED;
 }
 
 /** `--dir`: not empty, not a file; its nearest existing part must be a folder. */
@@ -175,7 +208,7 @@ async function installDir(raw: string): Promise<string> {
 }
 
 /** does a folder the plan writes to hold a temporary file of a killed run? (read-only) */
-async function hasStaleTemps(plan: import('./plan.js').Plan): Promise<boolean> {
+async function hasStaleTemps(plan: Plan): Promise<boolean> {
   for (const rel of new Set(plan.files.map((f) => path.dirname(f.path)))) {
     const names = await fsp.readdir(path.join(plan.dir, rel)).catch(() => [] as string[]);
     if (names.some((n) => TEMP_FILE.test(n))) return true;
@@ -194,17 +227,29 @@ function lockCommand(): string {
   return ['photoprism-harden', ...process.argv.slice(2)].join(' ').slice(0, 200);
 }
 
-async function initRun(
-  o: InitOptions,
-  dir: string,
-  out: Output,
-  env: NodeJS.ProcessEnv,
-  interactive: boolean,
-  answersFile: { name: string; text: string } | undefined,
-  held: { lock?: RunLock },
-): Promise<number> {
+/** Phase 1 (read-only): the host, the engine and what the installation folder holds now. */
+interface Inspected {
+  facts: HostFacts;
+  pf: Preflight;
+  home: string;
+  /** the installation as read before anything is asked */
+  state0: TargetState;
+  model: ComposeModel | null;
+  layout: StateLayout;
+  adopt: Found | null;
+  /** the journal of a run killed while it re-owned storage/ */
+  journal: Journal | null;
+  /** the flags, with the journal's UID:GID when nothing else says which */
+  flags: Partial<Record<Key, unknown>>;
+  /** printed before anything is asked */
+  lines: string[];
+}
+
+type Journal = NonNullable<Awaited<ReturnType<typeof readJournal>>>;
+
+async function inspect(o: InitOptions, dir: string, env: NodeJS.ProcessEnv, interactive: boolean, answersFile: AnswersFile | undefined): Promise<Inspected> {
   trace('init: loaded; host facts next');
-  const probe = o.probe ?? (await defaultProbe());
+  const probe = o.probe ?? defaultProbe();
   const hostFacts: HostFacts = await probe.facts();
   // read-only: engine versions, `docker info`/`podman info`, user namespace, SELinux, free disk
   trace('init: host facts read; preflight next');
@@ -225,41 +270,59 @@ async function initRun(
   // UID:GID it was making, unless this run is given others)
   const journal = o.dryRun ? null : await readJournal(dir);
   let flags = o.flags;
+  const lines: string[] = [];
   if (journal) {
     const given = flags.uid !== undefined || flags.gid !== undefined || (answersFile && /^\s*(uid|gid)\s*:/m.test(answersFile.text));
     if (!given && !interactive) flags = { ...flags, uid: String(journal.uid), gid: String(journal.gid) };
-    out.out(`A run started ${journal.started} was interrupted while re-owning storage/ to ${journal.uid}:${journal.gid}; this run finishes the re-own${given || interactive ? '' : ` (to ${journal.uid}:${journal.gid})`}.`);
+    lines.push(`A run started ${journal.started} was interrupted while re-owning storage/ to ${journal.uid}:${journal.gid}; this run finishes the re-own${given || interactive ? '' : ` (to ${journal.uid}:${journal.gid})`}.`);
   }
-
   trace('init: target read');
+  return { facts, pf, home, state0, model, layout, adopt, journal, flags, lines };
+}
+
+/** Phase 2: the answers (the wizard's questions, or flags, answers file and presets). */
+async function collectAnswers(
+  o: InitOptions,
+  ins: Inspected,
+  dir: string,
+  env: NodeJS.ProcessEnv,
+  out: Output,
+  interactive: boolean,
+  answersFile: AnswersFile | undefined,
+): Promise<{ collected: Collected; replaceSecrets: SecretKey[]; prompter: Prompter | undefined }> {
   let prompter = o.prompter;
   if (interactive && !prompter) {
     const { inquirerPrompter } = await import('./prompter.js');
     prompter = inquirerPrompter((l) => out.out(l));
   }
-  if (interactive) {
-    out.out(`photoprism-harden ${o.version}: a hardened PhotoPrism installation in ${dir}`);
-    out.out('Press Enter to accept a default. Nothing is written before you confirm.');
-    if (state0.contents[state0.composeFile] !== undefined) {
-      out.out(`An existing installation was found (${state0.composeFile}): its answers are the defaults, so Enter keeps each one.`);
-    }
-    out.out('');
-    for (const l of preflightLines(pf, facts)) out.out(l);
-    out.out('');
-  }
-
+  if (interactive) for (const l of wizardIntroLines(o.version, dir, ins)) out.out(l);
   const replaceSecrets = (o.replaceSecrets ?? []).map((k) => {
     if (!(SECRET_KEYS as readonly string[]).includes(k)) {
       throw new UsageError([`--replace-secrets: unknown secret "${k}"; allowed: ${SECRET_KEYS.join(', ')}`]);
     }
     return k as SecretKey;
   });
-  const collected = await collect({ facts, state: state0, flags, answersFile, env, prompter, replaceSecrets, model });
+  const collected = await collect({ facts: ins.facts, state: ins.state0, flags: ins.flags, answersFile, env, prompter, replaceSecrets, model: ins.model });
   trace('init: answers collected');
   const { adminPassword, databasePassword, databaseRootPassword } = collected.answers;
-  out.addSecrets([adminPassword, databasePassword, databaseRootPassword, ...collected.knownSecrets, ...(adopt?.rawSecrets ?? [])].filter((v) => v.length >= 8));
+  out.addSecrets([adminPassword, databasePassword, databaseRootPassword, ...collected.knownSecrets, ...(ins.adopt?.rawSecrets ?? [])].filter((v) => v.length >= 8));
+  return { collected, replaceSecrets, prompter };
+}
 
-  const a = collected.answers;
+/** Phase 3: the photo folders judged as the kernel will see them, then the plan (pure). */
+async function planInstall(
+  o: InitOptions,
+  ins: Inspected,
+  dir: string,
+  c: { collected: Collected; replaceSecrets: SecretKey[]; prompter: Prompter | undefined },
+): Promise<{ plan: Plan; state: TargetState }> {
+  const { facts, pf, home } = ins;
+  const a = c.collected.answers;
+  // an adopted installation follows a new port or photo folder where it can; what it cannot is refused here
+  if (ins.adopt) {
+    const refused = adoptionChangeProblems(ins.adopt, a);
+    if (refused.length) throw new UsageError(refused);
+  }
   const originals = hostPath(a.originalsPath, dir, home);
   const imp = a.importPath ? hostPath(a.importPath, dir, home) : null;
   // the photo folders as the kernel will see them: symlinks resolved, system and account folders refused
@@ -273,7 +336,7 @@ async function initRun(
     if (problem) pathProblems.push(`${key} ${problem}; mounting it would expose the host to the container. Choose the folder that holds your photos`);
   }
   if (pathProblems.length) throw new UsageError(pathProblems);
-  const state = await withHostPaths(state0, [originals, ...(imp ? [imp] : [])]);
+  const state = await withHostPaths(ins.state0, [originals, ...(imp ? [imp] : [])]);
   // a missing folder outside the installation is created only when the user says so
   for (const [key, abs] of [
     ['originalsPath', originals],
@@ -283,29 +346,30 @@ async function initRun(
     const rel = path.relative(dir, abs);
     if (rel && !rel.startsWith('..') && !path.isAbsolute(rel)) continue;
     if (o.dryRun) continue;
-    const ok = prompter ? await prompter.confirm({ message: `${abs} (${key}) does not exist. Create it?`, default: false }) : Boolean(o.createFolders);
+    const p = c.prompter;
+    const ok = p ? await p.confirm({ message: `${abs} (${key}) does not exist. Create it?`, default: false }) : Boolean(o.createFolders);
     if (!ok) {
       throw new UsageError([
-        `${key}: ${abs} does not exist, and a folder outside the installation is never created without your say-so: create it yourself (mkdir -p ${shellQuote(abs)}), ${prompter ? 'answer yes' : 'or add --create-folders'}, or choose an existing folder`,
+        `${key}: ${abs} does not exist, and a folder outside the installation is never created without your say-so: create it yourself (mkdir -p ${shellQuote(abs)}), ${p ? 'answer yes' : 'or add --create-folders'}, or choose an existing folder`,
       ]);
     }
   }
-  const repeat = repeatCommand(collected, dir, undefined, o.engine);
   const plan = buildPlan({
     answers: a,
     facts,
     state,
     version: o.version,
-    regenerate: repeat,
+    regenerate: repeatCommand(c.collected, dir, undefined, o.engine),
     hostPaths: { originals, import: imp },
-    notes: collected.notes,
-    replaceSecrets: replaceSecrets.length > 0,
-    knownSecrets: collected.knownSecrets,
+    notes: c.collected.notes,
+    replaceSecrets: c.replaceSecrets.length > 0,
+    knownSecrets: c.collected.knownSecrets,
     idMapping: pf.mapping,
     selinux: pf.selinuxEnforcing,
-    adopt,
+    adopt: ins.adopt,
   });
-  if (journal) {
+  // an interrupted re-own is finished: every kept recursive folder is walked again
+  if (ins.journal) {
     for (const d of plan.dirs) {
       if (!d.recursive || d.status === 'create') continue;
       d.force = true;
@@ -314,89 +378,161 @@ async function initRun(
   }
   trace('init: planned');
   plan.messages.push(...pf.notes);
+  return { plan, state };
+}
+
+/** Phase 5 (after the report and the confirmation): the files written under the run lock. */
+async function applyInstall(
+  dir: string,
+  ins: Inspected,
+  plan: Plan,
+  a: Collected['answers'],
+  out: Output,
+  held: { lock?: RunLock },
+): Promise<{ result: ApplyResult } | { code: number }> {
+  let progressShown = false;
+  const progress = isatty(2)
+    ? (visited: number, changed: number) => {
+        progressShown = true;
+        out.progress(`  re-owning storage: ${visited} checked, ${changed} changed`);
+      }
+    : undefined;
+  held.lock = await acquireLock(dir, lockCommand());
+  if (!sameState(ins.state0, await readTargetState(dir, [], ins.layout))) {
+    out.err('photoprism-harden: nothing was written: the installation changed while this run was planning (another run, or a change by hand). Run init again.');
+    return { code: EXIT_LOCKED };
+  }
+  const result = await applyPlan(plan, new Date(), progress, { journal: { uid: a.uid, gid: a.gid } });
+  if (progressShown) out.endProgress();
+  return { result };
+}
+
+/** Risks accepted by name; under rootless Docker/Podman container root is the engine's own user. */
+function acceptedRisks(a: Collected['answers'], pf: Preflight): string[] {
+  // collect accepted UID 0 there without an override (validate.ts), so the audit's runs-as-root is
+  // not held against the run either
+  return [...a.allowUnsafe, ...(pf.mapping && pf.mapping.mode !== 'userns-remap' && (a.uid === 0 || a.gid === 0) ? ['root'] : [])];
+}
+
+/** The dry run's end: what would be written, the audit of the plan and the engine's check. */
+async function dryRun(o: InitOptions, ins: Inspected, plan: Plan, state: TargetState, a: Collected['answers'], env: NodeJS.ProcessEnv, out: Output): Promise<number> {
+  for (const l of dryRunLines(plan)) out.out(l);
+  // the exit code a real run would give: 1 when the audit of what would be written keeps an unaccepted error
+  const dryAudit = await auditLines(() => auditPlan(plan, ins.facts, o.version, env), null, acceptedRisks(a, ins.pf));
+  for (const l of dryAudit.lines) out.out(l);
+  out.out('');
+  let code = dryAudit.unaccepted ? 1 : 0;
+  if (o.validate !== false) {
+    const { checkText } = await import('./composecheck.js');
+    const compose = plan.files.find((f) => f.path === state.composeFile)!;
+    const r = await checkText(compose.content, ins.pf.engine, env);
+    code = Math.max(code, reportValidation(out, r.validation, r.by, ins.pf.engine, r.tempCopy ? `a temporary copy (${r.tempCopy})` : compose.path, false));
+  }
+  out.out('Dry run: nothing was written.');
+  return code;
+}
+
+/**
+ * Phase 6: the written files read back: the audit (its code: 1 when an error no override accepts is
+ * left) and the engine's (or the schema's) check, run side by side and printed in this order.
+ */
+async function verifyInstall(
+  o: InitOptions,
+  dir: string,
+  ins: Inspected,
+  state: TargetState,
+  a: Collected['answers'],
+  env: NodeJS.ProcessEnv,
+  out: Output,
+  checkCompose: boolean,
+): Promise<{ auditCode: number; valid: boolean }> {
+  const engine = ins.pf.engine;
+  const validation = checkCompose ? import('./composecheck.js').then(({ checkInstalled }) => checkInstalled(dir, engine, env, state.composeFile)) : null;
+  validation?.catch(() => {}); // (awaited below; an audit failure must not leave it unhandled)
+  const audited = await auditLines(() => auditDir(dir, ins.facts, o.version, { env }), dir, acceptedRisks(a, ins.pf));
+  for (const l of audited.lines) out.out(l);
+  trace('init: audited');
+  // exit 0 only when the audit of what is written passes, or every error left is a risk accepted by name
+  const auditCode = audited.unaccepted ? 1 : 0;
+  if (!validation) return { auditCode, valid: true };
+  const r = await validation;
+  const valid = reportValidation(out, r.validation, r.by, engine, state.composeFile, true) === 0;
+  trace('init: validated');
+  return { auditCode, valid };
+}
+
+/** Phase 7: start the services (--apply, or yes to the wizard's question); false when that failed. */
+async function startInstall(o: InitOptions, dir: string, ins: Inspected, state: TargetState, env: NodeJS.ProcessEnv, out: Output, prompter: Prompter | undefined): Promise<{ started: boolean } | { code: number }> {
+  const engine = ins.pf.engine;
+  if (!engine) for (const l of noEngineLines(ins.pf, o.engine)) out.out(l);
+  let apply = Boolean(o.apply);
+  if (!apply && prompter && engine) {
+    out.out('');
+    apply = await prompter.confirm({
+      message: `Start PhotoPrism now? (runs "${shown(engine, ['stop'])}", then "${shown(engine, ['up', '-d', '--force-recreate'])}")`,
+      default: false,
+    });
+  }
+  if (!apply) return { started: false };
+  if (!engine) {
+    out.err('--apply: no Compose engine to start the services with (see above); nothing was started.');
+    return { code: 1 };
+  }
+  out.out('');
+  const { startServices } = await import('./lifecycle.js');
+  const timeoutSec = o.applyTimeoutSec ?? DEFAULT_APPLY_TIMEOUT_SEC;
+  const r = await startServices({ engine, dir, env, out: (l) => out.out(l), timeoutMs: timeoutSec * 1000, pollMs: o.pollMs, composeFile: state.composeFile });
+  return r.ok ? { started: true } : { code: 1 };
+}
+
+type AnswersFile = { name: string; text: string };
+
+async function initRun(
+  o: InitOptions,
+  dir: string,
+  out: Output,
+  env: NodeJS.ProcessEnv,
+  interactive: boolean,
+  answersFile: AnswersFile | undefined,
+  held: Held,
+): Promise<number> {
+  const ins = await inspect(o, dir, env, interactive, answersFile);
+  held.read = { state0: ins.state0, layout: ins.layout };
+  for (const l of ins.lines) out.out(l);
+  const c = await collectAnswers(o, ins, dir, env, out, interactive, answersFile);
+  const a = c.collected.answers;
+  const { plan, state } = await planInstall(o, ins, dir, c);
   // disk and permission problems that can be foreseen: before the plan is shown
   if (!o.dryRun) {
-    const problems = await writeProblems(plan, pf.free);
+    const problems = await writeProblems(plan, ins.pf.free);
     if (problems.length) {
       out.err(`photoprism-harden: nothing was written:`);
       for (const p of problems) out.err(`  - ${p}`);
       return 1;
     }
   }
-  const name = (id: number, list: { name: string; uid?: number; gid?: number }[], k: 'uid' | 'gid') => list.find((x) => x[k] === id)?.name ?? String(id);
-  const invoker = `${name(facts.euid, facts.accounts, 'uid')}:${name(facts.egid, facts.groups, 'gid')}`;
 
-  if (!interactive) {
-    out.out(`photoprism-harden ${o.version}: ${o.dryRun ? 'dry run for' : 'writing'} ${dir}`);
-    out.out('');
-    for (const l of preflightLines(pf, facts)) out.out(l);
-  }
-  out.out('');
-  out.out('Summary (no password is ever shown):');
-  for (const l of summaryLines(collected)) out.out(l);
-  out.out('');
-  for (const l of planLines(plan, invoker)) out.out(l);
-  if (plan.messages.length) {
-    out.out('');
-    out.out('Notes:');
-    for (const l of messageLines(plan)) out.out(l);
-  }
-
-  const diff = await diffLines(plan, state.contents);
-  if (diff.length) {
-    out.out('');
-    out.out('Changes (secrets masked):');
-    for (const l of diff) out.out(l);
-  }
-  for (const k of replaceSecrets) {
-    out.out('');
-    out.out(`! ${k} is REPLACED. ${replaceAdvice(k)}`);
-  }
-
+  // Phase 4: the report, then (when interactive) the confirmation
+  const report = await reportLines({ o, dir, ins, interactive, collected: c.collected, plan, state, replaceSecrets: c.replaceSecrets });
+  for (const l of report) out.out(l);
   trace('init: summary and diff shown');
-  const validate = o.validate !== false;
-  const engine = pf.engine;
-  if (o.dryRun) {
-    for (const l of dryRunLines(plan)) out.out(l);
-    for (const l of (await auditLines(() => auditPlan(plan, facts, o.version, env), null, [...a.allowUnsafe, ...(pf.mapping && pf.mapping.mode !== 'userns-remap' && (a.uid === 0 || a.gid === 0) ? ['root'] : [])])).lines) out.out(l);
-    out.out('');
-    let code = 0;
-    if (validate) {
-      const { checkText } = await import('./composecheck.js');
-      const compose = plan.files.find((f) => f.path === state.composeFile)!;
-      const r = await checkText(compose.content, engine, env);
-      code = reportValidation(out, r.validation, r.by, engine, r.tempCopy ? `a temporary copy (${r.tempCopy})` : compose.path, false);
-    }
-    out.out('Dry run: nothing was written.');
-    return code;
-  }
+  if (o.dryRun) return dryRun(o, ins, plan, state, a, env, out);
+
   const noop = planIsNoop(plan);
   let result: ApplyResult | null = null;
   if (!noop) {
-    if (prompter) {
+    if (c.prompter) {
       out.out('');
-      const go = await prompter.confirm({ message: `Write these files to ${dir}?`, default: true });
-      if (!go) {
+      if (!(await c.prompter.confirm({ message: `Write these files to ${dir}?`, default: true }))) {
         out.out('Nothing was written.');
         return 1;
       }
     }
-    let progressShown = false;
-    const progress = isatty(2)
-      ? (visited: number, changed: number) => {
-          progressShown = true;
-          stdio.stderr.write(`\r  re-owning storage: ${visited} checked, ${changed} changed`);
-        }
-      : undefined;
-    held.lock = await acquireLock(dir, lockCommand());
-    if (!sameState(state0, await readTargetState(dir, [], layout))) {
-      out.err('photoprism-harden: nothing was written: the installation changed while this run was planning (another run, or a change by hand). Run init again.');
-      return EXIT_LOCKED;
-    }
-    result = await applyPlan(plan, new Date(), progress, { journal: { uid: a.uid, gid: a.gid } });
-    if (progressShown) stdio.stderr.write('\n');
+    const applied = await applyInstall(dir, ins, plan, a, out, held);
+    if ('code' in applied) return applied.code;
+    result = applied.result;
     out.out('');
-    out.out(`Done: ${result.written.length} file(s) written${result.unchanged.length ? `, ${result.unchanged.length} unchanged` : ''}${result.createdDirs.length ? `, ${result.createdDirs.length} folder(s) created` : ''}${result.reowned ? `, ${result.reowned} storage entries re-owned to ${a.uid}:${a.gid}` : ''}.`);
+    out.out(doneLine(result, a));
   } else {
     // (still: temporary files a killed run left behind go, under the lock)
     if (await hasStaleTemps(plan)) {
@@ -407,59 +543,71 @@ async function initRun(
     out.out('Nothing to change: the installation already matches these answers.');
   }
   trace('init: written');
-  // the audit and the engine's (or the schema's) check of the written files read them side by side;
-  // their reports are printed in this order
-  const validation =
-    validate && !(noop && !o.apply) ? import('./composecheck.js').then(({ checkInstalled }) => checkInstalled(dir, engine, env, state.composeFile)) : null;
-  validation?.catch(() => {}); // (awaited below; an audit failure must not leave it unhandled)
-  // under rootless Docker/Podman container root is the engine's own user: collect accepted UID 0 there
-  // without an override (validate.ts), so the audit's runs-as-root is not held against the run either
-  const accepted = [...a.allowUnsafe, ...(pf.mapping && pf.mapping.mode !== 'userns-remap' && (a.uid === 0 || a.gid === 0) ? ['root'] : [])];
-  const audited = await auditLines(() => auditDir(dir, facts, o.version, { env }), dir, accepted);
-  for (const l of audited.lines) out.out(l);
-  trace('init: audited');
-  // exit 0 only when the audit of what is written passes, or every error left is a risk accepted by name
-  const auditCode = audited.unaccepted ? 1 : 0;
-  if (noop && !o.apply) return auditCode;
 
-  if (validation) {
-    const r = await validation;
-    if (reportValidation(out, r.validation, r.by, engine, state.composeFile, true) !== 0) return 1;
-  }
-  trace('init: validated');
-  if (!engine) {
-    out.out('');
-    out.out(`No Compose engine was found: ${pf.notFound.join(', ')}.`);
-    out.out('The files are written; to start PhotoPrism, install one:');
-    for (const l of installAdvice(o.engine)) out.out(`  ${l}`);
-  }
+  const checkCompose = o.validate !== false && !(noop && !o.apply);
+  const verified = await verifyInstall(o, dir, ins, state, a, env, out, checkCompose);
+  if (noop && !o.apply) return verified.auditCode;
+  if (!verified.valid) return 1;
 
-  let apply = Boolean(o.apply);
-  if (!apply && prompter && engine) {
-    out.out('');
-    apply = await prompter.confirm({
-      message: `Start PhotoPrism now? (runs "${shown(engine, ['stop'])}", then "${shown(engine, ['up', '-d', '--force-recreate'])}")`,
-      default: false,
-    });
-  }
-  let started = false;
-  if (apply) {
-    if (!engine) {
-      out.err('--apply: no Compose engine to start the services with (see above); nothing was started.');
-      return 1;
-    }
-    out.out('');
-    const { startServices } = await import('./lifecycle.js');
-    const timeoutSec = o.applyTimeoutSec ?? DEFAULT_APPLY_TIMEOUT_SEC;
-    const r = await startServices({ engine, dir, env, out: (l) => out.out(l), timeoutMs: timeoutSec * 1000, pollMs: o.pollMs, composeFile: state.composeFile });
-    if (!r.ok) return 1;
-    started = true;
-  }
-  const self = invokedAs('init', env);
-  const again = repeatCommand(collected, dir, self, o.engine);
-  for (const l of nextStepLines(plan, result, collected, again, { engine: engine?.display ?? 'docker compose', started, mapping: pf.mapping })) out.out(l);
+  const start = await startInstall(o, dir, ins, state, env, out, c.prompter);
+  if ('code' in start) return start.code;
+  const again = repeatCommand(c.collected, dir, invokedAs('init', env), o.engine);
+  for (const l of nextStepLines(plan, result, c.collected, again, { engine: ins.pf.engine?.display ?? 'docker compose', started: start.started, mapping: ins.pf.mapping })) out.out(l);
   trace('init: done');
-  return auditCode;
+  return verified.auditCode;
+}
+
+// ---- the report renderer: everything init prints about its plan and result, as lines ----
+
+/** The wizard's first screen: what it does, whether an installation was found, the host checks. */
+function wizardIntroLines(version: string, dir: string, ins: Inspected): string[] {
+  return [
+    `photoprism-harden ${version}: a hardened PhotoPrism installation in ${dir}`,
+    'Press Enter to accept a default. Nothing is written before you confirm.',
+    ...(ins.state0.contents[ins.state0.composeFile] !== undefined
+      ? [`An existing installation was found (${ins.state0.composeFile}): its answers are the defaults, so Enter keeps each one.`]
+      : []),
+    '',
+    ...preflightLines(ins.pf, ins.facts),
+    '',
+  ];
+}
+
+/** The plan as the user reads it before anything is written: summary, files, notes, changes. */
+async function reportLines(r: {
+  o: InitOptions;
+  dir: string;
+  ins: Inspected;
+  interactive: boolean;
+  collected: Collected;
+  plan: Plan;
+  state: TargetState;
+  replaceSecrets: SecretKey[];
+}): Promise<string[]> {
+  const { facts, pf } = r.ins;
+  const name = (id: number, list: { name: string; uid?: number; gid?: number }[], k: 'uid' | 'gid') => list.find((x) => x[k] === id)?.name ?? String(id);
+  const invoker = `${name(facts.euid, facts.accounts, 'uid')}:${name(facts.egid, facts.groups, 'gid')}`;
+  const lines: string[] = [];
+  if (!r.interactive) lines.push(`photoprism-harden ${r.o.version}: ${r.o.dryRun ? 'dry run for' : 'writing'} ${r.dir}`, '', ...preflightLines(pf, facts));
+  lines.push('', 'Summary (no password is ever shown):', ...summaryLines(r.collected), '', ...planLines(r.plan, invoker));
+  // (a note the wizard already showed with its question, such as the udev rule for a video device, is not repeated)
+  const shown = new Set(r.collected.hintsShown);
+  const notes = { ...r.plan, messages: r.plan.messages.filter((m) => !shown.has(m.text)) };
+  if (notes.messages.length) lines.push('', 'Notes:', ...messageLines(notes));
+  const diff = await diffLines(r.plan, r.state.contents);
+  if (diff.length) lines.push('', 'Changes (secrets masked):', ...diff);
+  for (const k of r.replaceSecrets) lines.push('', `! ${k} is REPLACED. ${replaceAdvice(k)}`);
+  return lines;
+}
+
+/** What apply did, in one line. */
+function doneLine(result: ApplyResult, a: Collected['answers']): string {
+  return `Done: ${result.written.length} file(s) written${result.unchanged.length ? `, ${result.unchanged.length} unchanged` : ''}${result.createdDirs.length ? `, ${result.createdDirs.length} folder(s) created` : ''}${result.reowned ? `, ${result.reowned} storage entries re-owned to ${a.uid}:${a.gid}` : ''}.`;
+}
+
+/** No engine: the files are written, and how to get one. */
+function noEngineLines(pf: Preflight, choice: EngineChoice | undefined): string[] {
+  return ['', `No Compose engine was found: ${pf.notFound.join(', ')}.`, 'The files are written; to start PhotoPrism, install one:', ...installAdvice(choice).map((l) => `  ${l}`)];
 }
 
 /** What a replaced secret means for the running services (never with the password itself). */

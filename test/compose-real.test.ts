@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { checkText, schemaValidate } from '../src/composecheck.js';
 import { TRANSCODINGS, USER_MODES } from '../src/domain.js';
 import { detect, validateWithEngine, type Engine } from '../src/engine.js';
-import { FixtureHost } from '../src/host.js';
+import { FixtureHost } from './helpers/fixture-host.js';
 import { parseSubIds, rootlessMap, type ContainerIdMapping } from '../src/idmap.js';
 import { buildPlan } from '../src/plan.js';
 import type { Answers } from '../src/questions.js';
@@ -124,7 +124,7 @@ maybe(`real Compose v2 (${bin || 'none'})`, () => {
       })
     ).filter(Boolean);
     expect(failures).toEqual([]);
-  }, 180000); // 64+ Compose runs: about 10 s alone, past jest's 30 s while the E2E files load both cores
+  }, 120000); // (64+ processes of the real binary: slower than jest's default on a loaded machine)
 
   test('a rejected file: the engine error, verbatim', async () => {
     const { dir, text } = await composeFor(variants[0]!, 1000);

@@ -2,7 +2,7 @@
 // uses auditDir / auditPlan to check what it wrote (or would write).
 
 import path from 'node:path';
-import * as stdio from '../stdio.js';
+import { Output } from '../out.js';
 import type { Writer } from '../stdio.js';
 import { defaultProbe, type HostFacts, type HostProbe } from '../host.js';
 import type { Plan } from '../plan.js';
@@ -41,31 +41,49 @@ export async function auditDir(dir: string, facts: HostFacts, version: string, o
   return buildReport(ctx, RULES, version);
 }
 
+/** Rules that compare owners on disk with container ids (through facts.idMapping). */
+const HOST_ID_RULES = new Set(['storage-owner', 'options-file-owner', 'secret-file-owner', 'uid-host-account']);
+
 /** Exit codes: 0 no error-level finding, 1 at least one, 2 usage error or unreadable installation. */
 export async function runAudit(o: AuditOptions): Promise<number> {
-  const stdout = o.stdout ?? stdio.stdout;
-  const stderr = o.stderr ?? stdio.stderr;
+  const print = new Output(o.stdout, o.stderr);
   let report: Report;
   let rules: readonly Rule[] = RULES;
   const format = o.format ?? (o.json ? 'json' : 'text');
   try {
-    const facts = await (o.probe ?? (await defaultProbe())).facts();
+    const probe = o.probe ?? defaultProbe();
+    let facts = await probe.facts();
+    // Owners on disk are host ids: under rootless Docker/Podman or userns-remap the rules compare them
+    // through the engine's id mapping, found as init finds it (read-only `docker info` / `podman info`).
+    // Asked only when an owner looks wrong without it (or the engine is used anyway): a rootful
+    // installation that is right costs no engine process.
+    const mapped = async () => {
+      if (facts.idMapping !== undefined) return false;
+      const { runPreflight } = await import('../preflight.js');
+      const pf = await runPreflight({ facts, probe, dir: o.dir, env: o.env ?? process.env, engineChoice: o.engine });
+      facts = { ...facts, idMapping: pf.mapping };
+      return pf.mapping !== null;
+    };
     if (o.running) {
+      await mapped();
       const r = await auditRunning(o, facts);
       report = r.report;
       rules = r.rules;
-    } else report = await auditDir(o.dir, facts, o.version, { env: o.env });
+    } else {
+      report = await auditDir(o.dir, facts, o.version, { env: o.env });
+      if (report.findings.some((f) => HOST_ID_RULES.has(f.rule)) && (await mapped())) report = await auditDir(o.dir, facts, o.version, { env: o.env });
+    }
   } catch (e) {
     const message = e instanceof AuditLoadError ? e.message : `cannot read the installation: ${(e as Error).message}`;
-    if (format === 'json') stdout.write(`${JSON.stringify({ tool: 'photoprism-harden', version: o.version, dir: path.resolve(o.dir), error: message }, null, 2)}\n`);
-    stderr.write(`photoprism-harden audit: ${message}\n`);
+    if (format === 'json') print.write(`${JSON.stringify({ tool: 'photoprism-harden', version: o.version, dir: path.resolve(o.dir), error: message }, null, 2)}\n`);
+    print.writeErr(`photoprism-harden audit: ${message}\n`);
     return 2;
   }
   if (format === 'sarif') {
     const { toSarif } = await import('./sarif.js');
-    stdout.write(`${JSON.stringify(toSarif(report, rules), null, 2)}\n`);
-  } else if (format === 'json') stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-  else stdout.write(`${humanLines(report).join('\n')}\n`);
+    print.write(`${JSON.stringify(toSarif(report, rules), null, 2)}\n`);
+  } else if (format === 'json') print.write(`${JSON.stringify(report, null, 2)}\n`);
+  else print.write(`${humanLines(report).join('\n')}\n`);
   return report.summary.clean ? 0 : 1;
 }
 
@@ -78,7 +96,7 @@ async function auditRunning(o: AuditOptions, facts: HostFacts): Promise<{ report
     const { detect, installAdvice } = await import('../engine.js');
     const { childEnv, engineAccess } = await import('../rotate/exec.js');
     const env = o.env ?? process.env;
-    const d = await detect(childEnv(env), o.engine);
+    const d = await detect(childEnv(env), o.engine, undefined, undefined, (o.probe ?? defaultProbe()).commands);
     if (!d.engine) throw new Error(`--running needs a Compose engine; none found (${d.notFound.join('; ')}). ${installAdvice(o.engine).join(' ')}`);
     access = engineAccess(d.engine, ctx.dir, ctx.compose.rel, env);
   }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { HostFacts } from '../host.js';
 import type { PathInfo } from '../state.js';
 import { secretFileValue } from '../domain.js';
-import { parseShared } from '../yamlparse.js';
+import { parseShared, yamlData } from '../yamlparse.js';
 import { ComposeLoadError, findRoles, loadModelVia, parseDsn, type ComposeModel } from '../compose/model.js';
 import { hostPathOf, interpolate, lineAt, parseMounts, parseUser, posAt, serviceKind } from './compose.js';
 import type { AuditContext, EnvEntry, FileStat, Identity, SecretFile, ServiceView, YamlFile } from './types.js';
@@ -91,6 +91,12 @@ function rel(dir: string, abs: string): string {
   return r && !r.startsWith('..') && !path.isAbsolute(r) ? r : abs;
 }
 
+function yamlOrThrow(doc: Parameters<typeof yamlData>[0], name: string): unknown {
+  const parsed = yamlData(doc);
+  if (parsed.error) throw new Error(`${name}: ${parsed.error}`);
+  return parsed.data ?? null;
+}
+
 async function parseYamlFile(fs: FsView, dir: string, abs: string, info: PathInfo): Promise<YamlFile> {
   const text = await fs.readFile(abs);
   const { doc, lines } = parseShared(text);
@@ -99,7 +105,7 @@ async function parseYamlFile(fs: FsView, dir: string, abs: string, info: PathInf
     const at = e.pos ? lines.linePos(e.pos[0]).line : undefined;
     throw Object.assign(new Error(`${rel(dir, abs)}${at ? `:${at}` : ''}: not valid YAML: ${e.message.split('\n')[0]}`), { line: at });
   }
-  return { rel: rel(dir, abs), abs, text, doc, lines, data: doc.toJS({ maxAliasCount: 1000 }) ?? null, info };
+  return { rel: rel(dir, abs), abs, text, doc, lines, data: yamlOrThrow(doc, rel(dir, abs)), info };
 }
 
 export async function loadInstallation(o: LoadOptions): Promise<AuditContext> {
@@ -117,11 +123,69 @@ export async function loadInstallation(o: LoadOptions): Promise<AuditContext> {
   if (!dirInfo) throw new AuditLoadError(`${dir} does not exist`);
   if (!dirInfo.isDir) throw new AuditLoadError(`${dir} is not a folder`);
 
-  // the compose model (src/compose/model.ts): the file Compose uses, its override file and includes,
-  // .env and shell interpolation, env files
-  let model: ComposeModel;
+  const model = await readComposeModel(fs, dir, env, home);
+  const main = model.main;
+  const compose: YamlFile = { rel: main.rel, abs: main.abs, text: main.text, doc: main.doc, lines: main.lines, data: main.data, info: (await fs.stat(main.abs))! };
+  const present = [main.rel, ...model.ignored];
+  const overrides = model.overrides;
+  const vars = model.vars;
+  const roles = findRoles(model, null);
+
+  const secretValues = new Set<string>();
+  const missingEnvFiles: AuditContext['missingEnvFiles'] = model.missingEnvFiles
+    .filter((m) => m.required)
+    .map((m) => ({ file: m.file, service: m.service, line: m.line }));
+  const services = serviceViews(model, roles, secretValues);
+  const photoprism = services.find((s) => s.kind === 'photoprism') ?? null;
+  const mariadb = services.find((s) => roles.database?.name === s.name) ?? services.find((s) => s.kind === 'mariadb') ?? null;
+
+  // storage folder and options.yml
+  const { storage, options, optionsError, optionsShadowed } = await readStorage(fs, dir, home, photoprism);
+  if (options?.data && typeof options.data === 'object') {
+    for (const k of SECRET_OPTION_KEYS) {
+      const v = (options.data as Record<string, unknown>)[k];
+      if (typeof v === 'string' && v) secretValues.add(v);
+    }
+  }
+
+  // secret files: those the compose file declares, plus everything in .secrets/
+  const { secretFiles, secretsDir } = await readSecretFiles(fs, dir, home, compose, vars, secretValues);
+  const identity = photoprism ? resolveIdentity(photoprism, compose) : null;
+  const ctx: AuditContext = {
+    dir,
+    home,
+    facts: o.facts,
+    dirInfo,
+    compose,
+    ignoredComposeFiles: present.slice(1),
+    overrideFiles: overrides,
+    services,
+    networks: model.networks,
+    photoprism,
+    mariadb,
+    identity,
+    storage,
+    options,
+    optionsError,
+    optionsShadowed,
+    secretFiles,
+    secretsDir,
+    missingEnvFiles,
+    dotenv: model.dotenv ? { rel: model.dotenv.rel, entries: model.dotenv.entries.map((e) => ({ name: e.name, line: e.line })) } : null,
+    secretValues: maskable(secretValues, services, options),
+    lineOf: (file, keys) => lineAt(file.doc, file.lines, keys),
+    posOf: (file, keys) => posAt(file.doc, file.lines, keys),
+  };
+  return ctx;
+}
+
+/**
+ * The compose model (src/compose/model.ts): the file Compose uses, its override file and includes,
+ * .env and shell interpolation, env files; a file that cannot be read is an AuditLoadError.
+ */
+async function readComposeModel(fs: FsView, dir: string, env: NodeJS.ProcessEnv, home: string): Promise<ComposeModel> {
   try {
-    model = await loadModelVia({
+    return await loadModelVia({
       dir,
       env,
       home,
@@ -137,22 +201,14 @@ export async function loadInstallation(o: LoadOptions): Promise<AuditContext> {
     });
   } catch (e) {
     if (e instanceof ComposeLoadError && !e.file) throw new AuditLoadError(e.message);
-    if (e instanceof ComposeLoadError && /no "services:"|not a Compose file/.test(e.message)) throw new AuditLoadError(e.message);
+    if (e instanceof ComposeLoadError && /no "services:"|not a Compose file|alias bomb/.test(e.message)) throw new AuditLoadError(e.message);
     const name = e instanceof ComposeLoadError ? e.file : undefined;
     throw new AuditLoadError(`cannot read ${name ?? 'the compose file'}: ${(e as Error).message}`);
   }
-  const main = model.main;
-  const compose: YamlFile = { rel: main.rel, abs: main.abs, text: main.text, doc: main.doc, lines: main.lines, data: main.data, info: (await fs.stat(main.abs))! };
-  const cdata = main.data;
-  const present = [main.rel, ...model.ignored];
-  const overrides = model.overrides;
-  const vars = model.vars;
-  const roles = findRoles(model, null);
+}
 
-  const secretValues = new Set<string>();
-  const missingEnvFiles: AuditContext['missingEnvFiles'] = model.missingEnvFiles
-    .filter((m) => m.required)
-    .map((m) => ({ file: m.file, service: m.service, line: m.line }));
+/** Every service as the rules see it; the secret values in their environment go into `secretValues`. */
+function serviceViews(model: ComposeModel, roles: ReturnType<typeof findRoles>, secretValues: Set<string>): ServiceView[] {
   const services: ServiceView[] = [];
   for (const s of model.services) {
     const envEntries: EnvEntry[] = s.env;
@@ -163,10 +219,16 @@ export async function loadInstallation(o: LoadOptions): Promise<AuditContext> {
     const kind = roles.database === s ? 'mariadb' : serviceKind(s.name, s.data);
     services.push({ name: s.name, kind, data: s.data, env: envEntries, envMap: s.envMap, line: s.line });
   }
-  const photoprism = services.find((s) => s.kind === 'photoprism') ?? null;
-  const mariadb = services.find((s) => roles.database?.name === s.name) ?? services.find((s) => s.kind === 'mariadb') ?? null;
+  return services;
+}
 
-  // storage folder and options.yml
+/** PhotoPrism's storage folder and the options file it reads there (or why that file cannot be read). */
+async function readStorage(
+  fs: FsView,
+  dir: string,
+  home: string,
+  photoprism: ServiceView | null,
+): Promise<Pick<AuditContext, 'storage' | 'options' | 'optionsError' | 'optionsShadowed'>> {
   let storage: FileStat | null = null;
   let options: YamlFile | null = null;
   let optionsError: AuditContext['optionsError'] = null;
@@ -198,14 +260,19 @@ export async function loadInstallation(o: LoadOptions): Promise<AuditContext> {
       }
     }
   }
-  if (options?.data && typeof options.data === 'object') {
-    for (const k of SECRET_OPTION_KEYS) {
-      const v = (options.data as Record<string, unknown>)[k];
-      if (typeof v === 'string' && v) secretValues.add(v);
-    }
-  }
+  return { storage, options, optionsError, optionsShadowed };
+}
 
-  // secret files: those the compose file declares, plus everything in .secrets/
+/** The secret files the compose file declares plus everything in .secrets/, with their values (added to `secretValues`). */
+async function readSecretFiles(
+  fs: FsView,
+  dir: string,
+  home: string,
+  compose: YamlFile,
+  vars: ComposeModel['vars'],
+  secretValues: Set<string>,
+): Promise<{ secretFiles: SecretFile[]; secretsDir: FileStat | null }> {
+  const cdata = compose.data;
   const secretFiles: SecretFile[] = [];
   const topSecrets = (cdata as Record<string, unknown>).secrets;
   if (topSecrets && typeof topSecrets === 'object' && !Array.isArray(topSecrets)) {
@@ -246,33 +313,7 @@ export async function loadInstallation(o: LoadOptions): Promise<AuditContext> {
     }
   }
 
-  const identity = photoprism ? resolveIdentity(photoprism, compose) : null;
-  const ctx: AuditContext = {
-    dir,
-    home,
-    facts: o.facts,
-    dirInfo,
-    compose,
-    ignoredComposeFiles: present.slice(1),
-    overrideFiles: overrides,
-    services,
-    networks: model.networks,
-    photoprism,
-    mariadb,
-    identity,
-    storage,
-    options,
-    optionsError,
-    optionsShadowed,
-    secretFiles,
-    secretsDir,
-    missingEnvFiles,
-    dotenv: model.dotenv ? { rel: model.dotenv.rel, entries: model.dotenv.entries.map((e) => ({ name: e.name, line: e.line })) } : null,
-    secretValues: maskable(secretValues, services, options),
-    lineOf: (file, keys) => lineAt(file.doc, file.lines, keys),
-    posOf: (file, keys) => posAt(file.doc, file.lines, keys),
-  };
-  return ctx;
+  return { secretFiles, secretsDir };
 }
 
 /**
