@@ -44,7 +44,7 @@ describe('photoprism-harden audit', () => {
     const report = JSON.parse(r.stdout);
     expect(Object.keys(report)).toEqual(['tool', 'version', 'dir', 'compose', 'options', 'summary', 'findings']);
     expect(report).toMatchObject({ tool: 'photoprism-harden', dir, compose: 'compose.yaml', options: null });
-    expect(report.summary).toMatchObject({ error: 7, warning: 9, info: 3, clean: false });
+    expect(report.summary).toMatchObject({ error: 7, warning: 13, info: 7, clean: false });
     for (const f of report.findings) {
       expect(Object.keys(f).sort()).toEqual(['cis', 'column', 'file', 'fix', 'kics', 'line', 'message', 'rule', 'service', 'severity', 'title', 'why']);
       expect(['error', 'warning', 'info']).toContain(f.severity);

@@ -5,6 +5,8 @@ import { afterAll, describe, expect, test } from '@jest/globals';
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { auditDir } from '../src/audit/index.js';
+import { MARIADB_INIT_CAPS, PHOTOPRISM_INIT_CAPS } from '../src/audit/rules/least-privilege.js';
+import { parseDocument } from 'yaml';
 import { type HostFacts } from '../src/host.js';
 import { FixtureHost } from './helpers/fixture-host.js';
 import { runInit } from '../src/init.js';
@@ -84,6 +86,21 @@ describe('a generated installation', () => {
       expect(out).toContain(`audit: PASS - 0 errors, ${warnings.length} warning${warnings.length === 1 ? '' : 's'}, 0 info`);
     });
   }
+
+  test('the template adds back exactly the capability sets the least-privilege rules allow (one source)', async () => {
+    const f = facts();
+    for (const [flags, pp] of [
+      [{}, [...PHOTOPRISM_INIT_CAPS]],
+      [{ userMode: 'user' }, undefined],
+    ] as const) {
+      const { dir } = await init(flags, f);
+      const doc = parseDocument(await fsp.readFile(path.join(dir, 'docker-compose.yml'), 'utf8')).toJS() as { services: Record<string, Record<string, unknown>> };
+      expect(doc.services.photoprism!.cap_drop).toEqual(['ALL']);
+      expect(doc.services.photoprism!.cap_add).toEqual(pp);
+      expect(doc.services.mariadb!.cap_drop).toEqual(['ALL']);
+      expect(doc.services.mariadb!.cap_add).toEqual([...MARIADB_INIT_CAPS]);
+    }
+  });
 
   test('with an accepted risk, init shows the error the audit finds (and still succeeds)', async () => {
     const f = facts();

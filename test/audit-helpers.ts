@@ -31,6 +31,14 @@ export const BASE_COMPOSE = `services:
     volumes:
       - "./originals:/photoprism/originals"
       - "./storage:/photoprism/storage"
+    cap_drop: [ALL]
+    cap_add: [CHOWN, DAC_OVERRIDE, FOWNER, SETUID, SETGID]
+    pids_limit: 1024
+    logging:
+      driver: json-file
+      options:
+        max-size: "20m"
+    networks: [default, database]
   mariadb:
     image: mariadb:11
     security_opt:
@@ -40,6 +48,7 @@ export const BASE_COMPOSE = `services:
     environment:
       MARIADB_DATABASE: "photoprism"
       MARIADB_USER: "photoprism"
+      MARIADB_ROOT_HOST: "localhost"
       MARIADB_PASSWORD_FILE: /run/secrets/DB_PWD
       MARIADB_ROOT_PASSWORD_FILE: /run/secrets/DB_ROOT_PWD
     secrets:
@@ -48,11 +57,21 @@ export const BASE_COMPOSE = `services:
     healthcheck:
       test: ["CMD", "healthcheck.sh", "--connect", "--innodb_initialized"]
       interval: 10s
+    cap_drop: [ALL]
+    cap_add: [CHOWN, DAC_OVERRIDE, SETUID, SETGID]
+    pids_limit: 512
+    logging:
+      options:
+        max-size: "20m"
+    networks: [database]
 secrets:
   DB_PWD:
     file: ./.secrets/db_pwd.txt
   DB_ROOT_PWD:
     file: ./.secrets/db_root_pwd.txt
+networks:
+  database:
+    internal: true
 `;
 
 export const BASE_OPTIONS = `AuthMode: "password"

@@ -258,6 +258,75 @@ const CASES: Case[] = [
     expect: (f) => expect(f.map((x) => x.service)).toEqual(['mariadb']),
   },
   {
+    rule: 'capabilities-not-dropped',
+    bad: { compose: edit(edit(C, '    cap_drop: [ALL]\n    cap_add: [CHOWN, DAC_OVERRIDE, FOWNER, SETUID, SETGID]\n', '    cap_drop: [NET_RAW]\n    cap_add: [CHOWN, DAC_OVERRIDE, FOWNER, SETUID, SETGID]\n'), '    cap_drop: [ALL]\n    cap_add: [CHOWN, DAC_OVERRIDE, SETUID, SETGID]\n', '') },
+    good: { compose: edit(C, '    cap_drop: [ALL]\n    cap_add: [CHOWN, DAC_OVERRIDE, SETUID, SETGID]\n', '    cap_drop: ["cap_all"]\n') },
+    expect: (f) => {
+      expect(f.map((x) => [x.service, x.kics, x.cis])).toEqual([
+        ['photoprism', 'Container Capabilities Unrestricted', '5.3'],
+        ['mariadb', 'Container Capabilities Unrestricted', '5.3'],
+      ]);
+      expect(f[0]!.fix).toContain('      - FOWNER');
+      expect(f[1]!.fix).not.toContain('FOWNER');
+    },
+  },
+  {
+    rule: 'capability-beyond-need',
+    bad: {
+      compose: edit(
+        edit(C, '    cap_add: [CHOWN, DAC_OVERRIDE, FOWNER, SETUID, SETGID]\n', '    cap_add: [CHOWN, DAC_OVERRIDE, FOWNER, SETUID, SETGID, CAP_SYS_ADMIN, NET_RAW]\n'),
+        '    cap_add: [CHOWN, DAC_OVERRIDE, SETUID, SETGID]\n',
+        '    cap_add: [CHOWN, DAC_OVERRIDE, SETUID, SETGID, FOWNER]\n',
+      ),
+    },
+    // user: mode needs none, and MariaDB with user: neither; the mode's own set passes
+    good: {
+      compose: edit(
+        edit(edit(noIds, '    cap_add: [CHOWN, DAC_OVERRIDE, FOWNER, SETUID, SETGID]\n', ''), '    security_opt:\n      - "no-new-privileges:true"\n    ports:', '    ports:'),
+        '    working_dir: "/photoprism"\n',
+        '    working_dir: "/photoprism"\n    user: "2000:2000"\n',
+      ),
+    },
+    expect: (f) => expect(f.map((x) => [x.service, x.message])).toEqual([
+      ['photoprism', 'service "photoprism" adds SYS_ADMIN, which it does not need'],
+      ['photoprism', 'service "photoprism" adds NET_RAW, which it does not need'],
+      ['mariadb', 'service "mariadb" adds FOWNER, which it does not need'],
+    ]),
+  },
+  {
+    rule: 'database-network-not-internal',
+    bad: { compose: edit(C, '    networks: [database]\n', '') },
+    good: { compose: edit(edit(C, '    networks: [database]\n', '    networks:\n      backend: {}\n'), 'networks:\n  database:\n    internal: true\n', 'networks:\n  database:\n    internal: true\n  backend:\n    internal: "true"\n') },
+    expect: (f) => expect(f.map((x) => x.message)).toEqual(['service "mariadb" is on network "default", which is not internal (no networks: puts it on the project\'s default network)']),
+  },
+  {
+    rule: 'database-root-remote',
+    bad: { compose: edit(C, '      MARIADB_ROOT_HOST: "localhost"\n', '      MYSQL_ROOT_HOST: "%"\n') },
+    good: { compose: edit(C, '      MARIADB_ROOT_HOST: "localhost"\n', '      MARIADB_ROOT_HOST: "127.0.0.1"\n') },
+    expect: (f) => {
+      expect(f[0]!.message).toBe('service "mariadb" sets MYSQL_ROOT_HOST to "%": root may log in from there');
+      expect(f[0]!.line).toBe(lineOf(edit(C, '      MARIADB_ROOT_HOST: "localhost"\n', '      MYSQL_ROOT_HOST: "%"\n'), 'MYSQL_ROOT_HOST'));
+    },
+  },
+  {
+    rule: 'pids-limit-missing',
+    bad: { compose: edit(edit(C, '    pids_limit: 1024\n', ''), '    pids_limit: 512\n', '    pids_limit: -1\n') },
+    good: { compose: edit(C, '    pids_limit: 1024\n', '    deploy:\n      resources:\n        limits:\n          pids: 2048\n') },
+    expect: (f) => {
+      expect(f.map((x) => x.message)).toEqual(['service "photoprism" has no PID limit', 'service "mariadb" sets pids_limit to no limit']);
+      expect(f[0]).toMatchObject({ kics: 'Pids Limit Not Set', cis: '5.28' });
+    },
+  },
+  {
+    rule: 'log-rotation-missing',
+    bad: { compose: edit(edit(C, '        max-size: "20m"\n    networks: [default', '    networks: [default'), '    logging:\n      options:\n        max-size: "20m"\n', '') },
+    good: { compose: edit(C, '    logging:\n      options:\n        max-size: "20m"\n', '    logging:\n      driver: local\n') },
+    expect: (f) => expect(f.map((x) => x.message)).toEqual([
+      'service "photoprism" logs with json-file without max-size',
+      'service "mariadb" uses the engine\'s default log driver (json-file unless /etc/docker/daemon.json says otherwise) without a size limit',
+    ]),
+  },
+  {
     rule: 'database-port-published',
     bad: { compose: dbKey('    ports:\n      - "127.0.0.1:3306:3306"\n') },
     good: { compose: dbKey('    expose:\n      - "3306"\n') },

@@ -19,6 +19,7 @@ interface C {
   args?: string[];
   user?: string;
   capAdd?: string[];
+  capDrop?: string[] | null;
   securityOpt?: string[];
   appArmor?: string;
   ports?: Record<string, { HostIp: string; HostPort: string }[]>;
@@ -38,7 +39,7 @@ function inspectJson(c: C): Record<string, unknown> {
     State: { Status: c.state ?? 'running' },
     AppArmorProfile: c.appArmor ?? 'docker-default',
     Config: { Env: c.env ?? ['PATH=/usr/bin'], User: c.user ?? '', Labels: { 'com.docker.compose.service': c.service, 'com.docker.compose.config-hash': c.hash ?? (c.service === 'photoprism' ? HASH_PP : HASH_DB) } },
-    HostConfig: { CapAdd: c.capAdd ?? null, CapDrop: null, Privileged: c.privileged ?? false, SecurityOpt: c.securityOpt ?? ['no-new-privileges:true'], NetworkMode: c.network ?? 'inst_default', PidMode: '', IpcMode: 'private', UTSMode: '', UsernsMode: '' },
+    HostConfig: { CapAdd: c.capAdd ?? null, CapDrop: c.capDrop === undefined ? ['ALL'] : c.capDrop, Privileged: c.privileged ?? false, SecurityOpt: c.securityOpt ?? ['no-new-privileges:true'], NetworkMode: c.network ?? 'inst_default', PidMode: '', IpcMode: 'private', UTSMode: '', UsernsMode: '' },
     NetworkSettings: { Ports: c.ports ?? {} },
     Mounts: c.mounts ?? [],
   };
@@ -125,6 +126,17 @@ describe('audit --running', () => {
     const r2 = await audit(HARDENED, 'json', { pp1: `PID UID GID COMMAND\n5 2000 2000 photoprism start\n6 2000 2000 sh -c echo ${ADMIN_PW}\n` });
     expect(ids(r2.json)).toContain('password-in-environment');
     expect(r2.out).not.toContain(ADMIN_PW);
+  });
+
+  test('live capabilities: CapDrop without ALL and CapAdd beyond the mode\'s set, under the file rules\' ids', async () => {
+    const r = await audit([
+      { ...HARDENED[0]!, capDrop: null, capAdd: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETUID', 'SETGID'] },
+      { ...HARDENED[1]!, capAdd: ['CHOWN', 'DAC_OVERRIDE', 'SETUID', 'SETGID', 'FOWNER', 'NET_RAW', 'SYS_ADMIN'] },
+    ]);
+    const f = (rule: string) => (r.json.findings as any[]).filter((x) => x.rule === rule).map((x) => `${x.severity} ${x.service}: ${x.message}`);
+    expect(f('capabilities-not-dropped')).toEqual(['warning photoprism: running container inst-photoprism-1 (service "photoprism") runs with Docker\'s default capabilities (CapDrop has no ALL)']);
+    expect(f('capability-beyond-need')).toEqual(['warning mariadb: running container inst-mariadb-1 (service "mariadb") has FOWNER, NET_RAW added, which it does not need']);
+    expect(f('capability-added')).toEqual([expect.stringMatching(/^error mariadb: .*SYS_ADMIN/)]); // the dangerous one stays an error
   });
 
   test('the user PhotoPrism really runs as, capabilities, seccomp/AppArmor, no-new-privileges, ports, mounts, host namespaces', async () => {

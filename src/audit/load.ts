@@ -160,6 +160,7 @@ export async function loadInstallation(o: LoadOptions): Promise<AuditContext> {
     ignoredComposeFiles: present.slice(1),
     overrideFiles: overrides,
     services,
+    networks: model.networks,
     photoprism,
     mariadb,
     identity,

@@ -16,6 +16,7 @@ import { sensitiveHostMount, sensitiveReason } from './rules/sensitive-host-moun
 import { apparmorUnconfined, noNewPrivileges, seccompUnconfined } from './rules/security-opt.js';
 import { databasePortPublished, portAllInterfaces } from './rules/ports.js';
 import { hostIpc, hostNetwork, hostPid, hostUts, hostUserns } from './rules/host-namespace.js';
+import { capabilitiesNotDropped, capabilityBeyondNeed, neededCaps } from './rules/least-privilege.js';
 import { at } from './rules/util.js';
 import type { AuditContext, RawFinding, Rule, ServiceView } from './types.js';
 
@@ -305,6 +306,29 @@ const capsRunning: RunningCheck = (r) => {
   return out;
 };
 
+/** PhotoPrism's and MariaDB's containers as created: every capability dropped, only the mode's set added back. */
+const notDroppedRunning: RunningCheck = (r) => {
+  const out: RawFinding[] = [];
+  for (const c of running(r)) {
+    const svc = serviceOf(r, c);
+    if (!svc || (svc.kind !== 'photoprism' && svc.kind !== 'mariadb') || c.capDrop.includes('ALL')) continue;
+    out.push({ ...where(r, c, 'cap_drop'), message: `${label(c)} runs with Docker's default capabilities (CapDrop has no ALL)`, fix: `add cap_drop: [ALL] and only ${neededCaps(r.files, svc).caps.join(', ') || 'no'} cap_add (init does), then ${RECREATE(c)}` });
+  }
+  return out;
+};
+
+const beyondNeedRunning: RunningCheck = (r) => {
+  const out: RawFinding[] = [];
+  for (const c of running(r)) {
+    const svc = serviceOf(r, c);
+    if (!svc || (svc.kind !== 'photoprism' && svc.kind !== 'mariadb')) continue;
+    const need = neededCaps(r.files, svc);
+    const extra = c.capAdd.filter((x) => !need.caps.includes(x) && !DANGEROUS_CAPS.includes(x)); // dangerous ones: capability-added
+    if (extra.length) out.push({ ...where(r, c, 'cap_add'), message: `${label(c)} has ${extra.join(', ')} added, which it does not need`, fix: `remove ${extra.join(', ')} from cap_add, then ${RECREATE(c)}` });
+  }
+  return out;
+};
+
 const optIs = (c: ContainerView, re: RegExp) => c.securityOpt.some((o) => re.test(o.trim()));
 
 const seccompRunning: RunningCheck = (r) =>
@@ -439,6 +463,8 @@ const CHECKS: [Rule, RunningCheck][] = [
   [runsAsRoot, actualRoot],
   [privileged, privilegedRunning],
   [capabilityAdded, capsRunning],
+  [capabilitiesNotDropped, notDroppedRunning],
+  [capabilityBeyondNeed, beyondNeedRunning],
   [dockerSocketMounted, socketRunning],
   [sensitiveHostMount, sensitiveRunning],
   [seccompUnconfined, seccompRunning],

@@ -134,6 +134,8 @@ export interface AuditContext {
   ignoredComposeFiles: string[];
   overrideFiles: string[];
   services: ServiceView[];
+  /** top-level networks (all compose files merged) */
+  networks: Record<string, { internal: boolean; external: boolean }>;
   photoprism: ServiceView | null;
   mariadb: ServiceView | null;
   identity: Identity | null;

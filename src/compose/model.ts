@@ -22,6 +22,7 @@ import {
   parseMounts,
   parsePorts,
   posAt,
+  truthy,
   type Interpolation,
   type Mount,
   type PortMapping,
@@ -134,6 +135,8 @@ export interface ComposeModel {
   /** top-level secrets/configs with a host file */
   secrets: Record<string, { file: string | null; external: boolean; environment?: string }>;
   configs: Record<string, { file: string | null }>;
+  /** top-level networks: internal (no route out), external (created outside this project) */
+  networks: Record<string, { internal: boolean; external: boolean }>;
   /** problems Compose itself would report (`${VAR:?}`), with file and line */
   errors: (Where & { message: string })[];
   /** variables referenced but unset (Compose warns and uses ""), with where */
@@ -433,6 +436,12 @@ export function loadComposeModel(o: LoadModelOptions): ComposeModel {
     configs[k] = { file: typeof d.file === 'string' ? path.resolve(fileBase.get(`configs.${k}`) ?? dir, expandHome(d.file, o.home)) : null };
   }
 
+  const networks: ComposeModel['networks'] = {};
+  for (const [k, v] of Object.entries(obj(top.networks) ?? {})) {
+    const d = (interpolateDeep(obj(v) ?? {}, vars) ?? {}) as Obj;
+    networks[k] = { internal: truthy(d.internal), external: truthy(d.external) || obj(d.external) !== undefined };
+  }
+
   const missingEnvFiles: ComposeModel['missingEnvFiles'] = [];
   const envFileTexts = new Map<string, string>();
   const services: ServiceModel[] = [];
@@ -531,6 +540,7 @@ export function loadComposeModel(o: LoadModelOptions): ComposeModel {
     services,
     volumes,
     secrets,
+    networks,
     configs,
     errors,
     unset,

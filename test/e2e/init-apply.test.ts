@@ -112,11 +112,24 @@ describeWithEngine(engine)('init --apply on a real engine', () => {
     expect(ppConf.HostConfig.PidsLimit).toBe(1024);
     expect(ppConf.HostConfig.LogConfig).toEqual({ Type: 'json-file', Config: { 'max-file': '5', 'max-size': '20m' } });
 
-    // no password in the environment of PhotoPrism's processes (PID 1 and the app)
-    for (const p of [await pid1(pp), appPid]) {
-      const environ = readFileSync(`/proc/${p}/environ`, 'utf8');
-      for (const secret of [ADMIN, DB, ROOT]) expect(environ).not.toContain(secret);
+    // no password in the environment of any process of either container: PhotoPrism's (PID 1, the app) and
+    // MariaDB's (mariadbd is PID 1: the entrypoint unsets what MARIADB_*_FILE gave it before it execs the server,
+    // as the official image does since May 2026; older official images leave them there)
+    const pidsOf = async (id: string) => (await docker(e, ['top', id, 'axo', 'pid'])).stdout.split('\n').slice(1).map((l) => Number(l.trim())).filter((n) => n > 0);
+    const all = [...(await pidsOf(pp)), ...(await pidsOf(db))];
+    expect(all).toEqual(expect.arrayContaining([await pid1(pp), appPid, await pid1(db)]));
+    for (const p of all) {
+      let environ = '';
+      try {
+        environ = readFileSync(`/proc/${p}/environ`, 'utf8');
+      } catch {
+        continue; // a short-lived process (healthcheck) that has gone
+      }
+      for (const secret of [ADMIN, DB, ROOT]) expect({ pid: p, leaks: environ.includes(secret) }).toEqual({ pid: p, leaks: false });
+      expect(environ).not.toMatch(/(^|\0)(MARIADB|MYSQL)_(ROOT_)?PASSWORD=/);
     }
+    const dbEnviron = readFileSync(`/proc/${await pid1(db)}/environ`, 'utf8');
+    expect(dbEnviron).toContain('MARIADB_DATABASE='); // it is the server's environment, read for real
 
     // MariaDB's root cannot log in over the network (MARIADB_ROOT_HOST: localhost), only on its socket
     const rootOverNetwork = await docker(e, ['exec', '-i', pp, 'python3', '-c', LOGIN_PY, 'mariadb', 'root'], { input: ROOT });

@@ -9,6 +9,7 @@ import { envVarAndFileSet } from './env-var-and-file-set.js';
 import { hostIpc, hostNetwork, hostPid, hostUserns, hostUts } from './host-namespace.js';
 import { idUnsupported } from './id-unsupported.js';
 import { imageLatestTag } from './image-latest-tag.js';
+import { capabilitiesNotDropped, capabilityBeyondNeed, databaseNetworkNotInternal, databaseRootRemote, logRotationMissing, pidsLimitMissing } from './least-privilege.js';
 import { initUnknownAction, initWithoutUpdate } from './init-actions.js';
 import { optionsFileIgnored, optionsInvalid, optionsUnknownKey } from './options-keys.js';
 import { optionsFileOwner } from './options-file-owner.js';
@@ -64,9 +65,15 @@ export const HARDENING_RULES: readonly Rule[] = [
   seccompUnconfined,
   apparmorUnconfined,
   noNewPrivileges,
+  capabilitiesNotDropped,
+  capabilityBeyondNeed,
   databasePortPublished,
+  databaseNetworkNotInternal,
+  databaseRootRemote,
   portAllInterfaces,
   databaseHealthcheckMissing,
+  pidsLimitMissing,
+  logRotationMissing,
   imageLatestTag,
   composeFileAmbiguous,
   envFileMissing,

@@ -3,7 +3,11 @@
 # photoprism-harden E2E tests from its documented behaviour. What the tests rely on, as the official one does it:
 # - MARIADB_* may come from MARIADB_*_FILE: the file is read while the entrypoint still runs as root (before the
 #   switch to mysql), X and X_FILE together are an error, trailing newlines are dropped, X_FILE is unset and X is
-#   exported (so, as in the official image, mariadbd inherits MARIADB_PASSWORD / MARIADB_ROOT_PASSWORD);
+#   exported for the rest of the entrypoint (its second pass as mysql after gosu reads them from there);
+# - before it execs mariadbd it unsets the passwords (MARIADB_PASSWORD, MARIADB_ROOT_PASSWORD, their _HASH and the
+#   MYSQL_ aliases) and the root host, so mariadbd's environment (/proc/1/environ) holds none: the official image
+#   does this since MariaDB/mariadb-docker 55ea769 / 841deb3 (May 2026, every maintained version); images built
+#   before it leave them in mariadbd's environment;
 # - started as root it chowns what in the data folder is not mysql's, then re-executes itself as mysql with gosu;
 #   started as any other user it does neither;
 # - the database, the user and root's password are set on the FIRST start only (no $DATADIR/mysql yet); later
@@ -115,5 +119,8 @@ if [ "$1" = mariadbd ] || [ "$1" = mysqld ]; then
     { echo "FLUSH PRIVILEGES;"; healthcheck_sql; } | MYSQL_PWD='' client --binary-mode
     temp_stop
   fi
+  # as the official entrypoint does before it starts the server: no password in mariadbd's environment
+  for v in ROOT_ ''; do unset "MARIADB_${v}PASSWORD" "MARIADB_${v}PASSWORD_HASH" "MYSQL_${v}PASSWORD"; done
+  unset MARIADB_ROOT_HOST MYSQL_ROOT_HOST
 fi
 exec "$@"
