@@ -4,7 +4,7 @@
 
 import { parseDocument } from 'yaml';
 import { lostSecretAdvice } from './rotate/lost.js';
-import { PASSWORD_ENV, SECRET_FILES, UNSAFE_OVERRIDE_RISKS, secretFileValue, type UnsafeOverride } from './domain.js';
+import { ADMIN_SECRET_FILE, PASSWORD_ENV, SECRET_FILES, UNSAFE_OVERRIDE_RISKS, secretFileValue, type UnsafeOverride } from './domain.js';
 import { UsageError } from './errors.js';
 import type { HostFacts } from './host.js';
 import { GENERATED_LENGTH, generatePassword } from './passwords.js';
@@ -67,6 +67,8 @@ export interface CollectOptions {
   questions?: readonly Question[];
   /** the existing compose file read through the compose model (default: from state.contents alone) */
   model?: ComposeModel | null;
+  /** previous answers known from elsewhere than the files readPrevious reads (the target that wrote them) */
+  previous?: Partial<Answers>;
 }
 
 /** Parse an answers file: YAML mapping of known camelCase keys. */
@@ -108,6 +110,9 @@ export function existingSecrets(
   const root = state.contents[SECRET_FILES.dbRootPassword];
   if (db !== undefined && db !== '') values.databasePassword = secretFileValue(db);
   if (root !== undefined && root !== '') values.databaseRootPassword = secretFileValue(root);
+  // the Swarm and Kubernetes targets keep the admin password in a secret file, not in options.yml
+  const admin = state.contents[ADMIN_SECRET_FILE];
+  if (admin !== undefined && admin !== '') values.adminPassword = secretFileValue(admin);
   const optsText = state.contents[state.optionsSource];
   if (optsText !== undefined) {
     const doc = parseDocument(optsText);
@@ -196,6 +201,7 @@ export async function collect(opts: CollectOptions): Promise<Collected> {
 
   // secrets: answers file, environment presets, existing installation
   const prev = readPrevious(opts.state, opts.model);
+  Object.assign(prev.values, opts.previous);
   const existing = existingSecrets(opts.state, prev.envSecrets);
   const replace = new Set(opts.replaceSecrets ?? []);
   const notes = [...prev.notes];
@@ -288,7 +294,7 @@ export async function collect(opts: CollectOptions): Promise<Collected> {
         }
         errors.push(problemText(pr));
       }
-    } else if (p) {
+    } else if (p && (!q.when || q.when(ctx))) {
       value = await ask(p, q, dflt, ctx, overrides);
     } else {
       value = dflt;

@@ -5,21 +5,22 @@ import os from 'node:os';
 import path from 'node:path';
 import { isatty } from 'node:tty';
 import { TEMP_FILE, applyPlan, removeStaleTempFiles, writeProblems, type ApplyResult } from './apply.js';
-import { auditDir, auditPlan, summaryLine, type Report } from './audit/index.js';
+import { planOverlay, summaryLine, type Report } from './audit/index.js';
 import { location } from './audit/report.js';
 import { collect, type Collected, type Prompter } from './collect.js';
 import { COMPOSE_FILE, OVERRIDE_OF_RULE } from './domain.js';
-import { installAdvice, shown, type Engine, type EngineChoice } from './engine.js';
+import type { EngineChoice } from './engine.js';
 import { UsageError } from './errors.js';
 import { defaultProbe, type HostFacts, type HostProbe } from './host.js';
-import { Output, diffLines, dryRunLines, messageLines, nextStepLines, planLines, repeatCommand, summaryLines } from './output.js';
-import { buildPlan, planIsNoop } from './plan.js';
+import { Output, diffLines, dryRunLines, messageLines, planLines, repeatCommand, summaryLines } from './output.js';
+import { planIsNoop } from './plan.js';
 import { preflightLines, runPreflight, type Preflight } from './preflight.js';
 import { SECRET_KEYS, type Key, type SecretKey } from './questions.js';
 import { readTargetState, withHostPaths, type StateLayout, type TargetState } from './state.js';
 import { readFileSync } from 'node:fs';
 import type { Found } from './compose/adopt.js';
-import { ComposeLoadError, loadComposeModel, type ComposeModel } from './compose/model.js';
+import { COMPOSE_NAMES, ComposeLoadError, loadComposeModel, type ComposeModel } from './compose/model.js';
+import { detectTarget, loadTarget } from './targets/registry.js';
 import { engineVolumeLookup, type VolumeLookup } from './compose/volumes.js';
 import { readPrevious } from './previous.js';
 import { EXIT_LOCKED, STATE_DIR, acquireLock, readJournal, type RunLock } from './runlock.js';
@@ -70,6 +71,8 @@ function loadModelFromDisk(state: TargetState, env: NodeJS.ProcessEnv, home: str
       dir: state.dir,
       env,
       home,
+      // a target's own stack file (Swarm) is read as it is, without Compose's lookup and override files
+      ...((COMPOSE_NAMES as readonly string[]).includes(state.composeFile) ? {} : { file: state.composeFile }),
       read: (abs) => {
         try {
           return readFileSync(abs, 'utf8');
@@ -212,14 +215,21 @@ async function initRun(
   const facts: HostFacts = { ...hostFacts, idMapping: pf.mapping };
   trace('init: preflight done');
   const home = env.HOME ?? os.homedir();
-  let state0 = await readTargetState(dir);
+  let raw = await readTargetState(dir);
+  // the previous answers are read the way the target that wrote this folder left them
+  const previousTarget = detectTarget((rel) => raw.paths[rel]?.exists === true);
+  const wrote = await loadTarget(previousTarget);
+  let state0 = wrote.adaptState(raw);
   // an existing compose file is read through the compose model (src/compose/): a hand-made one is
   // adopted in place, with its data where it is
   const model = loadModelFromDisk(state0, env, home);
   const first = readPrevious(state0, model);
   if (first.problems.length) throw new UsageError(first.problems);
   const layout: StateLayout = first.adopt ? await adoptionLayout(first.adopt, o.inspectVolume ?? engineVolumeLookup(pf.engine, env)) : {};
-  if (first.adopt) state0 = await readTargetState(dir, [], layout);
+  if (first.adopt) {
+    raw = await readTargetState(dir, [], layout);
+    state0 = wrote.adaptState(raw);
+  }
   const adopt = first.adopt ? readPrevious(state0, model).adopt : null;
   // a run killed while it re-owned storage/ left its journal: this run finishes the change (to the
   // UID:GID it was making, unless this run is given others)
@@ -254,12 +264,18 @@ async function initRun(
     }
     return k as SecretKey;
   });
-  const collected = await collect({ facts, state: state0, flags, answersFile, env, prompter, replaceSecrets, model });
+  const collected = await collect({ facts, state: state0, flags, answersFile, env, prompter, replaceSecrets, model, previous: { target: previousTarget, ...wrote.previous?.(state0) } });
   trace('init: answers collected');
   const { adminPassword, databasePassword, databaseRootPassword } = collected.answers;
   out.addSecrets([adminPassword, databasePassword, databaseRootPassword, ...collected.knownSecrets, ...(adopt?.rawSecrets ?? [])].filter((v) => v.length >= 8));
 
   const a = collected.answers;
+  if (adopt && a.target !== 'compose') {
+    throw new UsageError([
+      `target: ${state0.composeFile} is a hand-made installation, which is adopted in place by the compose target only; nothing was changed. Run init without --target first (it hardens the file in place), then init --target ${a.target}`,
+    ]);
+  }
+  const target = await loadTarget(a.target);
   const originals = hostPath(a.originalsPath, dir, home);
   const imp = a.importPath ? hostPath(a.importPath, dir, home) : null;
   // the photo folders as the kernel will see them: symlinks resolved, system and account folders refused
@@ -273,7 +289,7 @@ async function initRun(
     if (problem) pathProblems.push(`${key} ${problem}; mounting it would expose the host to the container. Choose the folder that holds your photos`);
   }
   if (pathProblems.length) throw new UsageError(pathProblems);
-  const state = await withHostPaths(state0, [originals, ...(imp ? [imp] : [])]);
+  const state = await withHostPaths(target.adaptState(raw), [originals, ...(imp ? [imp] : [])]);
   // a missing folder outside the installation is created only when the user says so
   for (const [key, abs] of [
     ['originalsPath', originals],
@@ -291,7 +307,7 @@ async function initRun(
     }
   }
   const repeat = repeatCommand(collected, dir, undefined, o.engine);
-  const plan = buildPlan({
+  const plan = target.plan({
     answers: a,
     facts,
     state,
@@ -358,15 +374,10 @@ async function initRun(
   const engine = pf.engine;
   if (o.dryRun) {
     for (const l of dryRunLines(plan)) out.out(l);
-    for (const l of (await auditLines(() => auditPlan(plan, facts, o.version, env), null, [...a.allowUnsafe, ...(pf.mapping && pf.mapping.mode !== 'userns-remap' && (a.uid === 0 || a.gid === 0) ? ['root'] : [])])).lines) out.out(l);
+    for (const l of (await auditLines(() => target.audit(plan.dir, facts, o.version, { fs: planOverlay(plan, facts), env }), null, [...a.allowUnsafe, ...(pf.mapping && pf.mapping.mode !== 'userns-remap' && (a.uid === 0 || a.gid === 0) ? ['root'] : [])])).lines) out.out(l);
     out.out('');
     let code = 0;
-    if (validate) {
-      const { checkText } = await import('./composecheck.js');
-      const compose = plan.files.find((f) => f.path === state.composeFile)!;
-      const r = await checkText(compose.content, engine, env);
-      code = reportValidation(out, r.validation, r.by, engine, r.tempCopy ? `a temporary copy (${r.tempCopy})` : compose.path, false);
-    }
+    if (validate) code = await target.check({ out, plan, state, engine, env, written: false });
     out.out('Dry run: nothing was written.');
     return code;
   }
@@ -409,13 +420,14 @@ async function initRun(
   trace('init: written');
   // the audit and the engine's (or the schema's) check of the written files read them side by side;
   // their reports are printed in this order
-  const validation =
-    validate && !(noop && !o.apply) ? import('./composecheck.js').then(({ checkInstalled }) => checkInstalled(dir, engine, env, state.composeFile)) : null;
+  // (the check prints only after the audit: its output is buffered meanwhile)
+  const checkOut = buffered();
+  const validation = validate && !(noop && !o.apply) ? target.check({ out: checkOut.output, plan, state, engine, env, written: true }) : null;
   validation?.catch(() => {}); // (awaited below; an audit failure must not leave it unhandled)
   // under rootless Docker/Podman container root is the engine's own user: collect accepted UID 0 there
   // without an override (validate.ts), so the audit's runs-as-root is not held against the run either
   const accepted = [...a.allowUnsafe, ...(pf.mapping && pf.mapping.mode !== 'userns-remap' && (a.uid === 0 || a.gid === 0) ? ['root'] : [])];
-  const audited = await auditLines(() => auditDir(dir, facts, o.version, { env }), dir, accepted);
+  const audited = await auditLines(() => target.audit(dir, facts, o.version, { env }), dir, accepted);
   for (const l of audited.lines) out.out(l);
   trace('init: audited');
   // exit 0 only when the audit of what is written passes, or every error left is a risk accepted by name
@@ -423,41 +435,32 @@ async function initRun(
   if (noop && !o.apply) return auditCode;
 
   if (validation) {
-    const r = await validation;
-    if (reportValidation(out, r.validation, r.by, engine, state.composeFile, true) !== 0) return 1;
+    const code = await validation;
+    checkOut.replay(out);
+    if (code !== 0) return 1;
   }
   trace('init: validated');
-  if (!engine) {
+  const cannot = target.cannotStart(pf, o.engine);
+  if (cannot) {
     out.out('');
-    out.out(`No Compose engine was found: ${pf.notFound.join(', ')}.`);
-    out.out('The files are written; to start PhotoPrism, install one:');
-    for (const l of installAdvice(o.engine)) out.out(`  ${l}`);
+    for (const l of cannot) out.out(l);
   }
 
   let apply = Boolean(o.apply);
-  if (!apply && prompter && engine) {
+  const startCommand = target.startCommand(pf);
+  if (!apply && prompter && startCommand) {
     out.out('');
-    apply = await prompter.confirm({
-      message: `Start PhotoPrism now? (runs "${shown(engine, ['stop'])}", then "${shown(engine, ['up', '-d', '--force-recreate'])}")`,
-      default: false,
-    });
+    apply = await prompter.confirm({ message: `Start PhotoPrism now? (${startCommand})`, default: false });
   }
   let started = false;
   if (apply) {
-    if (!engine) {
-      out.err('--apply: no Compose engine to start the services with (see above); nothing was started.');
-      return 1;
-    }
-    out.out('');
-    const { startServices } = await import('./lifecycle.js');
     const timeoutSec = o.applyTimeoutSec ?? DEFAULT_APPLY_TIMEOUT_SEC;
-    const r = await startServices({ engine, dir, env, out: (l) => out.out(l), timeoutMs: timeoutSec * 1000, pollMs: o.pollMs, composeFile: state.composeFile });
-    if (!r.ok) return 1;
+    if (!(await target.start({ out, plan, state, pf, env, timeoutMs: timeoutSec * 1000, pollMs: o.pollMs }))) return 1;
     started = true;
   }
   const self = invokedAs('init', env);
   const again = repeatCommand(collected, dir, self, o.engine);
-  for (const l of nextStepLines(plan, result, collected, again, { engine: engine?.display ?? 'docker compose', started, mapping: pf.mapping })) out.out(l);
+  for (const l of target.nextSteps({ plan, result, collected, repeat: again, engine, started, mapping: pf.mapping })) out.out(l);
   trace('init: done');
   return auditCode;
 }
@@ -505,16 +508,19 @@ async function auditLines(run: () => Promise<Report>, dir: string | null, accept
   return { lines, unaccepted };
 }
 
-/** Print a validation result; 0 when accepted, 1 when rejected (the engine's error verbatim). */
-function reportValidation(out: Output, v: import('./engine.js').Validation, by: 'engine' | 'schema', engine: Engine | null, what: string, written: boolean): number {
-  const judge = by === 'engine' && engine ? `${shown(engine, engine.kind === 'podman-compose' ? ['config'] : ['config', '--quiet'])} (${engine.version})` : 'the Compose JSON schema (no engine found)';
-  if (v.ok) {
-    out.out(`Validated: ${judge} accepts ${what}.`);
-    for (const w of v.warnings) out.out(`  ${w}`);
-    return 0;
-  }
-  out.err('');
-  out.err(`${judge} rejects ${what}${written ? ' (the files are written; nothing was started)' : ''}:`);
-  for (const l of v.error.split('\n')) out.err(`  ${l}`);
-  return 1;
+/** An Output that keeps its lines, to print them later in order (through `replay`, which scrubs). */
+function buffered(): { output: Output; replay(to: Output): void } {
+  const lines: { err: boolean; text: string }[] = [];
+  const writer = (err: boolean) => ({
+    write: (t: string) => {
+      lines.push({ err, text: t.replace(/\n$/, '') });
+      return true;
+    },
+  });
+  return {
+    output: new Output(writer(false), writer(true)),
+    replay(to) {
+      for (const l of lines) (l.err ? to.err(l.text) : to.out(l.text));
+    },
+  };
 }

@@ -1,6 +1,7 @@
 // `audit`: load an installation, run every rule, print the report. Loaded lazily by the CLI; `init`
 // uses auditDir / auditPlan to check what it wrote (or would write).
 
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as stdio from '../stdio.js';
 import type { Writer } from '../stdio.js';
@@ -54,7 +55,12 @@ export async function runAudit(o: AuditOptions): Promise<number> {
       const r = await auditRunning(o, facts);
       report = r.report;
       rules = r.rules;
-    } else report = await auditDir(o.dir, facts, o.version, { env: o.env });
+    } else {
+      // a Swarm or Kubernetes installation is audited by its target (compose when neither wrote here)
+      const { detectTarget, loadTarget } = await import('../targets/registry.js');
+      const target = detectTarget((rel) => existsSync(path.join(o.dir, rel)));
+      report = target === 'compose' ? await auditDir(o.dir, facts, o.version, { env: o.env }) : await (await loadTarget(target)).audit(o.dir, facts, o.version, { env: o.env });
+    }
   } catch (e) {
     const message = e instanceof AuditLoadError ? e.message : `cannot read the installation: ${(e as Error).message}`;
     if (format === 'json') stdout.write(`${JSON.stringify({ tool: 'photoprism-harden', version: o.version, dir: path.resolve(o.dir), error: message }, null, 2)}\n`);

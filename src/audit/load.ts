@@ -84,6 +84,8 @@ export interface LoadOptions {
   /** variables for interpolation (Compose: the shell's environment wins over .env) */
   env?: NodeJS.ProcessEnv;
   home?: string;
+  /** the file names to look for instead of Compose's four (a Swarm stack file); no override files then */
+  composeNames?: readonly string[];
 }
 
 function rel(dir: string, abs: string): string {
@@ -125,6 +127,8 @@ export async function loadInstallation(o: LoadOptions): Promise<AuditContext> {
       dir,
       env,
       home,
+      // a Swarm stack file instead of Compose's lookup (no override files then)
+      ...(o.composeNames ? { file: o.composeNames[0] } : {}),
       read: async (abs) => {
         const info = await fs.stat(abs);
         if (!info || info.isDir) return null;
