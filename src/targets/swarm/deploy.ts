@@ -42,13 +42,7 @@ export async function checkStack(o: CheckOptions): Promise<number> {
     const data = parseDocument(optsText).toJS() as Record<string, unknown> | null;
     for (const k of ['AdminPassword', 'DatabasePassword']) if (data && data[k]) problems.push(`${opts.path}: ${k} is set, so PhotoPrism would ignore the Swarm secret`);
   }
-  // the Docker CLI's own loader, when there is one (it needs no daemon)
-  let judge = 'the Compose JSON schema and the Swarm read-back checks';
-  if (o.written && problems.length === 0) {
-    const r = await run('docker', ['stack', 'config', '--compose-file', STACK_FILE], { env: o.env, cwd: o.plan.dir, timeoutMs: 60000 });
-    if (!r.missing && r.exitCode === 0) judge = '"docker stack config", the Compose JSON schema and the Swarm read-back checks';
-    else if (!r.missing && !/unknown command|is not a docker command/i.test(r.stderr)) problems.push(...r.stderr.trim().split('\n').filter(Boolean).map((l) => `docker stack config: ${l}`));
-  }
+  const judge = 'the Compose JSON schema and the Swarm read-back checks';
   if (problems.length) {
     o.out.err('');
     o.out.err(`${STACK_FILE} is not a valid Swarm stack${o.written ? ' (the files are written; nothing was deployed)' : ''}:`);
