@@ -276,6 +276,9 @@ async function initRun(
     ]);
   }
   const target = await loadTarget(a.target);
+  if (o.apply && !target.canApply) {
+    throw new UsageError([`--apply: the ${a.target} target only writes files; start it with its own tool (see the next steps of a run without --apply)`]);
+  }
   const originals = hostPath(a.originalsPath, dir, home);
   const imp = a.importPath ? hostPath(a.importPath, dir, home) : null;
   // the photo folders as the kernel will see them: symlinks resolved, system and account folders refused

@@ -60,6 +60,8 @@ export interface OutputTarget {
   plan(input: PlanInput): Plan;
   /** read the planned or written files back and validate them; prints the verdict; 0 when accepted */
   check(o: CheckOptions): Promise<number>;
+  /** false: this target never starts anything (--apply is refused before anything is written) */
+  canApply: boolean;
   /** what "start" runs, for the wizard's question; null when this target cannot start anything here */
   startCommand(pf: Preflight): string | null;
   /** why nothing can be started (no engine, ...), or null */

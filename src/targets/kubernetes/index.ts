@@ -199,6 +199,7 @@ export function previousFromManifests(state: TargetState): Partial<Answers> {
 
 export const kubernetesTarget: OutputTarget = {
   name: 'kubernetes',
+  canApply: false,
   adaptState: (state) => state,
   previous: previousFromManifests,
   plan: kubernetesPlan,

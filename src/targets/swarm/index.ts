@@ -181,6 +181,7 @@ const docker = 'docker';
 
 export const swarmTarget: OutputTarget = {
   name: 'swarm',
+  canApply: true,
   adaptState: (state: TargetState) => ({ ...state, composeFile: STACK_FILE, composeFilesFound: state.composeFilesFound }),
   previous(state) {
     // readPrevious reads the stack like a compose file; an unpublished port is this target's "behind a proxy"
