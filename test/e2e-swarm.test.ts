@@ -142,7 +142,10 @@ describe('init --target swarm on a real single-node Swarm', () => {
   }, 5 * 60000);
 
   test('a re-run with a changed answer updates the stack and keeps every secret', async () => {
-    const before = docker('secret', 'ls', '--format', '{{.ID}} {{.Name}} {{.CreatedAt}}').trim().split('\n').sort();
+    const secretIds = () => docker('secret', 'ls', '-q').trim().split('\n').sort();
+    const secretsNow = () => docker('secret', 'inspect', '--format', '{{.ID}} {{.Spec.Name}} {{.CreatedAt}} {{.UpdatedAt}}', ...secretIds()).trim().split('\n').sort();
+    const before = secretsNow();
+    expect(before).toHaveLength(3);
     const filesBefore = secretsOf(dir());
     const r = cli(['init', '--yes', '--dir', dir(), '--http-port', '2350', '--apply', '--apply-timeout', '600']);
     expect(r.out).toContain('Deployed: both services run 1/1.');
@@ -150,7 +153,7 @@ describe('init --target swarm on a real single-node Swarm', () => {
     expect(r.out).toMatch(/secret photoprism_db_pwd_v1 exists: kept/);
     const published = JSON.parse(docker('service', 'inspect', `${STACK}_photoprism`))[0].Endpoint.Spec.Ports as { PublishedPort: number }[];
     expect(published.map((p) => p.PublishedPort)).toEqual([2350]);
-    expect(docker('secret', 'ls', '--format', '{{.ID}} {{.Name}} {{.CreatedAt}}').trim().split('\n').sort()).toEqual(before);
+    expect(secretsNow()).toEqual(before);
     expect(secretsOf(dir())).toEqual(filesBefore);
     await waitFor('PhotoPrism reconnected', () => /database: connected to mariadb:3306 as photoprism/.test(sh('docker', ['service', 'logs', '--raw', '--since', '5m', `${STACK}_photoprism`]).stdout));
   }, 20 * 60000);
