@@ -10,7 +10,7 @@ import { LineCounter, parseAllDocuments } from 'yaml';
 import { isSecretName, realFs, type FsView } from '../../audit/load.js';
 import { scrubber, type Report } from '../../audit/report.js';
 import { RULES } from '../../audit/rules/index.js';
-import type { Finding, Severity } from '../../audit/types.js';
+import type { Finding, Rule, Severity } from '../../audit/types.js';
 import type { HostFacts } from '../../host.js';
 import { KUSTOMIZATION } from './index.js';
 
@@ -20,14 +20,8 @@ export interface KubeObject {
   data: Record<string, any>;
 }
 
-export interface KubeRule {
-  id: string;
-  severity: Severity;
-  title: string;
-  why: string;
-  kics?: string;
-  cis?: string;
-}
+/** A rule's description without its compose check (the checks here read manifests) */
+export type KubeRule = Omit<Rule, 'check'>;
 
 /** Rules only the Kubernetes (and Swarm) audit has. */
 export const KUBE_RULES: readonly KubeRule[] = [

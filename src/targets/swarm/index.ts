@@ -81,7 +81,10 @@ export function withoutPasswords(text: string): string {
 
 export function swarmPlan(input: PlanInput): Plan {
   const state = input.state;
-  const base = buildPlan({ ...input, state: { ...state, composeFile: STACK_FILE } });
+  // the compose plan gives the folders, owners, checks and notes; its compose file (rendered in place of
+  // the stack, never merged into it) and its options file are replaced below
+  const { [STACK_FILE]: _stack, ...otherContents } = state.contents;
+  const base = buildPlan({ ...input, state: { ...state, composeFile: STACK_FILE, contents: otherContents } });
   const m = installationModel(input);
   const a = input.answers;
   const messages: Message[] = base.messages.filter((x) => !x.text.startsWith('point the reverse proxy at') && !x.text.startsWith("PhotoPrism's port"));
@@ -182,7 +185,8 @@ const docker = 'docker';
 export const swarmTarget: OutputTarget = {
   name: 'swarm',
   canApply: true,
-  adaptState: (state: TargetState) => ({ ...state, composeFile: STACK_FILE, composeFilesFound: state.composeFilesFound }),
+  // its services are read from the stack file (readPrevious reads it like a compose file)
+  adaptState: (state: TargetState) => ({ ...state, composeFile: STACK_FILE }),
   previous(state) {
     // readPrevious reads the stack like a compose file; an unpublished port is this target's "behind a proxy"
     const t = state.contents[STACK_FILE];
