@@ -1,7 +1,7 @@
 // The swarm target, offline: the stack file against the Compose schema and the Swarm read-back checks,
 // Swarm secrets for every password (external, versioned names), options.yml without passwords, the
 // list of dropped controls, re-runs that keep the secret names, and audit of stack installations.
-// (The real deployment on a single-node Swarm is test/e2e-swarm.test.ts.)
+// (The real deployment on a single-node Swarm is test/e2e/swarm.test.ts.)
 
 import { describe, expect, test } from '@jest/globals';
 import { promises as fsp } from 'node:fs';
