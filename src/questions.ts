@@ -534,8 +534,8 @@ const DNS_NAME_PATTERN = '^$|^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$';
 /** A Kubernetes quantity for a volume size, in the binary units storage is sold in (e.g. 20Gi). */
 export function parseSize(what: string) {
   return (raw: unknown): Result<string> =>
-    typeof raw === 'string' && new RegExp(SIZE_PATTERN).test(raw.trim())
-      ? ok(raw.trim())
+    typeof raw === 'string' && new RegExp(SIZE_PATTERN).test(raw)
+      ? ok(raw)
       : fail(`${what} must be a size like 20Gi (a whole number with Mi, Gi or Ti); got ${JSON.stringify(raw)}`);
 }
 
@@ -543,7 +543,7 @@ export function parseSize(what: string) {
 export function parseDnsName(what: string, allowEmpty: boolean, max: 63 | 253) {
   return (raw: unknown): Result<string> => {
     if (typeof raw !== 'string') return fail(`${what} must be a string; got ${JSON.stringify(raw)}`);
-    const v = raw.trim();
+    const v = raw;
     if (v === '' && allowEmpty) return ok('');
     const re = new RegExp(max === 63 ? DNS_LABEL_PATTERN : DNS_NAME_PATTERN);
     return v !== '' && v.length <= max && re.test(v)
@@ -557,7 +557,7 @@ const target: Spec<TargetName> = {
   label: 'Target',
   message: 'Where will PhotoPrism run?',
   description: `what to write: ${TARGET_REGISTRY.map((t) => `${t.name} (${t.summary})`).join('; ')}`,
-  readme: `${TARGET_REGISTRY.map((t) => `\`${t.name}\`${t.name === 'compose' ? ' (default)' : ''}`).join(', ')}; chosen with the flag or the answers file, never asked; a re-run keeps the target that wrote the folder (see [Targets](#targets))`,
+  readme: `${TARGET_REGISTRY.map((t) => `\`${t.name}\`${t.name === 'compose' ? ' (default)' : ''}`).join(', ')}; chosen with the flag or the answers file, never asked; a re-run keeps the target that wrote the folder (see [Targets](#targets-compose-swarm-kubernetes))`,
   flag: 'target',
   flagArg: '<target>',
   choices: () => TARGET_REGISTRY.map((t) => ({ value: t.name, name: t.name, description: t.summary })),
@@ -618,7 +618,7 @@ function sizeSpec(label: string, what: string, flag: string, dflt: string): Spec
 }
 
 const originalsSize = sizeSpec('Originals volume size', 'originals volume (your photos and videos)', 'originals-size', '100Gi');
-const storageSize = sizeSpec('Storage volume size', 'storage volume (cache, thumbnails, sidecar files, backups)', 'storage-size', '50Gi');
+const storageSize = { ...sizeSpec('Storage volume size', 'storage volume (cache, thumbnails, sidecar files, backups)', 'storage-size', '50Gi'), readme: 'kubernetes target only: e.g. `50Gi` (default); a whole number with `Mi`, `Gi` or `Ti`; also the import volume\'s size' };
 const databaseSize = sizeSpec('Database volume size', 'MariaDB volume', 'database-size', '10Gi');
 
 const TABLE = {
