@@ -618,7 +618,7 @@ function sizeSpec(label: string, what: string, flag: string, dflt: string): Spec
 }
 
 const originalsSize = sizeSpec('Originals volume size', 'originals volume (your photos and videos)', 'originals-size', '100Gi');
-const storageSize = { ...sizeSpec('Storage volume size', 'storage volume (cache, thumbnails, sidecar files, backups)', 'storage-size', '50Gi'), readme: 'kubernetes target only: e.g. `50Gi` (default); a whole number with `Mi`, `Gi` or `Ti`; also the import volume\'s size' };
+const storageSize: Spec<string> = { ...sizeSpec('Storage volume size', 'storage volume (cache, thumbnails, sidecar files, backups)', 'storage-size', '50Gi'), readme: 'kubernetes target only: e.g. `50Gi` (default); a whole number with `Mi`, `Gi` or `Ti`; also the import volume\'s size' };
 const databaseSize = sizeSpec('Database volume size', 'MariaDB volume', 'database-size', '10Gi');
 
 const TABLE = {
