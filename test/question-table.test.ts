@@ -143,7 +143,8 @@ const timeZone: Spec<string> & { key: Key } = {
   parse: (raw) => (typeof raw === 'string' && /^[A-Za-z_]+(\/[A-Za-z_+-]+)*$/.test(raw) ? ok(raw) : fail(`timeZone must be a tz database name like Europe/Berlin; got ${JSON.stringify(raw)}`)),
   schema: { type: 'string', pattern: '^[A-Za-z_]+(/[A-Za-z_+-]+)*$' },
 };
-const FIXTURE: readonly Question[] = [...QUESTIONS.slice(0, 5), timeZone as Question, ...QUESTIONS.slice(5)];
+const afterSiteUrl = QUESTIONS.findIndex((q) => q.key === 'siteUrl') + 1;
+const FIXTURE: readonly Question[] = [...QUESTIONS.slice(0, afterSiteUrl), timeZone as Question, ...QUESTIONS.slice(afterSiteUrl)];
 
 /** A prompter that answers every question with its default, and `answers` where given (by message). */
 function scripted(answers: Record<string, string>): Prompter & { asked: string[] } {

@@ -19,9 +19,15 @@ const HARNESS = path.join(ROOT, 'test', 'e2e', 'engine');
 const IMAGES = path.join(ROOT, 'test', 'e2e', 'images', 'build.sh');
 /** a state folder of its own (the engine E2E uses another), short enough for containerd's sockets */
 const STATE = process.env.PHOTOPRISM_HARDEN_SWARM_STATE ?? '/tmp/pph-swarm-e2e';
-/** address pools of their own: the daemon's bridges and the Swarm's overlay networks */
-const POOL = '10.217.0.0/16';
-const SWARM_POOL = '10.218.0.0/16';
+/** address pools of their own: the daemon's bridges and the Swarm's overlay networks (never the E2E engine's) */
+const POOL = process.env.PHOTOPRISM_HARDEN_SWARM_POOL ?? '10.217.0.0/16';
+const SWARM_POOL = process.env.PHOTOPRISM_HARDEN_SWARM_OVERLAY_POOL ?? '10.218.0.0/16';
+/**
+ * the Swarm's ports, off the defaults (2377 control, 4789 VXLAN) and on loopback only: another daemon on
+ * this host (a swarm of its own, a developer's) cannot clash with it, and nothing is reachable from outside
+ */
+const SWARM_PORT = Number(process.env.PHOTOPRISM_HARDEN_SWARM_PORT ?? 12377);
+const DATA_PATH_PORT = Number(process.env.PHOTOPRISM_HARDEN_SWARM_DATA_PORT ?? 14789);
 const STACK = 'photoprism';
 
 // the switch of every E2E file (test/e2e/README.md): skipped with a message outside CI on a machine without
@@ -75,7 +81,9 @@ beforeAll(() => {
   env = readEnv(path.join(STATE, 'env.sh'));
   ok(sh('bash', [IMAGES], { timeout: 30 * 60000 }), 'build.sh (test images)');
   const state = docker('info', '--format', '{{.Swarm.LocalNodeState}}').trim();
-  if (state !== 'active') docker('swarm', 'init', '--advertise-addr', '127.0.0.1', '--default-addr-pool', SWARM_POOL);
+  if (state !== 'active') {
+    docker('swarm', 'init', '--advertise-addr', `127.0.0.1:${SWARM_PORT}`, '--listen-addr', `127.0.0.1:${SWARM_PORT}`, '--data-path-port', String(DATA_PATH_PORT), '--default-addr-pool', SWARM_POOL);
+  }
   work = mkdtempSync('/tmp/pph-swarm-dir-');
 }, 40 * 60000);
 
