@@ -291,14 +291,14 @@ async function initRun(
     const problem = hostPathProblem(source, abs, { home, facts, dockerRoot: pf.runtime?.rootDir });
     if (problem) pathProblems.push(`${key} ${problem}; mounting it would expose the host to the container. Choose the folder that holds your photos`);
   }
-  if (pathProblems.length) throw new UsageError(pathProblems);
+  if (pathProblems.length && target.local) throw new UsageError(pathProblems);
   const state = await withHostPaths(target.adaptState(raw), [originals, ...(imp ? [imp] : [])]);
   // a missing folder outside the installation is created only when the user says so
   for (const [key, abs] of [
     ['originalsPath', originals],
     ['importPath', imp],
   ] as const) {
-    if (!abs || state.paths[abs]?.exists) continue;
+    if (!target.local || !abs || state.paths[abs]?.exists) continue;
     const rel = path.relative(dir, abs);
     if (rel && !rel.startsWith('..') && !path.isAbsolute(rel)) continue;
     if (o.dryRun) continue;
@@ -332,7 +332,8 @@ async function initRun(
     }
   }
   trace('init: planned');
-  plan.messages.push(...pf.notes);
+  // (the engine's notes are about this host's containers: nothing a cluster target runs here)
+  if (target.local) plan.messages.push(...pf.notes);
   // disk and permission problems that can be foreseen: before the plan is shown
   if (!o.dryRun) {
     const problems = await writeProblems(plan, pf.free);

@@ -260,6 +260,7 @@ const originalsPath: Spec<string> = {
   flagArg: '<path>',
   default: () => './originals',
   when: (ctx) => ctx.answers.target !== 'kubernetes', // a PersistentVolumeClaim there
+  shownIf: (a) => a.target !== 'kubernetes',
   parse: (raw) => parseHostPath(raw, 'originalsPath', false),
   schema: { type: 'string', minLength: 1, pattern: HOST_PATH_PATTERN },
   readBack: (f) => f.source('/photoprism/originals'),
@@ -293,6 +294,7 @@ const behindProxy: Spec<boolean> = {
   flag: 'behind-proxy',
   default: () => false,
   when: (ctx) => ctx.answers.target !== 'kubernetes', // an Ingress there
+  shownIf: (a) => a.target !== 'kubernetes',
   parse: boolParser('behindProxy'),
   schema: { type: 'boolean' },
   readBack: (f) => (f.proxied ? true : f.port ? f.port.loopback : undefined),
@@ -307,6 +309,10 @@ const httpPort: Spec<number> = {
   flag: 'http-port',
   flagArg: '<port>',
   default: () => 2342,
+  // (kubernetes publishes no host port: a Service, an Ingress; the value is only the local port of
+  // the "kubectl port-forward" the next steps show)
+  when: (ctx) => ctx.answers.target !== 'kubernetes',
+  shownIf: (a) => a.target !== 'kubernetes',
   parse: parsePort,
   schema: { type: 'integer', minimum: 1, maximum: 65535 },
   readBack: (f) => f.port?.published,
@@ -387,6 +393,12 @@ const userMode: Spec<UserMode> = {
       description: 'never root; but the entrypoint cannot fix storage ownership, and init actions only run via sudo',
     },
   ],
+  hint: (ctx) =>
+    ctx.answers.target === 'kubernetes'
+      ? ['On Kubernetes, "user" lets the namespace enforce PodSecurity "restricted" (PhotoPrism never root, no capabilities, no init actions); PHOTOPRISM_UID needs "baseline" (the entrypoint starts as root to run init actions and chown storage).']
+      : ctx.answers.target === 'swarm'
+        ? ['On Swarm, no-new-privileges is ignored: "user" runs PhotoPrism without root and without capabilities; PHOTOPRISM_UID keeps the root entrypoint with the capabilities it needs.']
+        : [],
   default: () => 'photoprism-uid',
   parse: enumParser('userMode', USER_MODES),
   schema: { type: 'string', enum: [...USER_MODES] },

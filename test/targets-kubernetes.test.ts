@@ -4,7 +4,7 @@
 // and a re-run that keeps answers and passwords. No cluster runs here.
 
 import { describe, expect, test } from '@jest/globals';
-import { promises as fsp, statSync } from 'node:fs';
+import { existsSync, promises as fsp, statSync } from 'node:fs';
 import path from 'node:path';
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { Namespace, PersistentVolumeClaim, Service } from 'kubernetes-models/v1';
@@ -272,5 +272,18 @@ describe('init --target kubernetes (in-process)', () => {
     expect(report.summary.error).toBe(0);
     expect(report.compose).toBe('kustomization.yaml');
     for (const l of [first.out, again.out, changed.out]) expect(l).not.toContain(before);
+  });
+
+  test('no host folder is checked or created, and the summary shows no host-only answer (volumes of a cluster)', async () => {
+    const dir = path.join(scratch(), 'k2');
+    const r = await init(dir, { target: 'kubernetes', importPath: '/srv/no-such-folder-here' });
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(existsSync('/srv/no-such-folder-here')).toBe(false);
+    const summary = r.out.slice(r.out.indexOf('Summary'), r.out.indexOf('Files:'));
+    expect(summary).toMatch(/Kubernetes namespace +photoprism/);
+    for (const label of ['Originals folder', 'Behind a reverse proxy', 'HTTP port on the host']) expect(summary).not.toContain(label);
+    // an import volume exists because an import path was given
+    expect(await fsp.readFile(path.join(dir, 'kubernetes', 'storage.yaml'), 'utf8')).toContain('photoprism-import');
   });
 });

@@ -81,6 +81,15 @@ describe('docker-stack.yml', () => {
     expect(data.services.mariadb.ports).toBeUndefined();
   });
 
+  test('capabilities: the root entrypoint gets back only what it needs; "user:" mode gets none back', () => {
+    const uidMode = parseYaml(stackOf(splan({ userMode: 'photoprism-uid' }))) as Obj;
+    expect(uidMode.services.photoprism.cap_add).toEqual(['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'KILL', 'SETGID', 'SETUID']);
+    const userMode = parseYaml(stackOf(splan({ userMode: 'user', uid: 2001, gid: 2001 }))) as Obj;
+    expect(userMode.services.photoprism.user).toBe('2001:2001');
+    expect(userMode.services.photoprism.cap_drop).toEqual(['ALL']);
+    expect(userMode.services.photoprism.cap_add).toBeUndefined();
+  });
+
   test('options.yml holds no password (PhotoPrism would prefer it over the secret file)', () => {
     const plan = splan();
     const opts = parseYaml(plan.files.find((f) => f.path.endsWith('options.yml'))!.content) as Obj;

@@ -62,6 +62,11 @@ export interface OutputTarget {
   check(o: CheckOptions): Promise<number>;
   /** false: this target never starts anything (--apply is refused before anything is written) */
   canApply: boolean;
+  /**
+   * true: the services run on this host's engine, so originalsPath/importPath are host folders (checked,
+   * created on request) and the engine preflight's notes apply; false (kubernetes): volumes of a cluster
+   */
+  local: boolean;
   /** what "start" runs, for the wizard's question; null when this target cannot start anything here */
   startCommand(pf: Preflight): string | null;
   /** why nothing can be started (no engine, ...), or null */

@@ -102,7 +102,8 @@ describeWithEngine(gate)('init --target swarm on a real single-node Swarm', () =
   const dir = () => path.join(work, 'photoprism');
 
   test('deploys: both services run, PhotoPrism logs in to MariaDB with the Swarm secret', async () => {
-    const r = cli(['init', '--target', 'swarm', '--yes', '--dir', dir(), '--apply', '--apply-timeout', '600']);
+    // (ports off the usual ones: the compose E2E tests publish theirs on the same host at the same time)
+    const r = cli(['init', '--target', 'swarm', '--yes', '--dir', dir(), '--http-port', '12342', '--apply', '--apply-timeout', '600']);
     expect(r.out).toContain('Deployed: both services run 1/1.');
     expect(r.code).toBe(0);
     for (const s of secretsOf(dir())) expect(r.out.includes(s)).toBe(false);
@@ -163,12 +164,12 @@ describeWithEngine(gate)('init --target swarm on a real single-node Swarm', () =
     const before = secretsNow();
     expect(before).toHaveLength(3);
     const filesBefore = secretsOf(dir());
-    const r = cli(['init', '--yes', '--dir', dir(), '--http-port', '2350', '--apply', '--apply-timeout', '600']);
+    const r = cli(['init', '--yes', '--dir', dir(), '--http-port', '12350', '--apply', '--apply-timeout', '600']);
     expect(r.out).toContain('Deployed: both services run 1/1.');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/secret photoprism_db_pwd_v1 exists: kept/);
     const published = JSON.parse(docker('service', 'inspect', `${STACK}_photoprism`))[0].Endpoint.Spec.Ports as { PublishedPort: number }[];
-    expect(published.map((p) => p.PublishedPort)).toEqual([2350]);
+    expect(published.map((p) => p.PublishedPort)).toEqual([12350]);
     expect(secretsNow()).toEqual(before);
     expect(secretsOf(dir())).toEqual(filesBefore);
     await waitFor('PhotoPrism reconnected', () => /database: connected to mariadb:3306 as photoprism/.test(sh('docker', ['service', 'logs', '--raw', '--since', '5m', `${STACK}_photoprism`]).stdout));

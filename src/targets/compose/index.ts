@@ -25,6 +25,7 @@ export function reportValidation(out: Output, v: Validation, by: 'engine' | 'sch
 export const composeTarget: OutputTarget = {
   name: 'compose',
   canApply: true,
+  local: true,
   adaptState: (state) => state,
   plan: buildPlan,
   async check({ out, plan, state, engine, env, written }) {

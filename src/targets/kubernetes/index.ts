@@ -200,6 +200,7 @@ export function previousFromManifests(state: TargetState): Partial<Answers> {
 export const kubernetesTarget: OutputTarget = {
   name: 'kubernetes',
   canApply: false,
+  local: false,
   adaptState: (state) => state,
   previous: previousFromManifests,
   plan: kubernetesPlan,

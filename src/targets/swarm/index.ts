@@ -152,7 +152,8 @@ export function swarmPlan(input: PlanInput): Plan {
     uid: a.uid,
     gid: a.gid,
     userSpec: `${a.uid}:${a.gid}`,
-    photoprismCaps: PHOTOPRISM_CAPS,
+    // (in "user:" mode nothing runs as root: no capability is needed)
+    photoprismCaps: a.userMode === 'user' ? [] : PHOTOPRISM_CAPS,
     mariadbCaps: MARIADB_CAPS,
     publish: !a.behindProxy,
     httpPort: a.httpPort,
@@ -185,6 +186,7 @@ const docker = 'docker';
 export const swarmTarget: OutputTarget = {
   name: 'swarm',
   canApply: true,
+  local: true,
   // its services are read from the stack file (readPrevious reads it like a compose file)
   adaptState: (state: TargetState) => ({ ...state, composeFile: STACK_FILE }),
   previous(state) {
