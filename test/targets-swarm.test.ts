@@ -90,6 +90,15 @@ describe('docker-stack.yml', () => {
     expect(userMode.services.photoprism.cap_add).toBeUndefined();
   });
 
+  test('the wizard offers to deploy only where a Docker daemon answers; otherwise it says where to deploy', async () => {
+    const { swarmTarget } = await import('../src/targets/swarm/index.js');
+    const pf = (reachable: boolean): Preflight => ({ engine: null, notFound: [], runtime: { runtime: 'docker', reachable, rootless: false, usernsRemap: false, selinux: false, ...(reachable ? {} : { error: 'Cannot connect to the Docker daemon' }) }, mapping: null, selinuxEnforcing: false, free: null, runtimeFree: null, notes: [] });
+    expect(swarmTarget.startCommand(pf(true))).toMatch(/docker stack deploy --compose-file docker-stack.yml photoprism/);
+    expect(swarmTarget.cannotStart(pf(true))).toBeNull();
+    expect(swarmTarget.startCommand(pf(false))).toBeNull();
+    expect(swarmTarget.cannotStart(pf(false))!.join(' ')).toMatch(/Docker is not reachable here \(Cannot connect to the Docker daemon\).*Swarm manager/);
+  });
+
   test('options.yml holds no password (PhotoPrism would prefer it over the secret file)', () => {
     const plan = splan();
     const opts = parseYaml(plan.files.find((f) => f.path.endsWith('options.yml'))!.content) as Obj;

@@ -11,6 +11,7 @@ import type { TargetState } from '../../state.js';
 import { shellQuote } from '../../text.js';
 import { plannedFile, secretContent } from '../files.js';
 import { installationModel, type InstallationModel, type ModelSecret } from '../model.js';
+import type { Preflight } from '../../preflight.js';
 import type { OutputTarget } from '../types.js';
 import { auditSwarm } from './audit.js';
 
@@ -182,6 +183,7 @@ export function swarmPlan(input: PlanInput): Plan {
 }
 
 const docker = 'docker';
+const dockerReachable = (pf: Preflight) => pf.runtime?.runtime === 'docker' && pf.runtime.reachable;
 
 export const swarmTarget: OutputTarget = {
   name: 'swarm',
@@ -201,8 +203,12 @@ export const swarmTarget: OutputTarget = {
     const { checkStack } = await import('./deploy.js');
     return checkStack(o);
   },
-  startCommand: () => `creates the missing Swarm secrets from .secrets/ and runs "docker stack deploy --compose-file ${STACK_FILE} ${STACK_NAME}"`,
-  cannotStart: () => null,
+  // (asked only where a Docker daemon answers; whether it is a Swarm manager is checked on deploy)
+  startCommand: (pf) => (dockerReachable(pf) ? `creates the missing Swarm secrets from .secrets/ and runs "docker stack deploy --compose-file ${STACK_FILE} ${STACK_NAME}"` : null),
+  cannotStart: (pf) =>
+    dockerReachable(pf)
+      ? null
+      : [`Docker is not reachable here (${pf.runtime?.error ?? 'docker info failed'}): the files are written; deploy them on a Swarm manager with the commands below (or "init --apply" there).`],
   async start(o) {
     const { deployStack } = await import('./deploy.js');
     return deployStack(o);
