@@ -305,6 +305,13 @@ export async function collect(opts: CollectOptions): Promise<Collected> {
     }
     setAnswer(ctx.answers, q.key, value);
   }
+  // an answer that only one target uses, given for another: a mistake to name, not to ignore
+  const chosen = ctx.answers.target;
+  for (const q of questions) {
+    if (!q.targets || chosen === undefined || q.targets.includes(chosen) || provided[q.key] === undefined) continue;
+    const flag = q.flag ? `--${q.flag}` : q.key;
+    errors.push(`${q.key} (${flag}) applies to the ${q.targets.join(' and ')} target only, and this run writes the ${chosen} target: remove it, or add --target ${q.targets[0]}`);
+  }
   if (errors.length) throw new UsageError(errors);
 
   const answers = { ...(ctx.answers as Answers), allowUnsafe: [...overrides].sort() };  // (every key was set above)

@@ -136,6 +136,8 @@ export interface Spec<V> {
   when?(ctx: Ctx): boolean;
   /** shown in the summary only when this holds (answers that matter for one target only) */
   shownIf?(a: Answers): boolean;
+  /** the targets this answer means something for (absent: every target); given for another one, it is refused */
+  targets?: readonly TargetName[];
 }
 
 /** A question of the table, with its key (widened over all keys: methods take any answer value). */
@@ -591,6 +593,7 @@ const namespace: Spec<string> = {
   flagArg: '<name>',
   default: () => 'photoprism',
   when: forKubernetes,
+  targets: ['kubernetes'],
   parse: parseDnsName('namespace', false, 63),
   schema: { type: 'string', pattern: DNS_LABEL_PATTERN, maxLength: 63 },
   shownIf: isKubernetes,
@@ -606,6 +609,7 @@ const storageClass: Spec<string> = {
   flagArg: '<name>',
   default: () => '',
   when: forKubernetes,
+  targets: ['kubernetes'],
   parse: parseDnsName('storageClass', true, 253),
   schema: { type: 'string', pattern: DNS_NAME_PATTERN, maxLength: 253 },
   display: (v) => v || '(cluster default)',
@@ -623,6 +627,7 @@ function sizeSpec(label: string, what: string, flag: string, dflt: string): Spec
     flagArg: '<size>',
     default: () => dflt,
     when: forKubernetes,
+    targets: ['kubernetes'],
     parse: parseSize(flag.replace(/-(.)/g, (_, c: string) => c.toUpperCase())),
     schema: { type: 'string', pattern: SIZE_PATTERN },
     shownIf: isKubernetes,

@@ -4,6 +4,7 @@
 
 import { describe, expect, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
@@ -44,6 +45,18 @@ describe('registry', () => {
     const r = run(['init', '--yes', '--target', 'nomad', '--dir', dir]);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('target must be one of: compose, swarm, kubernetes; got "nomad"');
+  });
+
+  test('an answer only the kubernetes target uses, given for another target, is refused (exit 2, nothing written)', () => {
+    for (const target of ['compose', 'swarm']) {
+      const dir = path.join(scratch(), `y-${target}`);
+      const r = run(['init', '--yes', '--target', target, '--namespace', 'pics', '--database-size', '5Gi', '--dir', dir]);
+      expect(r.status).toBe(2);
+      const err = r.stderr.replace(/\s+/g, ' ');
+      expect(err).toContain(`namespace (--namespace) applies to the kubernetes target only, and this run writes the ${target} target`);
+      expect(err).toContain('databaseSize (--database-size) applies to the kubernetes target only');
+      expect(existsSync(dir)).toBe(false);
+    }
   });
 });
 
