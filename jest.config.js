@@ -13,4 +13,6 @@ export default {
   // output is laid out for 80 columns when not a terminal; tests that look for a message in it read it
   // unwrapped (test/width.test.ts checks the layout at 80 and 100 columns)
   setupFiles: ['<rootDir>/test/helpers/setup-env.cjs'],
+  // spawned runs with a fake host start a test-only entry (test/helpers/cli-entry.ts), bundled here
+  globalSetup: '<rootDir>/test/helpers/global-setup.mjs',
 };

@@ -182,14 +182,15 @@ export function createBoot(distDir: string, tag: string, env: NodeJS.ProcessEnv 
 /**
  * Run the CLI: dist/cli.cjs's main(argv), then store the code caches the run produced. Only a run that
  * succeeded stores them: one stopped early (invalid input, exit 2) compiled a small part of the code,
- * and the cache is written once and then kept.
+ * and the cache is written once and then kept. `host` is the HostProbe handed to main (the
+ * test-only entry test/helpers/cli-entry.ts passes a fake; bin/ never does).
  */
-export async function run(argv: string[]): Promise<number> {
+export async function run(argv: string[], host?: unknown): Promise<number> {
   const boot = createBoot(__dirname, cacheTag(argv));
   // init's engine probes (processes) start before the bulk of the code loads: see src/prelude.ts
   const early = argv[2] === 'init' ? (boot.require('./prelude.cjs') as { prelude(argv: string[]): unknown }).prelude(argv) : {};
-  const cli = boot.require('./cli.cjs') as { main(argv: string[], early: unknown): Promise<number> };
-  const code = await cli.main(argv, early);
+  const cli = boot.require('./cli.cjs') as { main(argv: string[], early: unknown, host?: unknown): Promise<number> };
+  const code = await cli.main(argv, early, host);
   if (code === 0) boot.save();
   trace('boot: caches saved');
   return code;

@@ -218,18 +218,19 @@ const list = (v: unknown) => (typeof v === 'string' ? v.split(/[\s,]+/).filter(B
 
 /**
  * Run the CLI. `early` is what dist/prelude.cjs started before this code was loaded (init's engine
- * probes); whatever of it is still running when main returns is stopped.
+ * probes); whatever of it is still running when main returns is stopped. `host` answers the host
+ * probes (tests pass a fake; test/helpers/cli-entry.ts does for spawned runs); default: the real host.
  */
-export async function main(argv: string[], early: Early = {}): Promise<number> {
+export async function main(argv: string[], early: Early = {}, host?: HostProbe): Promise<number> {
   trace('cli: started');
   try {
-    return await run(argv, early);
+    return await run(argv, early, host);
   } finally {
     early.probes?.abort(); // a run that stopped early (invalid input) does not wait for them
   }
 }
 
-async function run(argv: string[], early: Early): Promise<number> {
+async function run(argv: string[], early: Early, injected: HostProbe | undefined): Promise<number> {
   const args = argv.slice(2);
   const out = (s: string) => stdout.write(s);
   try {
@@ -272,11 +273,12 @@ async function run(argv: string[], early: Early): Promise<number> {
         running: Boolean(v.running),
         engine: v.engine as EngineChoice | undefined,
         version,
+        ...(injected ? { probe: injected } : {}),
       });
     }
     if (c.name === 'rotate') {
       const { runRotateCli } = await import('./rotate/cli.js');
-      return await runRotateCli(v);
+      return await runRotateCli(v, process.env, injected);
     }
     // init
     const { QUESTIONS } = await import('./questions.js');
@@ -299,7 +301,7 @@ async function run(argv: string[], early: Early): Promise<number> {
     }
     const probes = early.probes;
     const { defaultProbe } = await import('./host.js');
-    const host = await defaultProbe();
+    const host = injected ?? defaultProbe();
     // the host answers for the engines with the probes already running (the domain code only sees
     // facts that arrive as promises; how early they started is this module's business)
     const probe: HostProbe = {

@@ -3,6 +3,7 @@
 // whatever its source. Nothing is written here.
 
 import { parseDocument } from 'yaml';
+import { yamlData } from './yamlparse.js';
 import { lostSecretAdvice } from './rotate/lost.js';
 import { ADMIN_SECRET_FILE, PASSWORD_ENV, SECRET_FILES, UNSAFE_OVERRIDE_RISKS, secretFileValue, type UnsafeOverride } from './domain.js';
 import { UsageError } from './errors.js';
@@ -83,7 +84,9 @@ export function parseAnswersFile(
   if (doc.errors.length) {
     return { values: {}, errors: [`${name}: not valid YAML: ${doc.errors[0]!.message.split('\n')[0]!.replace(/:$/, '')}`] };
   }
-  const data: unknown = doc.toJS();
+  const parsed = yamlData(doc);
+  if (parsed.error) return { values: {}, errors: [`${name}: ${parsed.error}`] };
+  const data = parsed.data;
   if (data === null || data === undefined) return { values: {}, errors };
   if (typeof data !== 'object' || Array.isArray(data)) return { values: {}, errors: [`${name}: must be a YAML mapping of answer keys`] };
   const values: Partial<Record<Key, unknown>> = {};
@@ -116,7 +119,9 @@ export function existingSecrets(
   const optsText = state.contents[state.optionsSource];
   if (optsText !== undefined) {
     const doc = parseDocument(optsText);
-    const data = doc.errors.length ? undefined : (doc.toJS() as Record<string, unknown> | null);
+    const parsed = doc.errors.length ? undefined : yamlData(doc);
+    if (parsed?.error) errors.push(`${state.optionsSource}: ${parsed.error}`);
+    const data = parsed?.data as Record<string, unknown> | null | undefined;
     if (data && typeof data === 'object') {
       if (typeof data.AdminPassword === 'string' && data.AdminPassword) values.adminPassword = data.AdminPassword;
       const optDb = data.DatabasePassword;

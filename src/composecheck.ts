@@ -4,7 +4,7 @@
 
 import { existsSync } from 'node:fs';
 import { packagePath, requireShipped } from './paths.js';
-import { parseShared } from './yamlparse.js';
+import { parseShared, yamlData } from './yamlparse.js';
 import { promises as fsp, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -45,7 +45,9 @@ export async function schemaValidate(text: string): Promise<Validation> {
     const at = e.pos ? ` (line ${counter.linePos(e.pos[0]).line})` : '';
     return { ok: false, error: `not valid YAML${at}: ${e.message.split('\n')[0]}` };
   }
-  const data: unknown = doc.toJS({ maxAliasCount: 1000 });
+  const parsed = yamlData(doc);
+  if (parsed.error) return { ok: false, error: parsed.error };
+  const data: unknown = parsed.data;
   const validate = await validator();
   if (validate(data)) return { ok: true, warnings: [] };
   const errors = (validate.errors ?? []) as { instancePath: string; message?: string; params?: Record<string, unknown> }[];

@@ -1,5 +1,6 @@
 // Host probes: everything the tool needs to know about the machine, behind one small interface.
-// Real runs read the real system; tests hand in fake facts (loadFacts with a fixture, or plain objects).
+// Real runs read the real system; tests inject a fake (test/helpers/fixture-host.ts); no environment
+// variable or other hook in the shipped code can swap it.
 
 import { promises as fsp, readFileSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
@@ -232,50 +233,8 @@ export class RealHost implements HostProbe {
   }
 }
 
-/**
- * Fake host from a JSON fixture (used by the spawned-CLI tests through PHOTOPRISM_HARDEN_FAKE_HOST).
- * `subuid`/`subgid` may be given as the file's text; `freeBytes` fixes the free-disk answer.
- */
-export type FixtureData = Omit<Partial<HostFacts>, 'subuid' | 'subgid'> & {
-  subuid?: SubIdRange[] | string;
-  subgid?: SubIdRange[] | string;
-  freeBytes?: number;
-};
-
-export class FixtureHost implements HostProbe {
-  private readonly data: Partial<HostFacts>;
-  private readonly free?: number;
-  constructor(data: FixtureData) {
-    const { subuid, subgid, freeBytes, ...rest } = data;
-    this.data = {
-      ...rest,
-      ...(subuid !== undefined ? { subuid: typeof subuid === 'string' ? parseSubIds(subuid) : subuid } : {}),
-      ...(subgid !== undefined ? { subgid: typeof subgid === 'string' ? parseSubIds(subgid) : subgid } : {}),
-    };
-    this.free = freeBytes;
-  }
-  async freeBytes(dir: string) {
-    return this.free === undefined ? freeBytesAt(dir) : { path: path.resolve(dir), bytes: this.free };
-  }
-  async facts(): Promise<HostFacts> {
-    return {
-      accounts: [],
-      groups: [],
-      uidMin: 1000,
-      uidMax: 60000,
-      renderNodes: [],
-      video11: null,
-      nvidia: false,
-      euid: process.geteuid?.() ?? 0,
-      egid: process.getegid?.() ?? 0,
-      ...this.data,
-    };
-  }
-}
-
-export async function defaultProbe(): Promise<HostProbe> {
-  const fixture = process.env.PHOTOPRISM_HARDEN_FAKE_HOST;
-  if (fixture) return new FixtureHost(JSON.parse(await fsp.readFile(fixture, 'utf8')) as FixtureData);
+/** The real host. Tests hand a fake HostProbe to main / runInit / runAudit / runRotate instead. */
+export function defaultProbe(): HostProbe {
   return new RealHost();
 }
 

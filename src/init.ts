@@ -207,7 +207,7 @@ async function initRun(
   held: { lock?: RunLock },
 ): Promise<number> {
   trace('init: loaded; host facts next');
-  const probe = o.probe ?? (await defaultProbe());
+  const probe = o.probe ?? defaultProbe();
   const hostFacts: HostFacts = await probe.facts();
   // read-only: engine versions, `docker info`/`podman info`, user namespace, SELinux, free disk
   trace('init: host facts read; preflight next');

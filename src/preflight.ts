@@ -113,6 +113,16 @@ export function parseDockerInfo(text: string): Pick<RuntimeInfo, 'serverVersion'
   };
 }
 
+/** The first of `docker info`'s ServerErrors (Docker CLI 20.10 lists why the daemon did not answer there). */
+function dockerServerError(text: string): string | undefined {
+  try {
+    const errs = (JSON.parse(text) as { ServerErrors?: unknown }).ServerErrors;
+    return Array.isArray(errs) && typeof errs[0] === 'string' && errs[0].trim() ? errs[0] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** `podman info --format json`: rootless flag, its own id maps, version. */
 export function parsePodmanInfo(text: string): Pick<RuntimeInfo, 'serverVersion' | 'rootless' | 'usernsRemap' | 'selinux' | 'rootDir' | 'podmanMap'> {
   const o = JSON.parse(text) as Record<string, Record<string, unknown> | undefined>;
@@ -151,6 +161,13 @@ export async function runtimeInfo(runtime: 'docker' | 'podman', env: NodeJS.Proc
   }
   try {
     const parsed = runtime === 'docker' ? parseDockerInfo(r.stdout) : parsePodmanInfo(r.stdout);
+    // with --format, the Docker CLI prints its own part and exits 0 when the daemon is down (20.10 as
+    // in Debian's docker.io adds ServerErrors, later ones write the error to stderr): only an answer
+    // with the daemon's version is a reachable engine
+    if (runtime === 'docker' && !parsed.serverVersion) {
+      const said = dockerServerError(r.stdout) ?? r.stderr.split('\n').find((l) => l.trim());
+      return { ...base, error: said?.trim() || 'the Docker daemon did not answer `docker info` (no server version)' };
+    }
     return { ...base, ...parsed, reachable: true };
   } catch (e) {
     return { ...base, error: `cannot read \`${runtime} info\`: ${(e as Error).message}` };

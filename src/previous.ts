@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
+import { yamlData } from './yamlparse.js';
 import { analyseInstallation, type Found } from './compose/adopt.js';
 import { ComposeLoadError, dbImage, findRoles, loadComposeModel, obj, type ComposeModel } from './compose/model.js';
 import { environmentEntries, parseUser } from './compose/syntax.js';
@@ -37,7 +38,8 @@ function load(text: string | undefined): Obj | undefined {
   if (text === undefined) return undefined;
   const doc = parseDocument(text);
   if (doc.errors.length) return undefined;
-  return obj(doc.toJS());
+  const parsed = yamlData(doc);
+  return parsed.error ? undefined : obj(parsed.data);
 }
 
 function setValue<K extends Key>(values: Partial<Answers>, key: K, value: Answers[K]): void {

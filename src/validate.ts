@@ -278,6 +278,11 @@ export function parsePort(raw: unknown): Result<number> {
 
 export function parseSiteUrl(raw: unknown): Result<string> {
   if (typeof raw !== 'string' || raw.trim() === '') return fail('siteUrl must be a URL like https://photos.example.com/');
+  // the URL parser drops tabs and newlines (and percent-encodes other control characters): refused
+  // instead, so what PhotoPrism is given is what the user typed
+  // eslint-disable-next-line no-control-regex
+  const control = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.exec(raw.trim());
+  if (control) return fail(`siteUrl must be one line of printable characters; it contains the control character U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`);
   let text = raw.trim();
   // a bare "photos.example.com" means https
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text) && /^[a-z0-9.-]+(:\d+)?(\/.*)?$/i.test(text)) text = `https://${text}`;

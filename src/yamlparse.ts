@@ -28,3 +28,22 @@ export function parseShared(text: string): ParsedYaml {
   if (recent.size > KEEP) recent.delete(recent.keys().next().value!);
   return parsed;
 }
+
+/** How many alias expansions a document may make (Compose files share blocks with anchors; a bomb makes millions). */
+export const MAX_ALIAS_COUNT = 1000;
+
+/** Why a document's aliases were refused: a YAML alias bomb (each alias repeating the last). */
+export const ALIAS_BOMB = `its aliases (*name) expand to too much data (more than ${MAX_ALIAS_COUNT} expansions; a YAML alias bomb?): write the repeated values out or use fewer aliases`;
+
+/**
+ * A parsed document's data, or `{ error }` when its aliases would expand beyond MAX_ALIAS_COUNT (the
+ * yaml package throws a ReferenceError then, which must end as an input error, not a crash).
+ */
+export function yamlData(doc: { toJS(o?: { maxAliasCount?: number }): unknown }): { data: unknown; error?: undefined } | { data?: undefined; error: string } {
+  try {
+    return { data: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) };
+  } catch (e) {
+    if (e instanceof ReferenceError && /alias/i.test(e.message)) return { error: ALIAS_BOMB };
+    throw e;
+  }
+}

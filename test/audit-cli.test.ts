@@ -5,10 +5,9 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { copyFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cliWithHost } from './helpers/spawn.js';
 import { ADMIN_PW, BASE_COMPOSE, DB_PW, DB_ROOT_PW, build, cleanup, facts, tempDir } from './audit-helpers.js';
 
-const BIN = fileURLToPath(new URL('../bin/photoprism-harden.cjs', import.meta.url));
 let factsFile = '';
 
 beforeAll(async () => {
@@ -18,9 +17,10 @@ beforeAll(async () => {
 afterAll(cleanup);
 
 function audit(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, 'audit', ...args], {
+  const entry = cliWithHost(factsFile);
+  const r = spawnSync(process.execPath, [entry.script, 'audit', ...args], {
     encoding: 'utf8',
-    env: { PATH: process.env.PATH, HOME: '/home/alice', PHOTOPRISM_HARDEN_FAKE_HOST: factsFile },
+    env: { PATH: process.env.PATH, HOME: '/home/alice', ...entry.env },
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }

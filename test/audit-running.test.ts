@@ -4,7 +4,7 @@ import { RULES } from '../src/audit/rules/index.js';
 import { containerView, isPhotoPrismProcess, parseHashes, parseTop, passwordInArgs, RUNNING_RULES } from '../src/audit/running.js';
 import type { EngineAccess, ExecResult } from '../src/rotate/exec.js';
 import { ADMIN_PW, DB_PW, DB_ROOT_PW, build, cleanup, facts } from './audit-helpers.js';
-import { FixtureHost } from '../src/host.js';
+import { FixtureHost } from './helpers/fixture-host.js';
 
 afterAll(cleanup);
 

@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { cacheTag } from '../src/boot.js';
-import { REPO_ROOT, assertBuilt } from './helpers/spawn.js';
+import { REPO_ROOT, assertBuilt, cliWithHost } from './helpers/spawn.js';
 import { scratchDirs } from './helpers/tmp.js';
 import { engineFreePath } from './helpers/engine-free.js';
 
@@ -184,8 +184,9 @@ describe('boot: the built CLI', () => {
     for (const d of ['bin', 'dist', 'templates', 'schema']) cpSync(path.join(REPO_ROOT, d), path.join(root, d), { recursive: true });
     cpSync(path.join(REPO_ROOT, 'package.json'), path.join(root, 'package.json'));
     // (no engine on PATH: init checks the file with the Compose schema, whose validator is cached too)
-    const env = { PATH: await engineFreePath(), HOME: '/root', PHOTOPRISM_HARDEN_FAKE_HOST: path.join(REPO_ROOT, 'test', 'fixtures', 'cli-host.json') };
-    const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(root, 'bin', 'photoprism-harden.cjs'), ...args], { env, encoding: 'utf8' });
+    const entry = cliWithHost('cli-host.json', path.join(root, 'bin', 'photoprism-harden.cjs'));
+    const env = { PATH: await engineFreePath(), HOME: '/root', ...entry.env };
+    const cli = (...args: string[]) => spawnSync(process.execPath, [entry.script, ...args], { env, encoding: 'utf8' });
     const dir = path.join(tmp(), 'install');
     expect(cli('init', '--yes', '--dir', dir, '--uid', '0').status).toBe(2);
     expect(cacheFiles(path.join(root, '.cache', 'v8')).filter((f) => f.startsWith('cli.init.'))).toEqual([]);
@@ -194,14 +195,15 @@ describe('boot: the built CLI', () => {
     expect(caches.filter((f) => /^(cli|templates|compose-validator)\.init\./.test(f))).toHaveLength(3);
   });
 
-  test('after init, the code caches hold no password', () => {
+  test('after init, the code caches hold no password', async () => {
     const root = tmp();
     chmodSync(root, 0o755);
     for (const d of ['bin', 'dist', 'templates', 'schema']) cpSync(path.join(REPO_ROOT, d), path.join(root, d), { recursive: true });
     cpSync(path.join(REPO_ROOT, 'package.json'), path.join(root, 'package.json'));
     const dir = path.join(tmp(), 'install');
-    const env = { PATH: process.env.PATH, HOME: '/root', PHOTOPRISM_HARDEN_FAKE_HOST: path.join(REPO_ROOT, 'test', 'fixtures', 'cli-host.json') };
-    execFileSync(process.execPath, [path.join(root, 'bin', 'photoprism-harden.cjs'), 'init', '--yes', '--dir', dir], { env, stdio: 'ignore' });
+    const entry = cliWithHost('cli-host.json', path.join(root, 'bin', 'photoprism-harden.cjs'));
+    const env = { PATH: await engineFreePath(), HOME: '/root', ...entry.env };
+    execFileSync(process.execPath, [entry.script, 'init', '--yes', '--dir', dir], { env, stdio: 'ignore' });
     const caches = cacheFiles(path.join(root, '.cache', 'v8'));
     expect(caches.some((f) => f.startsWith('cli.init.'))).toBe(true);
     const secrets = ['db_pwd.txt', 'db_root_pwd.txt'].map((f) => readFileSync(path.join(dir, '.secrets', f), 'utf8'));

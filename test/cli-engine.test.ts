@@ -5,10 +5,9 @@ import { execa } from 'execa';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cliWithHost } from './helpers/spawn.js';
 import { CONFIG_OK, HEALTHY, V2_VERSION, dockerInfo, fakeEngines, psJson } from './helpers/fake-engines.js';
 
-const cli = fileURLToPath(new URL('../bin/photoprism-harden.cjs', import.meta.url));
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'pph-cli-'));
 const fakes = fakeEngines({
   docker: [
@@ -28,9 +27,9 @@ const host = path.join(tmp, 'host.json');
 writeFileSync(host, JSON.stringify({ accounts: [], groups: [], euid: 0, egid: 0, freeBytes: 10 * 1024 ** 3 }));
 
 const run = (args: string[]) =>
-  execa(process.execPath, [cli, ...args], {
+  execa(process.execPath, [cliWithHost(host).script, ...args], {
     reject: false,
-    env: fakes.env({ PHOTOPRISM_HARDEN_FAKE_HOST: host }),
+    env: fakes.env(cliWithHost(host).env),
     extendEnv: false,
     stdin: 'ignore',
   });
@@ -65,9 +64,9 @@ describe('CLI flags for engines', () => {
     writeFileSync(path.join(bin, 'docker'), `#!/bin/sh\necho "$*" >> ${JSON.stringify(path.join(tmp, 'hang.log'))}\nexec sleep 30\n`, { mode: 0o755 });
     const dir = path.join(tmp, 'hang');
     const t0 = Date.now();
-    const r = await execa(process.execPath, [cli, 'init', '--dir', dir], {
+    const r = await execa(process.execPath, [cliWithHost(host).script, 'init', '--dir', dir], {
       reject: false,
-      env: { PATH: `${bin}:${process.env.PATH}`, PHOTOPRISM_HARDEN_FAKE_HOST: host },
+      env: { PATH: `${bin}:${process.env.PATH}`, ...cliWithHost(host).env },
       extendEnv: false,
       stdin: 'ignore',
     });

@@ -1,5 +1,5 @@
 // The built CLI, spawned as a user would run it: stdin is never a TTY, host facts come from a fixture
-// (PHOTOPRISM_HARDEN_FAKE_HOST), so results do not depend on this machine.
+// (injected by the test-only entry test/helpers/cli-entry.ts), so results do not depend on this machine.
 // Every run's stdout+stderr is kept; the last test scans all of it for every password seen.
 
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { checkText, schemaValidate } from '../src/composecheck.js';
 import { TRANSCODINGS, USER_MODES } from '../src/domain.js';
 import { detect, validateWithEngine, type Engine } from '../src/engine.js';
-import { FixtureHost } from '../src/host.js';
+import { FixtureHost } from './helpers/fixture-host.js';
 import { parseSubIds, rootlessMap, type ContainerIdMapping } from '../src/idmap.js';
 import { buildPlan } from '../src/plan.js';
 import type { Answers } from '../src/questions.js';

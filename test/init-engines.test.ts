@@ -9,9 +9,12 @@ import { chownSync, existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Prompter } from '../src/collect.js';
 import { UsageError } from '../src/errors.js';
-import { FixtureHost, type FixtureData } from '../src/host.js';
+import { FixtureHost, type FixtureData } from './helpers/fixture-host.js';
 import { runInit, type InitOptions } from '../src/init.js';
 import { Output } from '../src/output.js';
+import { auditDir, runAudit, type Report } from '../src/audit/index.js';
+import type { HostProbe } from '../src/host.js';
+import { runPreflight } from '../src/preflight.js';
 import { ENGINE_HOST as HOST } from './fixtures/unit-fakes.js';
 import {
   CONFIG_OK,
@@ -499,6 +502,54 @@ describe('owners on disk under user namespaces', () => {
     expect(own(path.join(d, 'docker-compose.yml'))).toBe('0:0 644');
     expect(r.out).toMatch(/Docker\s+Docker Engine 27\.3\.1, rootless/);
     expect(r.out).toContain('rootless Docker: container ids are not host ids here');
+  });
+
+  test('rootless Docker: the audit judges owners in host ids through the same mapping (init\'s own audit, and advice in host ids)', async () => {
+    const dataRoot = tmp();
+    chownSync(dataRoot, 1000, 1000);
+    const spec = { docker: [V2_VERSION, dockerInfo({ rootless: true, rootDir: dataRoot }), CONFIG_OK] };
+    const r = await init(spec);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/audit: PASS - 0 errors/);
+    expect(r.out).not.toMatch(/chown( -R)? 2000/);
+    // the mapping the plan used, found the same way (the preflight on the same engine)
+    const probe = new FixtureHost(HOST);
+    const facts = await probe.facts();
+    const pf = await runPreflight({ facts, probe, dir: r.dir, env: fakes!.env() });
+    expect(pf.mapping?.mode).toBe('rootless-docker');
+    const OWNERSHIP = ['storage-owner', 'options-file-owner', 'secret-file-owner', 'uid-host-account'];
+    const ownership = (rep: Report) => rep.findings.filter((f) => OWNERSHIP.includes(f.rule));
+    expect(ownership(await auditDir(r.dir, { ...facts, idMapping: pf.mapping }, 't'))).toEqual([]);
+    // (without the mapping the same files look wrongly owned: what the rules judged before)
+    expect(ownership(await auditDir(r.dir, facts, 't')).map((f) => f.rule).sort()).toEqual(['options-file-owner', 'secret-file-owner', 'secret-file-owner', 'storage-owner']);
+    // storage owned by the container ids (a chown done by hand): the advice is in host ids
+    chownSync(path.join(r.dir, 'storage'), 2000, 2000);
+    chownSync(path.join(r.dir, 'storage/config/options.yml'), 2000, 2000);
+    const wrong = ownership(await auditDir(r.dir, { ...facts, idMapping: pf.mapping }, 't'));
+    expect(wrong.map((f) => f.rule).sort()).toEqual(['options-file-owner', 'storage-owner']);
+    for (const f of wrong) {
+      expect(f.message).toContain('not 101999:101999 (container 2000:2000 under rootless Docker)');
+      expect(f.fix).toMatch(/chown (-R )?101999:101999 /);
+    }
+    // the audit command finds the mapping itself, through the host's engine probe (`docker info`)
+    chownSync(path.join(r.dir, 'storage'), 101999, 101999);
+    chownSync(path.join(r.dir, 'storage/config/options.yml'), 101999, 101999);
+    const unmapped = new FixtureHost({ ...HOST, idMapping: undefined });
+    let engineAsked = 0;
+    const rootless: HostProbe = {
+      facts: () => unmapped.facts(),
+      engines: () => (engineAsked++, {
+        detection: Promise.resolve({ engine: null, notFound: [] }),
+        guess: 'docker',
+        runtime: Promise.resolve({ runtime: 'docker', reachable: true, rootless: true, usernsRemap: false, selinux: false, rootDir: dataRoot, serverVersion: '27.3.1' }),
+      }),
+    };
+    let json = '';
+    const code = await runAudit({ dir: r.dir, json: true, version: 't', probe: rootless, env: { HOME: '/root' }, stdout: { write: (t: string) => ((json += t), true) }, stderr: { write: () => true } });
+    const report = JSON.parse(json) as Report;
+    expect(ownership(report)).toEqual([]);
+    expect(code).toBe(0);
+    expect(engineAsked).toBe(1); // (asked because the owners looked wrong without the mapping)
   });
 
   test('rootless Docker, PhotoPrism as container root: accepted without --allow-unsafe and explained', async () => {

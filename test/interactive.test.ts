@@ -1,6 +1,6 @@
 // The interactive wizard, end to end: the REAL built CLI (bin/ -> dist/) in a pseudo-terminal, driven
 // like a person at the keyboard. Host facts come from test/fixtures/pty-*.json through
-// PHOTOPRISM_HARDEN_FAKE_HOST. Needs `npm run build` first (npm test does it).
+// the test-only entry test/helpers/cli-entry.ts. Needs `npm run build` first (npm test does it).
 //
 // Prompt texts are taken from the question table, so rewording a question does not break these tests;
 // long notes are matched with words(), which ignores where the wizard wraps them.

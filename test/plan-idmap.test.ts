@@ -1,7 +1,8 @@
 import { describe, expect, test } from '@jest/globals';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { FixtureHost, type HostFacts } from '../src/host.js';
+import { type HostFacts } from '../src/host.js';
+import { FixtureHost } from './helpers/fixture-host.js';
 import { parseSubIds, remapMap, rootlessMap, type ContainerIdMapping } from '../src/idmap.js';
 import { schemaValidate } from '../src/composecheck.js';
 import { buildPlan } from '../src/plan.js';

@@ -1,7 +1,8 @@
 import { describe, expect, test } from '@jest/globals';
 import { chownSync } from 'node:fs';
 import path from 'node:path';
-import { FixtureHost, type FixtureData, type HostFacts } from '../src/host.js';
+import { type HostFacts } from '../src/host.js';
+import { FixtureHost, type FixtureData } from './helpers/fixture-host.js';
 import { composePluginInInfo } from '../src/engine.js';
 import { toHost } from '../src/idmap.js';
 import { parseDockerInfo, parsePodmanInfo, preflightLines, runPreflight } from '../src/preflight.js';
@@ -142,6 +143,19 @@ describe('host preflight (read-only)', () => {
     expect(pf.mapping).toBeNull();
     expect(pf.notes[0]!.text).toMatch(/docker info failed .*DOCKER_HOST/);
     expect(preflightLines(pf, facts).join('\n')).toContain('not reachable');
+  });
+
+  test.each([
+    ['Debian 12 docker.io 20.10 (exit 0, ServerErrors)', 'debian-20.10'],
+    ['Docker CLI 28 (exit 0, the error on stderr)', 'exit-0'],
+    ['exit 1', true],
+  ] as const)('a Docker CLI whose daemon is down is never a reachable rootful engine: %s', async (_l, down) => {
+    const { pf, facts } = await pre(HOST, { docker: [V2_VERSION, dockerInfo({ down })] });
+    expect(pf.runtime).toMatchObject({ reachable: false, error: expect.stringContaining('Cannot connect to the Docker daemon') });
+    expect(pf.mapping).toBeNull();
+    const text = preflightLines(pf, facts).join('\n');
+    expect(text).toMatch(/Docker\s+not reachable: Cannot connect to the Docker daemon/);
+    expect(text).not.toContain('rootful');
   });
 
   test('no engine and no runtime at all', async () => {

@@ -11,19 +11,20 @@ import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import { BACKUP_DIR, KEEP_BACKUPS, writeFileAtomic } from '../src/apply.js';
 import { UsageError } from '../src/errors.js';
-import { FixtureHost, type HostFacts } from '../src/host.js';
+import { type HostFacts } from '../src/host.js';
+import { FixtureHost } from './helpers/fixture-host.js';
 import { packageVersion } from '../src/cli.js';
 import { runInit } from '../src/init.js';
 import { Output } from '../src/output.js';
 import type { Prompter } from '../src/collect.js';
 import { QUESTIONS, type Key } from '../src/questions.js';
 import { Sink } from './helpers/sink.js';
+import { cliWithHost } from './helpers/spawn.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const FIXTURES = path.join(ROOT, 'test', 'fixtures');
 const HOST_FIXTURE = path.join(FIXTURES, 'regen-host.json');
 const OFFICIAL = path.join(FIXTURES, 'regen-official', 'compose.yaml');
-const BIN = path.join(ROOT, 'bin', 'photoprism-harden.cjs');
 const COMPOSE_BIN = process.env.COMPOSE_BIN ?? '';
 const VERSION = packageVersion(); // the same header as the spawned CLI writes
 const FACTS = JSON.parse(fs.readFileSync(HOST_FIXTURE, 'utf8')) as Partial<HostFacts>;
@@ -78,10 +79,11 @@ async function init(
 
 /** the built CLI, as a user runs it */
 function cli(args: string[], env: NodeJS.ProcessEnv = {}, shellPrefix?: string): RunResult {
-  const fullEnv = { PATH: process.env.PATH, HOME, COLUMNS: process.env.COLUMNS, PHOTOPRISM_HARDEN_FAKE_HOST: HOST_FIXTURE, ...env };
+  const entry = cliWithHost(HOST_FIXTURE);
+  const fullEnv = { PATH: process.env.PATH, HOME, COLUMNS: process.env.COLUMNS, ...entry.env, ...env };
   const r = shellPrefix
-    ? spawnSync('bash', ['-c', `${shellPrefix}; exec "$0" "$@"`, process.execPath, BIN, ...args], { env: fullEnv, encoding: 'utf8' })
-    : spawnSync(process.execPath, [BIN, ...args], { env: fullEnv, encoding: 'utf8' });
+    ? spawnSync('bash', ['-c', `${shellPrefix}; exec "$0" "$@"`, process.execPath, entry.script, ...args], { env: fullEnv, encoding: 'utf8' })
+    : spawnSync(process.execPath, [entry.script, ...args], { env: fullEnv, encoding: 'utf8' });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -5,10 +5,9 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cliWithHost } from './helpers/spawn.js';
 import { DB_PW, build, cleanup, facts, tempDir } from './audit-helpers.js';
 
-const BIN = fileURLToPath(new URL('../bin/photoprism-harden.cjs', import.meta.url));
 let factsFile = '';
 
 beforeAll(async () => {
@@ -19,7 +18,8 @@ afterAll(cleanup);
 
 function cli(...args: string[]) {
   // an empty PATH: no engine can be found, so nothing real is ever touched
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { PATH: '/nonexistent', HOME: '/home/alice', PHOTOPRISM_HARDEN_FAKE_HOST: factsFile } });
+  const entry = cliWithHost(factsFile);
+  const r = spawnSync(process.execPath, [entry.script, ...args], { encoding: 'utf8', env: { PATH: '/nonexistent', HOME: '/home/alice', ...entry.env } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

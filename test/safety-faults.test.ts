@@ -13,7 +13,7 @@ import { applyPlan } from '../src/apply.js';
 import { buildPlan } from '../src/plan.js';
 import { readTargetState } from '../src/state.js';
 import { aliceOnlyFacts, validAnswers } from './fixtures/unit-fakes.js';
-import { CLI, FIXTURES, describeRun, runCli as spawnCli, type RunOptions } from './helpers/spawn.js';
+import { FIXTURES, cliWithHost, describeRun, runCli as spawnCli, type RunOptions } from './helpers/spawn.js';
 
 /** the CLI with no engine on PATH (an empty folder): what the machine has installed does not matter */
 let EMPTY_BIN = '';
@@ -81,8 +81,9 @@ const tempFiles = (dir: string) => [...listing(dir).keys()].filter((p) => /\.tmp
  * before. True when it was killed.
  */
 async function killedRun(args: string[], ms: number): Promise<boolean> {
-  const env: NodeJS.ProcessEnv = { PATH: EMPTY_BIN, HOME: TMP, NO_COLOR: '1', PHOTOPRISM_HARDEN_TRACE: '1', PHOTOPRISM_HARDEN_FAKE_HOST: path.join(FIXTURES, 'cli-host.json') };
-  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const entry = cliWithHost('cli-host.json');
+  const env: NodeJS.ProcessEnv = { PATH: EMPTY_BIN, HOME: TMP, NO_COLOR: '1', PHOTOPRISM_HARDEN_TRACE: '1', ...entry.env };
+  const child = spawn(process.execPath, [entry.script, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let killed = false;
   let err = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => {

@@ -6,7 +6,7 @@ import { existsSync, promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../src/errors.js';
-import { FixtureHost } from '../src/host.js';
+import { FixtureHost } from './helpers/fixture-host.js';
 import { resolveHostPath } from '../src/hostpaths.js';
 import { runInit } from '../src/init.js';
 import { Output } from '../src/output.js';

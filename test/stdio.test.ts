@@ -4,7 +4,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { REPO_ROOT, assertBuilt } from './helpers/spawn.js';
+import { REPO_ROOT, assertBuilt, cliWithHost } from './helpers/spawn.js';
 
 describe('stdio writers (the built CLI)', () => {
   assertBuilt();
@@ -24,9 +24,10 @@ describe('stdio writers (the built CLI)', () => {
     const os = await import('node:os');
     const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'pph-stdio-')), 'install');
     try {
-      const child = spawn(process.execPath, [bin, 'init', '--yes', '--dir', dir], {
+      const entry = cliWithHost('cli-host.json');
+      const child = spawn(process.execPath, [entry.script, 'init', '--yes', '--dir', dir], {
         stdio: ['ignore', 'pipe', 'pipe'],
-        env: { PATH: process.env.PATH, HOME: '/root', PHOTOPRISM_HARDEN_FAKE_HOST: path.join(REPO_ROOT, 'test', 'fixtures', 'cli-host.json') },
+        env: { PATH: process.env.PATH, HOME: '/root', ...entry.env },
       });
       child.stdout.destroy();
       let stderr = '';

@@ -13,7 +13,7 @@ import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { auditKubernetes, kubeFindings } from '../src/targets/kubernetes/audit.js';
 import { manifestProblems } from '../src/targets/kubernetes/check.js';
 import { ingressFor, kubernetesPlan, podSecurityLevel } from '../src/targets/kubernetes/index.js';
-import { FixtureHost } from '../src/host.js';
+import { FixtureHost } from './helpers/fixture-host.js';
 import { runInit } from '../src/init.js';
 import { Output } from '../src/output.js';
 import type { Plan } from '../src/plan.js';

@@ -8,7 +8,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { schemaValidate } from '../src/composecheck.js';
-import { FixtureHost } from '../src/host.js';
+import { FixtureHost } from './helpers/fixture-host.js';
 import { runInit } from '../src/init.js';
 import { Output } from '../src/output.js';
 import type { Preflight } from '../src/preflight.js';

@@ -3,21 +3,19 @@
 // target that wrote a folder.
 
 import { describe, expect, test } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { buildPlan } from '../src/plan.js';
 import { QUESTIONS } from '../src/questions.js';
 import { installationModel } from '../src/targets/model.js';
 import { TARGET_NAMES, TARGET_REGISTRY, detectTarget, loadTarget } from '../src/targets/registry.js';
 import { planInput, validAnswers } from './fixtures/unit-fakes.js';
+import { runCli } from './helpers/spawn.js';
 import { scratchDirs } from './helpers/tmp.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = path.join(ROOT, 'bin', 'photoprism-harden.cjs');
-const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin', HOME: '/root' } });
+// (the built CLI through the test-only entry: a fake host, so nothing depends on this machine)
+const run = (args: string[]) => runCli(args);
 
 describe('registry', () => {
   test('every target loads, has its name, and the question table offers exactly these', async () => {
@@ -29,29 +27,29 @@ describe('registry', () => {
     expect(detectTarget((p) => p === 'kustomization.yaml')).toBe('kubernetes');
   });
 
-  test('--help and init --help list the targets', () => {
-    const main = run(['--help']);
-    expect(main.status).toBe(0);
+  test('--help and init --help list the targets', async () => {
+    const main = await run(['--help']);
+    expect(main.code).toBe(0);
     // (wrapped to the terminal's width: compared with the line breaks and indents folded)
     const flat = main.stdout.replace(/\s+/g, ' ');
     for (const t of TARGET_REGISTRY) expect(flat).toContain(` ${t.name} ${t.summary.replace(/\s+/g, ' ')}`);
-    const init = run(['init', '--help']);
+    const init = await run(['init', '--help']);
     expect(init.stdout).toMatch(/--target <target>/);
     for (const n of TARGET_NAMES) expect(init.stdout).toContain(n);
   });
 
-  test('an unknown target is refused before anything is written (exit 2, the allowed values named)', () => {
+  test('an unknown target is refused before anything is written (exit 2, the allowed values named)', async () => {
     const dir = path.join(scratch(), 'x');
-    const r = run(['init', '--yes', '--target', 'nomad', '--dir', dir]);
-    expect(r.status).toBe(2);
+    const r = await run(['init', '--yes', '--target', 'nomad', '--dir', dir]);
+    expect(r.code).toBe(2);
     expect(r.stderr).toContain('target must be one of: compose, swarm, kubernetes; got "nomad"');
   });
 
-  test('an answer only the kubernetes target uses, given for another target, is refused (exit 2, nothing written)', () => {
+  test('an answer only the kubernetes target uses, given for another target, is refused (exit 2, nothing written)', async () => {
     for (const target of ['compose', 'swarm']) {
       const dir = path.join(scratch(), `y-${target}`);
-      const r = run(['init', '--yes', '--target', target, '--namespace', 'pics', '--database-size', '5Gi', '--dir', dir]);
-      expect(r.status).toBe(2);
+      const r = await run(['init', '--yes', '--target', target, '--namespace', 'pics', '--database-size', '5Gi', '--dir', dir]);
+      expect(r.code).toBe(2);
       const err = r.stderr.replace(/\s+/g, ' ');
       expect(err).toContain(`namespace (--namespace) applies to the kubernetes target only, and this run writes the ${target} target`);
       expect(err).toContain('databaseSize (--database-size) applies to the kubernetes target only');
@@ -83,11 +81,11 @@ describe('the installation model agrees with the compose plan', () => {
 const scratch = scratchDirs('ph-targets-');
 
 describe('audit picks the target that wrote the folder', () => {
-  test.each(['swarm', 'kubernetes'])('%s', (t) => {
+  test.each(['swarm', 'kubernetes'])('%s', async (t) => {
     const dir = path.join(scratch(), t);
-    expect(run(['init', '--yes', '--target', t, '--dir', dir]).status).toBe(0);
-    const r = run(['audit', '--dir', dir, '--json']);
-    expect(r.status).toBe(0);
+    expect((await run(['init', '--yes', '--target', t, '--dir', dir])).code).toBe(0);
+    const r = await run(['audit', '--dir', dir, '--json']);
+    expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout) as { compose: string; summary: { error: number } };
     expect(report.compose).toBe(t === 'swarm' ? 'docker-stack.yml' : 'kustomization.yaml');
     expect(report.summary.error).toBe(0);

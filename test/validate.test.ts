@@ -507,19 +507,46 @@ describe('checkPassword', () => {
     );
   });
 
-  test('property: anything accepted is 8-72 chars, <= 72 bytes, one trimmed line', () => {
-    fc.assert(
-      fc.property(fc.string({ unit: 'binary', maxLength: 80 }), (s) => {
-        const r = checkPassword(s, W);
-        if (!r.ok) return;
-        expect([...s].length).toBeGreaterThanOrEqual(8);
-        expect([...s].length).toBeLessThanOrEqual(72);
-        expect(Buffer.byteLength(s)).toBeLessThanOrEqual(72);
-        expect(s).toBe(s.trim());
-        expect(s).not.toMatch(/[\n\r\t\u0000]/);
-      }),
-      { numRuns: 300 },
+  test('property: accepted exactly when 8-72 chars, <= 72 bytes, one trimmed printable line without ${ / ldap://', () => {
+    // the documented rule, written out independently of checkPassword: every input is judged, the
+    // rejected ones as well as the accepted ones (a checker that refused everything would fail here)
+    const documented = (s: string) => {
+      const n = [...s].length;
+      return (
+        n >= 8 &&
+        n <= 72 &&
+        Buffer.byteLength(s) <= 72 &&
+        s === s.trim() &&
+        !s.includes('${') &&
+        !s.toLowerCase().includes('ldap://') &&
+        // eslint-disable-next-line no-control-regex
+        !/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(s)
+      );
+    };
+    const seen = { accepted: 0, refused: 0 };
+    const input = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 80 }),
+      fc.string({ unit: 'grapheme-ascii', maxLength: 80 }),
+      fc.string({ unit: 'grapheme', maxLength: 40 }),
+      fc.tuple(fc.string({ unit: 'grapheme-ascii', minLength: 4, maxLength: 30 }), fc.constantFrom('${', 'LDAP://', '\n', '\t', ' ', '\u2028'), fc.string({ unit: 'grapheme-ascii', minLength: 4, maxLength: 30 })).map(([a, m, b]) => a + m + b),
     );
+    fc.assert(
+      fc.property(input, (s) => {
+        const r = checkPassword(s, W);
+        expect(r.ok).toBe(documented(s));
+        if (r.ok) {
+          seen.accepted++;
+          expect(r.value).toBe(s); // never altered
+        } else {
+          seen.refused++;
+          expect(r.message).toContain(W); // the field is named
+        }
+      }),
+      { numRuns: 600 },
+    );
+    // both outcomes were exercised
+    expect(seen.accepted).toBeGreaterThan(50);
+    expect(seen.refused).toBeGreaterThan(50);
   });
 });
 
@@ -568,14 +595,28 @@ describe('parseSiteUrl', () => {
     expect(parseSiteUrl(raw).ok).toBe(false);
   });
 
-  test('property: every accepted URL ends with "/" and is stable when parsed again', () => {
-    const url = fc.webUrl({ withQueryParameters: false, withFragments: false });
+  test('property: every http(s) URL without credentials, query or fragment is accepted, ends with "/" and is stable', () => {
+    // no early return: a generated URL that is refused fails the property
+    const url = fc.webUrl({ validSchemes: ['http', 'https'], withQueryParameters: false, withFragments: false });
     fc.assert(
       fc.property(url, (u) => {
-        const r = parseSiteUrl(u);
-        if (!r.ok) return;
-        expect(r.value.endsWith('/')).toBe(true);
-        expect(okValue(parseSiteUrl(r.value))).toBe(r.value);
+        const value = okValue(parseSiteUrl(u));
+        expect(value.endsWith('/')).toBe(true);
+        expect(new URL(value).origin).toBe(new URL(u).origin);
+        expect(okValue(parseSiteUrl(value))).toBe(value);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  test('property: a control character anywhere in a valid URL is refused, never dropped', () => {
+    const url = fc.webUrl({ validSchemes: ['http', 'https'], withQueryParameters: false, withFragments: false });
+    // eslint-disable-next-line no-control-regex
+    const control = fc.oneof(fc.integer({ min: 0, max: 0x1f }), fc.integer({ min: 0x7f, max: 0x9f })).map((c) => String.fromCharCode(c));
+    fc.assert(
+      fc.property(url, control, fc.nat(), (u, c, at) => {
+        const i = 1 + (at % (u.length - 1)); // inside the URL (surrounding whitespace is trimmed)
+        expect(failMessage(parseSiteUrl(u.slice(0, i) + c + u.slice(i)))).toContain('siteUrl');
       }),
       { numRuns: 200 },
     );

@@ -42,6 +42,9 @@ export async function auditDir(dir: string, facts: HostFacts, version: string, o
   return buildReport(ctx, RULES, version);
 }
 
+/** Rules that compare owners on disk with container ids (through facts.idMapping). */
+const HOST_ID_RULES = new Set(['storage-owner', 'options-file-owner', 'secret-file-owner', 'uid-host-account']);
+
 /** Exit codes: 0 no error-level finding, 1 at least one, 2 usage error or unreadable installation. */
 export async function runAudit(o: AuditOptions): Promise<number> {
   const stdout = o.stdout ?? stdio.stdout;
@@ -50,16 +53,32 @@ export async function runAudit(o: AuditOptions): Promise<number> {
   let rules: readonly Rule[] = RULES;
   const format = o.format ?? (o.json ? 'json' : 'text');
   try {
-    const facts = await (o.probe ?? (await defaultProbe())).facts();
+    const probe = o.probe ?? defaultProbe();
+    let facts = await probe.facts();
+    // Owners on disk are host ids: under rootless Docker/Podman or userns-remap the rules compare them
+    // through the engine's id mapping, found as init finds it (read-only `docker info` / `podman info`).
+    // Asked only when an owner looks wrong without it (or the engine is used anyway): a rootful
+    // installation that is right costs no engine process.
+    const mapped = async () => {
+      if (facts.idMapping !== undefined) return false;
+      const { runPreflight } = await import('../preflight.js');
+      const pf = await runPreflight({ facts, probe, dir: o.dir, env: o.env ?? process.env, engineChoice: o.engine });
+      facts = { ...facts, idMapping: pf.mapping };
+      return pf.mapping !== null;
+    };
     if (o.running) {
+      await mapped();
       const r = await auditRunning(o, facts);
       report = r.report;
       rules = r.rules;
     } else {
       // a Swarm or Kubernetes installation is audited by its target (compose when neither wrote here)
       const { detectTarget, loadTarget } = await import('../targets/registry.js');
-      const target = detectTarget((rel) => existsSync(path.join(o.dir, rel)));
-      report = target === 'compose' ? await auditDir(o.dir, facts, o.version, { env: o.env }) : await (await loadTarget(target)).audit(o.dir, facts, o.version, { env: o.env });
+      const name = detectTarget((rel) => existsSync(path.join(o.dir, rel)));
+      const target = name === 'compose' ? null : await loadTarget(name);
+      const audit = () => (target ? target.audit(o.dir, facts, o.version, { env: o.env }) : auditDir(o.dir, facts, o.version, { env: o.env }));
+      report = await audit();
+      if (report.findings.some((f) => HOST_ID_RULES.has(f.rule)) && (await mapped())) report = await audit();
     }
   } catch (e) {
     const message = e instanceof AuditLoadError ? e.message : `cannot read the installation: ${(e as Error).message}`;

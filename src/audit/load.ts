@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { HostFacts } from '../host.js';
 import type { PathInfo } from '../state.js';
 import { secretFileValue } from '../domain.js';
-import { parseShared } from '../yamlparse.js';
+import { parseShared, yamlData } from '../yamlparse.js';
 import { ComposeLoadError, findRoles, loadModelVia, parseDsn, type ComposeModel } from '../compose/model.js';
 import { hostPathOf, interpolate, lineAt, parseMounts, parseUser, posAt, serviceKind } from './compose.js';
 import type { AuditContext, EnvEntry, FileStat, Identity, SecretFile, ServiceView, YamlFile } from './types.js';
@@ -93,6 +93,12 @@ function rel(dir: string, abs: string): string {
   return r && !r.startsWith('..') && !path.isAbsolute(r) ? r : abs;
 }
 
+function yamlOrThrow(doc: Parameters<typeof yamlData>[0], name: string): unknown {
+  const parsed = yamlData(doc);
+  if (parsed.error) throw new Error(`${name}: ${parsed.error}`);
+  return parsed.data ?? null;
+}
+
 async function parseYamlFile(fs: FsView, dir: string, abs: string, info: PathInfo): Promise<YamlFile> {
   const text = await fs.readFile(abs);
   const { doc, lines } = parseShared(text);
@@ -101,7 +107,7 @@ async function parseYamlFile(fs: FsView, dir: string, abs: string, info: PathInf
     const at = e.pos ? lines.linePos(e.pos[0]).line : undefined;
     throw Object.assign(new Error(`${rel(dir, abs)}${at ? `:${at}` : ''}: not valid YAML: ${e.message.split('\n')[0]}`), { line: at });
   }
-  return { rel: rel(dir, abs), abs, text, doc, lines, data: doc.toJS({ maxAliasCount: 1000 }) ?? null, info };
+  return { rel: rel(dir, abs), abs, text, doc, lines, data: yamlOrThrow(doc, rel(dir, abs)), info };
 }
 
 export async function loadInstallation(o: LoadOptions): Promise<AuditContext> {
@@ -141,7 +147,7 @@ export async function loadInstallation(o: LoadOptions): Promise<AuditContext> {
     });
   } catch (e) {
     if (e instanceof ComposeLoadError && !e.file) throw new AuditLoadError(e.message);
-    if (e instanceof ComposeLoadError && /no "services:"|not a Compose file/.test(e.message)) throw new AuditLoadError(e.message);
+    if (e instanceof ComposeLoadError && /no "services:"|not a Compose file|alias bomb/.test(e.message)) throw new AuditLoadError(e.message);
     const name = e instanceof ComposeLoadError ? e.file : undefined;
     throw new AuditLoadError(`cannot read ${name ?? 'the compose file'}: ${(e as Error).message}`);
   }

@@ -8,7 +8,7 @@
 
 import path from 'node:path';
 import { isMap, type Document, type LineCounter } from 'yaml';
-import { parseShared } from '../yamlparse.js';
+import { parseShared, yamlData } from '../yamlparse.js';
 import {
   envFileList,
   environmentEntries,
@@ -177,7 +177,9 @@ function parseFile(dir: string, abs: string, text: string, via: ModelFile['via']
     const at = e.pos ? lines.linePos(e.pos[0]).line : undefined;
     throw new ComposeLoadError(`${rel}${at ? `:${at}` : ''}: not valid YAML: ${e.message.split('\n')[0]}`, rel, at);
   }
-  const data = doc.toJS({ maxAliasCount: 1000 }) ?? {};
+  const parsed = yamlData(doc);
+  if (parsed.error) throw new ComposeLoadError(`${rel}: ${parsed.error}`, rel, 1);
+  const data = parsed.data ?? {};
   if (!obj(data)) throw new ComposeLoadError(`${rel} is not a Compose file (expected a mapping with "services:")`, rel, 1);
   return { rel, abs, text, doc, lines, data: data as Obj, via };
 }

@@ -10,6 +10,8 @@ import { checkPassword } from '../validate.js';
 import { RotateError, TARGETS, TARGET_INFO, presetPasswords, runRotate, type NewPasswords } from './index.js';
 import type { Target } from './files.js';
 import * as stdio from '../stdio.js';
+import type { HostProbe } from '../host.js';
+import { yamlData } from '../yamlparse.js';
 
 type Values = Record<string, string | boolean | undefined>;
 
@@ -24,7 +26,9 @@ export async function answersPasswords(file: string, targets: readonly Target[])
   const doc = parseDocument(text);
   // (only the first line of a YAML error: the rest quotes the file, which holds passwords)
   if (doc.errors.length) throw new UsageError([`${file}: not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`]);
-  const data = doc.toJS() as unknown;
+  const parsed = yamlData(doc);
+  if (parsed.error) throw new UsageError([`${file}: ${parsed.error}`]);
+  const data = parsed.data;
   if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new UsageError([`${file}: must be a YAML mapping`]);
   const allowed = TARGETS.map((t) => TARGET_INFO[t].key) as string[];
   const problems: string[] = [];
@@ -59,7 +63,7 @@ export async function promptPasswords(p: Prompter, targets: readonly Target[]): 
   return out;
 }
 
-export async function runRotateCli(v: Values, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function runRotateCli(v: Values, env: NodeJS.ProcessEnv = process.env, probe?: HostProbe): Promise<number> {
   const targets = TARGETS.filter((t) => v[TARGET_INFO[t].flag] === true);
   if (!targets.length) throw new UsageError(['say what to rotate: --database, --database-root and/or --admin (run "photoprism-harden rotate --help")']);
   const timeout = String(v.timeout);
@@ -76,7 +80,7 @@ export async function runRotateCli(v: Values, env: NodeJS.ProcessEnv = process.e
     passwords = { ...passwords, ...(await promptPasswords(inquirerPrompter((l) => stdio.stdout.write(`${l}\n`)), targets)) };
   }
   try {
-    return await runRotate({ dir: String(v.dir), targets, passwords, start: Boolean(v.start), engine: v.engine as EngineChoice | undefined, timeoutMs: Number(timeout) * 1000, env });
+    return await runRotate({ dir: String(v.dir), targets, passwords, start: Boolean(v.start), engine: v.engine as EngineChoice | undefined, timeoutMs: Number(timeout) * 1000, env, ...(probe ? { probe } : {}) });
   } catch (e) {
     if (e instanceof RotateError) {
       stdio.stderr.write(`photoprism-harden rotate: ${e.message}\n`);

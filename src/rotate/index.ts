@@ -20,6 +20,7 @@ import { readTargetState } from '../state.js';
 import { checkPassword } from '../validate.js';
 import { verdict } from '../lifecycle.js';
 import { childEnv, engineAccess, type EngineAccess } from './exec.js';
+import type { HostProbe } from '../host.js';
 import {
   clearJournal,
   fileOwner,
@@ -55,6 +56,8 @@ export type NewPasswords = Partial<Record<Target, string>>;
 
 export interface RotateOptions {
   dir: string;
+  /** the host probes (tests inject a fake); default: the real host */
+  probe?: HostProbe;
   targets: Target[];
   /** new passwords given by the user (answers file, env preset, prompt); the rest are generated */
   passwords?: NewPasswords;
@@ -87,12 +90,12 @@ interface Install {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Read the installation: it must be one the tool made or adopted (secret files + options.yml). */
-async function readInstall(dir: string, env: NodeJS.ProcessEnv): Promise<Install> {
+async function readInstall(dir: string, env: NodeJS.ProcessEnv, probe: HostProbe | undefined): Promise<Install> {
   const state = await readTargetState(dir);
   if (!state.composeFilesFound.length) throw new RotateError(`no compose file in ${state.dir}`);
   const { loadInstallation } = await import('../audit/load.js');
   const { defaultProbe } = await import('../host.js');
-  const ctx = await loadInstallation({ dir: state.dir, facts: await (await defaultProbe()).facts(), env });
+  const ctx = await loadInstallation({ dir: state.dir, facts: await (probe ?? defaultProbe()).facts(), env });
   if (!ctx.mariadb || !ctx.photoprism) throw new RotateError(`${ctx.compose.rel} has no PhotoPrism and MariaDB services; rotate works on installations made or adopted by photoprism-harden init`);
   const dbEnv = ctx.mariadb.envMap;
   const usesFiles = ['MARIADB_PASSWORD_FILE', 'MYSQL_PASSWORD_FILE'].some((k) => dbEnv.has(k)) && ['MARIADB_ROOT_PASSWORD_FILE', 'MYSQL_ROOT_PASSWORD_FILE'].some((k) => dbEnv.has(k));
@@ -401,7 +404,7 @@ export async function runRotate(o: RotateOptions): Promise<number> {
   if (!o.targets.length) throw new UsageError(['say what to rotate: --database, --database-root and/or --admin']);
   const next = newPasswords(o.targets, o.passwords ?? {});
   out.addSecrets(Object.values(next));
-  const inst = await readInstall(o.dir, env);
+  const inst = await readInstall(o.dir, env, o.probe);
   // the current secrets are never shown either
   for (const t of TARGETS) {
     const v = await currentValue(inst, t).catch(() => undefined);

@@ -141,8 +141,12 @@ export function dockerInfo(
     version?: string;
     /** ClientInfo.Plugins, as Docker CLI 20.10+ lists them (absent: an older CLI that does not) */
     plugins?: { Name: string; Version?: string; Err?: string }[];
-    /** the daemon cannot be reached: the CLI still prints its own part (ClientInfo) and exits 1 */
-    down?: boolean;
+    /**
+     * the daemon cannot be reached: the CLI still prints its own part (ClientInfo). true: and exits 1;
+     * 'debian-20.10': Debian 12's docker.io 20.10 CLI, which exits 0 and lists the error in ServerErrors;
+     * 'exit-0': a later CLI (28.x) that exits 0 with an empty ServerVersion and the error on stderr
+     */
+    down?: boolean | 'debian-20.10' | 'exit-0';
   } = {},
 ): Rule {
   const opts = ['name=apparmor', 'name=seccomp,profile=builtin', 'name=cgroupns'];
@@ -150,6 +154,12 @@ export function dockerInfo(
   if (o.userns) opts.push('name=userns');
   if (o.selinux) opts.push('name=selinux');
   const client = o.plugins ? { ClientInfo: { Version: '28.2.2', Context: 'default', Plugins: o.plugins, Warnings: null } } : {};
+  const refused = 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?';
+  if (o.down === 'debian-20.10') {
+    // (20.10 leaves the daemon's part out altogether: no ServerVersion, no SecurityOptions)
+    const info = { ClientInfo: { Debug: false, Context: 'default', Plugins: o.plugins ?? [], Warnings: null }, ServerErrors: [refused] };
+    return { when: 'info --format {{json .}}', replies: { stdout: `${JSON.stringify(info)}\n` } };
+  }
   const info = o.down
     ? { ServerVersion: '', SecurityOptions: null, DockerRootDir: '', ...client }
     : { ServerVersion: o.version ?? '27.3.1', SecurityOptions: opts, DockerRootDir: o.rootDir ?? '/var/lib/docker', ...client };
@@ -157,7 +167,7 @@ export function dockerInfo(
     when: 'info --format {{json .}}',
     replies: {
       stdout: `${JSON.stringify(info)}\n`,
-      ...(o.down ? { stderr: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n', code: 1 } : {}),
+      ...(o.down ? { stderr: `${refused}\n`, code: o.down === 'exit-0' ? 0 : 1 } : {}),
     },
   };
 }

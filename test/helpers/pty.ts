@@ -12,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as pty from '@lydell/node-pty';
 import { engineFreePath } from './engine-free.js';
+import { cliWithHost } from './spawn.js';
 
 export { engineFreePath };
 
@@ -111,11 +112,12 @@ export class PtyRun {
     env.PATH = await engineFreePath();
     env.TERM = 'xterm-256color';
     env.LANG ??= 'C.UTF-8';
-    if (o.facts) env.PHOTOPRISM_HARDEN_FAKE_HOST = path.isAbsolute(o.facts) ? o.facts : path.join(FIXTURES, o.facts);
+    const entry = cliWithHost(o.facts ?? null);
+    Object.assign(env, entry.env);
     Object.assign(env, o.env ?? {});
     const cols = o.cols ?? COLS;
     const term = await makeTerminal(cols);
-    const proc = pty.spawn(process.execPath, [CLI, ...args], { name: 'xterm-256color', cols, rows: ROWS, cwd: ROOT, env });
+    const proc = pty.spawn(process.execPath, [entry.script, ...args], { name: 'xterm-256color', cols, rows: ROWS, cwd: ROOT, env });
     return new PtyRun(proc, term, o.timeout ?? 15000);
   }
 

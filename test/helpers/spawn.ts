@@ -11,6 +11,23 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI = path.join(REPO_ROOT, 'bin', 'photoprism-harden.cjs');
+/**
+ * The test-only entry (test/helpers/cli-entry.ts, bundled by test/helpers/global-setup.mjs): the built
+ * CLI with the fake host named by PPH_TEST_HOST injected. The shipped CLI has no such hook.
+ */
+export const TEST_CLI = path.join(REPO_ROOT, '.cache', 'test-cli', 'cli-entry.cjs');
+/** Environment variable the test entry reads its host fixture from. */
+export const TEST_HOST_ENV = 'PPH_TEST_HOST';
+
+/** The entry to spawn and the environment to add: a fake host (fixture path), or the real CLI. */
+export function cliWithHost(fixture: string | null, bin?: string): { script: string; env: Record<string, string> } {
+  if (fixture === null) return { script: bin ?? CLI, env: {} };
+  if (!existsSync(TEST_CLI)) throw new Error(`${TEST_CLI} is missing: jest's globalSetup (test/helpers/global-setup.mjs) builds it`);
+  return {
+    script: TEST_CLI,
+    env: { [TEST_HOST_ENV]: path.isAbsolute(fixture) ? fixture : path.join(FIXTURES, fixture), ...(bin ? { PPH_TEST_BIN: bin } : {}) },
+  };
+}
 export const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures');
 
 /** Environment variables of the tool that must not leak from the developer's shell into a test run. */
@@ -72,7 +89,8 @@ export async function runCli(args: string[], o: RunOptions = {}): Promise<RunRes
   env.NO_COLOR = '1';
   env.COLUMNS ??= '10000'; // (unwrapped output for the tests that search it; width.test.ts sets 80 and 100)
   const fake = o.fakeHost === undefined ? 'cli-host.json' : o.fakeHost;
-  if (fake !== null) env.PHOTOPRISM_HARDEN_FAKE_HOST = await factsFile(fake);
+  const entry = cliWithHost(fake === null ? null : await factsFile(fake));
+  Object.assign(env, entry.env);
   for (const [k, v] of Object.entries(o.env ?? {})) {
     if (v === undefined) delete env[k];
     else env[k] = v;
@@ -81,7 +99,7 @@ export async function runCli(args: string[], o: RunOptions = {}): Promise<RunRes
   const timeoutMs = o.timeoutMs ?? 20000;
   const started = Date.now();
   return new Promise<RunResult>((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = spawn(process.execPath, [entry.script, ...args], {
       cwd: o.cwd ?? REPO_ROOT,
       env,
       stdio: [stdin === 'ignore' ? 'ignore' : 'pipe', 'pipe', 'pipe'],

@@ -1,5 +1,5 @@
 import type { Rule } from '../types.js';
-import { canRead, chownAtStart, mode } from './util.js';
+import { canRead, chownAtStart, mode, onHost } from './util.js';
 
 /** options.yml not owned by PhotoPrism's UID:GID. */
 export const optionsFileOwner: Rule = {
@@ -11,8 +11,10 @@ export const optionsFileOwner: Rule = {
     const o = ctx.options;
     const id = ctx.identity;
     if (!o || !id || id.uid === null || id.uid === 0 || id.gid === null) return [];
-    if (o.info.uid === id.uid && o.info.gid === id.gid) return [];
-    const readable = canRead(o.info, id.uid, [id.gid]);
+    const host = onHost(ctx, id.uid, id.gid);
+    if (host.uid === null || host.gid === null) return []; // (outside the mapping: id-unsupported and init say so)
+    if (o.info.uid === host.uid && o.info.gid === host.gid) return [];
+    const readable = canRead(o.info, host.uid, [host.gid]);
     const effect = readable
       ? 'PhotoPrism can read it, but so can the owner'
       : chownAtStart(ctx)
@@ -22,8 +24,8 @@ export const optionsFileOwner: Rule = {
       {
         file: o.rel,
         service: ctx.photoprism?.name,
-        message: `${o.rel} is owned by ${o.info.uid}:${o.info.gid} (mode ${mode(o.info.mode)}), not ${id.uid}:${id.gid}: ${effect}`,
-        fix: `chown ${id.uid}:${id.gid} ${o.rel} && chmod 600 ${o.rel}`,
+        message: `${o.rel} is owned by ${o.info.uid}:${o.info.gid} (mode ${mode(o.info.mode)}), not ${host.uid}:${host.gid}${host.via}: ${effect}`,
+        fix: `chown ${host.uid}:${host.gid} ${o.rel} && chmod 600 ${o.rel}`,
       },
     ];
   },

@@ -1,5 +1,5 @@
 import type { Rule } from '../types.js';
-import { chownAtStart } from './util.js';
+import { chownAtStart, onHost } from './util.js';
 
 /** Storage folder not owned by UID:GID. */
 export const storageOwner: Rule = {
@@ -11,9 +11,12 @@ export const storageOwner: Rule = {
     const st = ctx.storage;
     const id = ctx.identity;
     if (!st?.info || !st.info.isDir || !id || id.uid === null || id.uid === 0) return [];
+    // the owner the host's files show: container ids through the engine's user namespace
+    const host = onHost(ctx, id.uid, id.gid);
+    if (host.uid === null || (id.gid !== null && host.gid === null)) return []; // (outside the mapping: id-unsupported and init say so)
     // without a known GID (user: "UID" alone) only the owner can be compared
-    if (st.info.uid === id.uid && (id.gid === null || st.info.gid === id.gid)) return [];
-    const want = id.gid === null ? `${id.uid}` : `${id.uid}:${id.gid}`;
+    if (st.info.uid === host.uid && (host.gid === null || st.info.gid === host.gid)) return [];
+    const want = host.gid === null ? `${host.uid}` : `${host.uid}:${host.gid}`;
     const effect = chownAtStart(ctx)
       ? 'the entrypoint re-owns it at every start (slow for a large cache)'
       : id.mode === 'user'
@@ -23,7 +26,7 @@ export const storageOwner: Rule = {
       {
         file: st.rel,
         service: ctx.photoprism?.name,
-        message: `${st.rel}/ is owned by ${st.info.uid}:${st.info.gid}, not ${want}: ${effect}`,
+        message: `${st.rel}/ is owned by ${st.info.uid}:${st.info.gid}, not ${want}${host.via}: ${effect}`,
         fix: `sudo chown -R ${want} ${st.rel}`,
       },
     ];

@@ -1,6 +1,7 @@
+import { modeLabel } from '../../idmap.js';
 import { regularAccount } from '../../validate.js';
 import type { Rule } from '../types.js';
-import { suggestedIds } from './util.js';
+import { onHost, suggestedIds } from './util.js';
 
 /** PhotoPrism's UID is the UID of a person on this host. */
 export const uidHostAccount: Rule = {
@@ -12,7 +13,9 @@ export const uidHostAccount: Rule = {
     const svc = ctx.photoprism;
     const id = ctx.identity;
     if (!svc || !id || id.uid === null || id.uid === 0) return [];
-    const acct = regularAccount(ctx.facts, id.uid);
+    // a person's files carry host ids: under a user namespace the container UID is another host UID
+    const host = onHost(ctx, id.uid, null);
+    const acct = host.uid === null ? undefined : regularAccount(ctx.facts, host.uid);
     if (!acct) return [];
     const s = suggestedIds(ctx);
     return [
@@ -20,7 +23,7 @@ export const uidHostAccount: Rule = {
         file: id.at.file,
         line: id.at.line,
         service: svc.name,
-        message: `UID ${id.uid} is the host account "${acct.name}" (regular accounts: UID ${ctx.facts.uidMin}-${ctx.facts.uidMax})`,
+        message: `UID ${id.uid}${host.uid !== id.uid && ctx.facts.idMapping ? ` (host UID ${host.uid} under ${modeLabel(ctx.facts.idMapping.mode)})` : ''} is the host account "${acct.name}" (regular accounts: UID ${ctx.facts.uidMin}-${ctx.facts.uidMax})`,
         fix: `use a supported UID no account on this host uses, e.g. ${s.uid}:${s.gid} (init answer: --uid ${s.uid} --gid ${s.gid}); the entrypoint re-owns storage at the next start`,
       },
     ];

@@ -3,7 +3,23 @@
 import { packagePath } from '../../paths.js';
 import { readFileSync } from 'node:fs';
 import { defaultUid, defaultPlainGid } from '../../host.js';
+import { modeLabel, toHost } from '../../idmap.js';
 import type { AuditContext, EnvEntry, ServiceView } from '../types.js';
+
+/**
+ * Container ids as the host's files show them: through the engine's user namespace (rootless Docker
+ * or Podman, userns-remap: facts.idMapping, the same mapping the plan uses), else unchanged. `via` is
+ * the explanation for a message (empty without a mapping); an id outside the mapping is null.
+ */
+export function onHost(ctx: AuditContext, uid: number, gid: number | null): { uid: number | null; gid: number | null; via: string } {
+  const m = ctx.facts.idMapping;
+  if (!m) return { uid, gid, via: '' };
+  return {
+    uid: toHost(m.map.uids, uid),
+    gid: gid === null ? null : toHost(m.map.gids, gid),
+    via: ` (container ${gid === null ? uid : `${uid}:${gid}`} under ${modeLabel(m.mode)})`,
+  };
+}
 
 /** Where a service key is written: { file, line } for a finding. */
 export function at(ctx: AuditContext, svc: ServiceView, ...keys: (string | number)[]): { file: string; line?: number; column?: number; service: string } {

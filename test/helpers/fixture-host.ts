@@ -1,0 +1,47 @@
+// A fake host for tests: HostFacts from a plain object or a JSON fixture (test/fixtures/*.json). Test
+// code only: the shipped CLI always probes the real host, and tests inject this one (in-process through
+// the `probe` options, for spawned runs through test/helpers/cli-entry.ts).
+
+import path from 'node:path';
+import { freeBytesAt, type HostFacts, type HostProbe } from '../../src/host.js';
+import { parseSubIds, type SubIdRange } from '../../src/idmap.js';
+
+/** `subuid`/`subgid` may be given as the file's text; `freeBytes` fixes the free-disk answer. */
+export type FixtureData = Omit<Partial<HostFacts>, 'subuid' | 'subgid'> & {
+  subuid?: SubIdRange[] | string;
+  subgid?: SubIdRange[] | string;
+  freeBytes?: number;
+};
+
+export class FixtureHost implements HostProbe {
+  private readonly data: Partial<HostFacts>;
+  private readonly free?: number;
+  constructor(data: FixtureData) {
+    const { subuid, subgid, freeBytes, ...rest } = data;
+    this.data = {
+      ...rest,
+      ...(subuid !== undefined ? { subuid: typeof subuid === 'string' ? parseSubIds(subuid) : subuid } : {}),
+      ...(subgid !== undefined ? { subgid: typeof subgid === 'string' ? parseSubIds(subgid) : subgid } : {}),
+    };
+    this.free = freeBytes;
+  }
+  async freeBytes(dir: string) {
+    return this.free === undefined ? freeBytesAt(dir) : { path: path.resolve(dir), bytes: this.free };
+  }
+  async facts(): Promise<HostFacts> {
+    return {
+      accounts: [],
+      groups: [],
+      uidMin: 1000,
+      uidMax: 60000,
+      renderNodes: [],
+      video11: null,
+      nvidia: false,
+      euid: process.geteuid?.() ?? 0,
+      egid: process.getegid?.() ?? 0,
+      // a fixture host has no user namespace unless it says so (the audit then asks no engine)
+      idMapping: null,
+      ...this.data,
+    };
+  }
+}
