@@ -95,6 +95,8 @@ for (const [i, v] of variants.entries()) {
   await build({ entryPoints: [path.resolve(v)], outfile: out, bundle: true, format: 'esm', platform: 'node', target: 'node20.17', logLevel: 'warning' });
   bundles.push({ name: path.relative(repo, path.resolve(v)), file: out });
 }
+// the helper threads' module, beside the bundles (src/reown.ts looks for it next to its own code)
+await build({ entryPoints: [path.join(repo, 'src/reown/helper.ts')], outfile: path.join(work, 'reown-helper.cjs'), bundle: true, format: 'cjs', platform: 'node', target: 'node20.17', logLevel: 'warning' });
 
 // --- measuring -------------------------------------------------------------------------------------
 let nextId = 3000; // every measured run re-owns to a uid:gid no earlier run used

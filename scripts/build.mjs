@@ -10,6 +10,7 @@
 //   prompter.cjs          src/prompter.ts with the @inquirer/prompts it uses, for the interactive wizard
 //   diff.cjs              diff, for the change preview when files already exist
 //   compose-validator.cjs the Compose JSON schema, precompiled by ajv (validation without an engine)
+//   reown-helper.cjs      src/reown/helper.ts, the module each re-own helper thread runs
 //   templates.cjs         templates/*.hbs, precompiled by Handlebars
 //   boot.cjs              the loader (no dependency)
 import { build } from 'esbuild';
@@ -90,6 +91,8 @@ const builds = {
   prelude: build({ ...common, entryPoints: ['src/prelude.ts'], outfile: 'dist/prelude.cjs', plugins: [splitPlugin(root, SPLIT).plugin] }),
   ...Object.fromEntries(Object.entries(SPLIT_ENTRY).map(([name, entry]) => [name, build({ ...common, ...entry, outfile: `dist/${name}.cjs` })])),
   'compose-validator': build({ ...common, entryPoints: [validatorSource], outfile: 'dist/compose-validator.cjs' }),
+  // the re-own helper threads' module (src/reown.ts starts a Worker on it; it runs as plain Node, not through boot.cjs)
+  'reown-helper': build({ ...common, entryPoints: ['src/reown/helper.ts'], outfile: 'dist/reown-helper.cjs' }),
   boot: build({ ...common, entryPoints: ['src/boot.ts'], outfile: 'dist/boot.cjs', minify: false, define: {}, banner: {} }),
 };
 const names = Object.keys(builds);

@@ -6,7 +6,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { PASSWORD_ENV } from './domain.js';
 import type { EngineChoice } from './engine.js';
 import { UsageError } from './errors.js';
-import { stderr, stdout } from './stdio.js';
+import { Output } from './out.js';
 import { bulletLines, fitLine, termWidth, wrapWords } from './text.js';
 import { trace } from './trace.js';
 import { packagePath } from './paths.js';
@@ -232,7 +232,8 @@ export async function main(argv: string[], early: Early = {}, host?: HostProbe):
 
 async function run(argv: string[], early: Early, injected: HostProbe | undefined): Promise<number> {
   const args = argv.slice(2);
-  const out = (s: string) => stdout.write(s);
+  const print = new Output();
+  const out = (s: string) => print.write(s);
   try {
     const [first, ...rest] = args;
     if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
@@ -334,18 +335,18 @@ async function run(argv: string[], early: Early, injected: HostProbe | undefined
   } catch (e) {
     if (e instanceof UsageError) {
       const problems = e.problems.flatMap((p) => bulletLines(p.split('\n'), '- ', termWidth()));
-      stderr.write(`photoprism-harden: invalid input, nothing was written:\n${problems.join('\n')}\n`);
+      print.writeErr(`photoprism-harden: invalid input, nothing was written:\n${problems.join('\n')}\n`);
       return EXIT.usage;
     }
     if (e instanceof Error && e.name === 'LockedError') {
-      stderr.write(`photoprism-harden: nothing was written: ${e.message}\n`);
+      print.writeErr(`photoprism-harden: nothing was written: ${e.message}\n`);
       return EXIT.locked;
     }
     if (e instanceof Error && e.name === 'ExitPromptError') {
-      stderr.write('\nAborted: nothing was written.\n');
+      print.writeErr('\nAborted: nothing was written.\n');
       return EXIT.failure;
     }
-    stderr.write(`${fitLine(`photoprism-harden: ${e instanceof Error ? e.message : String(e)}`, termWidth()).join('\n')}\n`);
+    print.writeErr(`${fitLine(`photoprism-harden: ${e instanceof Error ? e.message : String(e)}`, termWidth()).join('\n')}\n`);
     return EXIT.failure;
   }
 }

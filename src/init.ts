@@ -12,20 +12,20 @@ import { COMPOSE_FILE, OVERRIDE_OF_RULE } from './domain.js';
 import type { EngineChoice } from './engine.js';
 import { UsageError } from './errors.js';
 import { defaultProbe, type HostFacts, type HostProbe } from './host.js';
-import { Output, diffLines, dryRunLines, messageLines, planLines, repeatCommand, summaryLines } from './output.js';
-import { planIsNoop } from './plan.js';
+import { Output, diffLines, dryRunLines, messageLines, nextStepLines, planLines, repeatCommand, summaryLines } from './output.js';
+import { planIsNoop, type Plan } from './plan.js';
 import { preflightLines, runPreflight, type Preflight } from './preflight.js';
 import { SECRET_KEYS, type Key, type SecretKey } from './questions.js';
 import { readTargetState, withHostPaths, type StateLayout, type TargetState } from './state.js';
 import { readFileSync } from 'node:fs';
 import type { Found } from './compose/adopt.js';
 import { COMPOSE_NAMES, ComposeLoadError, loadComposeModel, type ComposeModel } from './compose/model.js';
-import { detectTarget, loadTarget } from './targets/registry.js';
+import { detectTarget, loadTarget, type TargetName } from './targets/registry.js';
+import type { OutputTarget } from './targets/types.js';
 import { engineVolumeLookup, type VolumeLookup } from './compose/volumes.js';
 import { readPrevious } from './previous.js';
 import { EXIT_LOCKED, STATE_DIR, acquireLock, readJournal, type RunLock } from './runlock.js';
 import { hostPathProblem } from './hostpaths.js';
-import * as stdio from './stdio.js';
 import { invokedAs, shellQuote } from './text.js';
 import { trace } from './trace.js';
 
@@ -178,7 +178,7 @@ async function installDir(raw: string): Promise<string> {
 }
 
 /** does a folder the plan writes to hold a temporary file of a killed run? (read-only) */
-async function hasStaleTemps(plan: import('./plan.js').Plan): Promise<boolean> {
+async function hasStaleTemps(plan: Plan): Promise<boolean> {
   for (const rel of new Set(plan.files.map((f) => path.dirname(f.path)))) {
     const names = await fsp.readdir(path.join(plan.dir, rel)).catch(() => [] as string[]);
     if (names.some((n) => TEMP_FILE.test(n))) return true;
@@ -197,15 +197,32 @@ function lockCommand(): string {
   return ['photoprism-harden', ...process.argv.slice(2)].join(' ').slice(0, 200);
 }
 
-async function initRun(
-  o: InitOptions,
-  dir: string,
-  out: Output,
-  env: NodeJS.ProcessEnv,
-  interactive: boolean,
-  answersFile: { name: string; text: string } | undefined,
-  held: { lock?: RunLock },
-): Promise<number> {
+/** Phase 1 (read-only): the host, the engine and what the installation folder holds now. */
+interface Inspected {
+  facts: HostFacts;
+  pf: Preflight;
+  home: string;
+  /** the installation folder as read, before any target's view of it */
+  raw: TargetState;
+  /** the target that wrote this folder (compose when none did) and its view of the folder */
+  previousTarget: TargetName;
+  wrote: OutputTarget;
+  /** the installation as read before anything is asked (as the target that wrote it reads it) */
+  state0: TargetState;
+  model: ComposeModel | null;
+  layout: StateLayout;
+  adopt: Found | null;
+  /** the journal of a run killed while it re-owned storage/ */
+  journal: Journal | null;
+  /** the flags, with the journal's UID:GID when nothing else says which */
+  flags: Partial<Record<Key, unknown>>;
+  /** printed before anything is asked */
+  lines: string[];
+}
+
+type Journal = NonNullable<Awaited<ReturnType<typeof readJournal>>>;
+
+async function inspect(o: InitOptions, dir: string, env: NodeJS.ProcessEnv, interactive: boolean, answersFile: AnswersFile | undefined): Promise<Inspected> {
   trace('init: loaded; host facts next');
   const probe = o.probe ?? defaultProbe();
   const hostFacts: HostFacts = await probe.facts();
@@ -235,44 +252,57 @@ async function initRun(
   // UID:GID it was making, unless this run is given others)
   const journal = o.dryRun ? null : await readJournal(dir);
   let flags = o.flags;
+  const lines: string[] = [];
   if (journal) {
     const given = flags.uid !== undefined || flags.gid !== undefined || (answersFile && /^\s*(uid|gid)\s*:/m.test(answersFile.text));
     if (!given && !interactive) flags = { ...flags, uid: String(journal.uid), gid: String(journal.gid) };
-    out.out(`A run started ${journal.started} was interrupted while re-owning storage/ to ${journal.uid}:${journal.gid}; this run finishes the re-own${given || interactive ? '' : ` (to ${journal.uid}:${journal.gid})`}.`);
+    lines.push(`A run started ${journal.started} was interrupted while re-owning storage/ to ${journal.uid}:${journal.gid}; this run finishes the re-own${given || interactive ? '' : ` (to ${journal.uid}:${journal.gid})`}.`);
   }
-
   trace('init: target read');
+  return { facts, pf, home, raw, previousTarget, wrote, state0, model, layout, adopt, journal, flags, lines };
+}
+
+/** Phase 2: the answers (the wizard's questions, or flags, answers file and presets). */
+async function collectAnswers(
+  o: InitOptions,
+  ins: Inspected,
+  dir: string,
+  env: NodeJS.ProcessEnv,
+  out: Output,
+  interactive: boolean,
+  answersFile: AnswersFile | undefined,
+): Promise<{ collected: Collected; replaceSecrets: SecretKey[]; prompter: Prompter | undefined }> {
   let prompter = o.prompter;
   if (interactive && !prompter) {
     const { inquirerPrompter } = await import('./prompter.js');
     prompter = inquirerPrompter((l) => out.out(l));
   }
-  if (interactive) {
-    out.out(`photoprism-harden ${o.version}: a hardened PhotoPrism installation in ${dir}`);
-    out.out('Press Enter to accept a default. Nothing is written before you confirm.');
-    if (state0.contents[state0.composeFile] !== undefined) {
-      out.out(`An existing installation was found (${state0.composeFile}): its answers are the defaults, so Enter keeps each one.`);
-    }
-    out.out('');
-    for (const l of preflightLines(pf, facts)) out.out(l);
-    out.out('');
-  }
-
+  if (interactive) for (const l of wizardIntroLines(o.version, dir, ins)) out.out(l);
   const replaceSecrets = (o.replaceSecrets ?? []).map((k) => {
     if (!(SECRET_KEYS as readonly string[]).includes(k)) {
       throw new UsageError([`--replace-secrets: unknown secret "${k}"; allowed: ${SECRET_KEYS.join(', ')}`]);
     }
     return k as SecretKey;
   });
-  const collected = await collect({ facts, state: state0, flags, answersFile, env, prompter, replaceSecrets, model, previous: { target: previousTarget, ...wrote.previous?.(state0) } });
+  const collected = await collect({ facts: ins.facts, state: ins.state0, flags: ins.flags, answersFile, env, prompter, replaceSecrets, model: ins.model, previous: { target: ins.previousTarget, ...ins.wrote.previous?.(ins.state0) } });
   trace('init: answers collected');
   const { adminPassword, databasePassword, databaseRootPassword } = collected.answers;
-  out.addSecrets([adminPassword, databasePassword, databaseRootPassword, ...collected.knownSecrets, ...(adopt?.rawSecrets ?? [])].filter((v) => v.length >= 8));
+  out.addSecrets([adminPassword, databasePassword, databaseRootPassword, ...collected.knownSecrets, ...(ins.adopt?.rawSecrets ?? [])].filter((v) => v.length >= 8));
+  return { collected, replaceSecrets, prompter };
+}
 
-  const a = collected.answers;
-  if (adopt && a.target !== 'compose') {
+/** Phase 3: the photo folders judged as the kernel will see them, then the plan (pure). */
+async function planInstall(
+  o: InitOptions,
+  ins: Inspected,
+  dir: string,
+  c: { collected: Collected; replaceSecrets: SecretKey[]; prompter: Prompter | undefined },
+): Promise<{ plan: Plan; state: TargetState; target: OutputTarget }> {
+  const { facts, pf, home } = ins;
+  const a = c.collected.answers;
+  if (ins.adopt && a.target !== 'compose') {
     throw new UsageError([
-      `target: ${state0.composeFile} is a hand-made installation, which is adopted in place by the compose target only; nothing was changed. Run init without --target first (it hardens the file in place), then init --target ${a.target}`,
+      `target: ${ins.state0.composeFile} is a hand-made installation, which is adopted in place by the compose target only; nothing was changed. Run init without --target first (it hardens the file in place), then init --target ${a.target}`,
     ]);
   }
   const target = await loadTarget(a.target);
@@ -291,8 +321,9 @@ async function initRun(
     const problem = hostPathProblem(source, abs, { home, facts, dockerRoot: pf.runtime?.rootDir });
     if (problem) pathProblems.push(`${key} ${problem}; mounting it would expose the host to the container. Choose the folder that holds your photos`);
   }
+  // (a cluster target's volumes are no host folders: nothing is judged or created on this host)
   if (pathProblems.length && target.local) throw new UsageError(pathProblems);
-  const state = await withHostPaths(target.adaptState(raw), [originals, ...(imp ? [imp] : [])]);
+  const state = await withHostPaths(target.adaptState(ins.raw), [originals, ...(imp ? [imp] : [])]);
   // a missing folder outside the installation is created only when the user says so
   for (const [key, abs] of [
     ['originalsPath', originals],
@@ -302,29 +333,30 @@ async function initRun(
     const rel = path.relative(dir, abs);
     if (rel && !rel.startsWith('..') && !path.isAbsolute(rel)) continue;
     if (o.dryRun) continue;
-    const ok = prompter ? await prompter.confirm({ message: `${abs} (${key}) does not exist. Create it?`, default: false }) : Boolean(o.createFolders);
+    const p = c.prompter;
+    const ok = p ? await p.confirm({ message: `${abs} (${key}) does not exist. Create it?`, default: false }) : Boolean(o.createFolders);
     if (!ok) {
       throw new UsageError([
-        `${key}: ${abs} does not exist, and a folder outside the installation is never created without your say-so: create it yourself (mkdir -p ${shellQuote(abs)}), ${prompter ? 'answer yes' : 'or add --create-folders'}, or choose an existing folder`,
+        `${key}: ${abs} does not exist, and a folder outside the installation is never created without your say-so: create it yourself (mkdir -p ${shellQuote(abs)}), ${p ? 'answer yes' : 'or add --create-folders'}, or choose an existing folder`,
       ]);
     }
   }
-  const repeat = repeatCommand(collected, dir, undefined, o.engine);
   const plan = target.plan({
     answers: a,
     facts,
     state,
     version: o.version,
-    regenerate: repeat,
+    regenerate: repeatCommand(c.collected, dir, undefined, o.engine),
     hostPaths: { originals, import: imp },
-    notes: collected.notes,
-    replaceSecrets: replaceSecrets.length > 0,
-    knownSecrets: collected.knownSecrets,
+    notes: c.collected.notes,
+    replaceSecrets: c.replaceSecrets.length > 0,
+    knownSecrets: c.collected.knownSecrets,
     idMapping: pf.mapping,
     selinux: pf.selinuxEnforcing,
-    adopt,
+    adopt: ins.adopt,
   });
-  if (journal) {
+  // an interrupted re-own is finished: every kept recursive folder is walked again
+  if (ins.journal) {
     for (const d of plan.dirs) {
       if (!d.recursive || d.status === 'create') continue;
       d.force = true;
@@ -334,84 +366,151 @@ async function initRun(
   trace('init: planned');
   // (the engine's notes are about this host's containers: nothing a cluster target runs here)
   if (target.local) plan.messages.push(...pf.notes);
+  return { plan, state, target };
+}
+
+/** Phase 5 (after the report and the confirmation): the files written under the run lock. */
+async function applyInstall(
+  dir: string,
+  ins: Inspected,
+  plan: Plan,
+  a: Collected['answers'],
+  out: Output,
+  held: { lock?: RunLock },
+): Promise<{ result: ApplyResult } | { code: number }> {
+  let progressShown = false;
+  const progress = isatty(2)
+    ? (visited: number, changed: number) => {
+        progressShown = true;
+        out.progress(`  re-owning storage: ${visited} checked, ${changed} changed`);
+      }
+    : undefined;
+  held.lock = await acquireLock(dir, lockCommand());
+  if (!sameState(ins.state0, await readTargetState(dir, [], ins.layout))) {
+    out.err('photoprism-harden: nothing was written: the installation changed while this run was planning (another run, or a change by hand). Run init again.');
+    return { code: EXIT_LOCKED };
+  }
+  const result = await applyPlan(plan, new Date(), progress, { journal: { uid: a.uid, gid: a.gid } });
+  if (progressShown) out.endProgress();
+  return { result };
+}
+
+/** Risks accepted by name; under rootless Docker/Podman container root is the engine's own user. */
+function acceptedRisks(a: Collected['answers'], pf: Preflight): string[] {
+  // collect accepted UID 0 there without an override (validate.ts), so the audit's runs-as-root is
+  // not held against the run either
+  return [...a.allowUnsafe, ...(pf.mapping && pf.mapping.mode !== 'userns-remap' && (a.uid === 0 || a.gid === 0) ? ['root'] : [])];
+}
+
+/** The dry run's end: what would be written, the audit of the plan and the engine's check. */
+async function dryRun(o: InitOptions, ins: Inspected, target: OutputTarget, plan: Plan, state: TargetState, a: Collected['answers'], env: NodeJS.ProcessEnv, out: Output): Promise<number> {
+  for (const l of dryRunLines(plan)) out.out(l);
+  for (const l of (await auditLines(() => target.audit(plan.dir, ins.facts, o.version, { fs: planOverlay(plan, ins.facts), env }), null, acceptedRisks(a, ins.pf))).lines) out.out(l);
+  out.out('');
+  const code = o.validate !== false ? await target.check({ out, plan, state, engine: ins.pf.engine, env, written: false }) : 0;
+  out.out('Dry run: nothing was written.');
+  return code;
+}
+
+/**
+ * Phase 6: the written files read back: the audit (its code: 1 when an error no override accepts is
+ * left) and the engine's (or the schema's) check, run side by side and printed in this order.
+ */
+async function verifyInstall(
+  o: InitOptions,
+  dir: string,
+  ins: Inspected,
+  target: OutputTarget,
+  plan: Plan,
+  state: TargetState,
+  a: Collected['answers'],
+  env: NodeJS.ProcessEnv,
+  out: Output,
+  checkCompose: boolean,
+): Promise<{ auditCode: number; valid: boolean }> {
+  const engine = ins.pf.engine;
+  // (the check prints only after the audit: its lines are kept meanwhile)
+  const checkOut = buffered();
+  const validation = checkCompose ? target.check({ out: checkOut.output, plan, state, engine, env, written: true }) : null;
+  validation?.catch(() => {}); // (awaited below; an audit failure must not leave it unhandled)
+  const audited = await auditLines(() => target.audit(dir, ins.facts, o.version, { env }), dir, acceptedRisks(a, ins.pf));
+  for (const l of audited.lines) out.out(l);
+  trace('init: audited');
+  // exit 0 only when the audit of what is written passes, or every error left is a risk accepted by name
+  const auditCode = audited.unaccepted ? 1 : 0;
+  if (!validation) return { auditCode, valid: true };
+  const valid = (await validation) === 0;
+  checkOut.replay(out);
+  trace('init: validated');
+  return { auditCode, valid };
+}
+
+/** Phase 7: start the services (--apply, or yes to the wizard's question); false when that failed. */
+async function startInstall(o: InitOptions, ins: Inspected, target: OutputTarget, plan: Plan, state: TargetState, env: NodeJS.ProcessEnv, out: Output, prompter: Prompter | undefined): Promise<{ started: boolean } | { code: number }> {
+  const cannot = target.cannotStart(ins.pf, o.engine);
+  if (cannot) {
+    out.out('');
+    for (const l of cannot) out.out(l);
+  }
+  let apply = Boolean(o.apply);
+  const startCommand = target.startCommand(ins.pf);
+  if (!apply && prompter && startCommand) {
+    out.out('');
+    apply = await prompter.confirm({ message: `Start PhotoPrism now? (${startCommand})`, default: false });
+  }
+  if (!apply) return { started: false };
+  const timeoutSec = o.applyTimeoutSec ?? DEFAULT_APPLY_TIMEOUT_SEC;
+  const ok = await target.start({ out, plan, state, pf: ins.pf, env, timeoutMs: timeoutSec * 1000, pollMs: o.pollMs });
+  return ok ? { started: true } : { code: 1 };
+}
+
+type AnswersFile = { name: string; text: string };
+
+async function initRun(
+  o: InitOptions,
+  dir: string,
+  out: Output,
+  env: NodeJS.ProcessEnv,
+  interactive: boolean,
+  answersFile: AnswersFile | undefined,
+  held: { lock?: RunLock },
+): Promise<number> {
+  const ins = await inspect(o, dir, env, interactive, answersFile);
+  for (const l of ins.lines) out.out(l);
+  const c = await collectAnswers(o, ins, dir, env, out, interactive, answersFile);
+  const a = c.collected.answers;
+  const { plan, state, target } = await planInstall(o, ins, dir, c);
   // disk and permission problems that can be foreseen: before the plan is shown
   if (!o.dryRun) {
-    const problems = await writeProblems(plan, pf.free);
+    const problems = await writeProblems(plan, ins.pf.free);
     if (problems.length) {
       out.err(`photoprism-harden: nothing was written:`);
       for (const p of problems) out.err(`  - ${p}`);
       return 1;
     }
   }
-  const name = (id: number, list: { name: string; uid?: number; gid?: number }[], k: 'uid' | 'gid') => list.find((x) => x[k] === id)?.name ?? String(id);
-  const invoker = `${name(facts.euid, facts.accounts, 'uid')}:${name(facts.egid, facts.groups, 'gid')}`;
 
-  if (!interactive) {
-    out.out(`photoprism-harden ${o.version}: ${o.dryRun ? 'dry run for' : 'writing'} ${dir}`);
-    out.out('');
-    for (const l of preflightLines(pf, facts)) out.out(l);
-  }
-  out.out('');
-  out.out('Summary (no password is ever shown):');
-  for (const l of summaryLines(collected)) out.out(l);
-  out.out('');
-  for (const l of planLines(plan, invoker)) out.out(l);
-  if (plan.messages.length) {
-    out.out('');
-    out.out('Notes:');
-    for (const l of messageLines(plan)) out.out(l);
-  }
-
-  const diff = await diffLines(plan, state.contents);
-  if (diff.length) {
-    out.out('');
-    out.out('Changes (secrets masked):');
-    for (const l of diff) out.out(l);
-  }
-  for (const k of replaceSecrets) {
-    out.out('');
-    out.out(`! ${k} is REPLACED. ${replaceAdvice(k)}`);
-  }
-
+  // Phase 4: the report, then (when interactive) the confirmation
+  const report = await reportLines({ o, dir, ins, interactive, collected: c.collected, plan, state, replaceSecrets: c.replaceSecrets });
+  for (const l of report) out.out(l);
   trace('init: summary and diff shown');
-  const validate = o.validate !== false;
-  const engine = pf.engine;
-  if (o.dryRun) {
-    for (const l of dryRunLines(plan)) out.out(l);
-    for (const l of (await auditLines(() => target.audit(plan.dir, facts, o.version, { fs: planOverlay(plan, facts), env }), null, [...a.allowUnsafe, ...(pf.mapping && pf.mapping.mode !== 'userns-remap' && (a.uid === 0 || a.gid === 0) ? ['root'] : [])])).lines) out.out(l);
-    out.out('');
-    let code = 0;
-    if (validate) code = await target.check({ out, plan, state, engine, env, written: false });
-    out.out('Dry run: nothing was written.');
-    return code;
-  }
+  if (o.dryRun) return dryRun(o, ins, target, plan, state, a, env, out);
+
   const noop = planIsNoop(plan);
   let result: ApplyResult | null = null;
   if (!noop) {
-    if (prompter) {
+    if (c.prompter) {
       out.out('');
-      const go = await prompter.confirm({ message: `Write these files to ${dir}?`, default: true });
-      if (!go) {
+      if (!(await c.prompter.confirm({ message: `Write these files to ${dir}?`, default: true }))) {
         out.out('Nothing was written.');
         return 1;
       }
     }
-    let progressShown = false;
-    const progress = isatty(2)
-      ? (visited: number, changed: number) => {
-          progressShown = true;
-          stdio.stderr.write(`\r  re-owning storage: ${visited} checked, ${changed} changed`);
-        }
-      : undefined;
-    held.lock = await acquireLock(dir, lockCommand());
-    if (!sameState(state0, await readTargetState(dir, [], layout))) {
-      out.err('photoprism-harden: nothing was written: the installation changed while this run was planning (another run, or a change by hand). Run init again.');
-      return EXIT_LOCKED;
-    }
-    result = await applyPlan(plan, new Date(), progress, { journal: { uid: a.uid, gid: a.gid } });
-    if (progressShown) stdio.stderr.write('\n');
+    const applied = await applyInstall(dir, ins, plan, a, out, held);
+    if ('code' in applied) return applied.code;
+    result = applied.result;
     out.out('');
-    out.out(`Done: ${result.written.length} file(s) written${result.unchanged.length ? `, ${result.unchanged.length} unchanged` : ''}${result.createdDirs.length ? `, ${result.createdDirs.length} folder(s) created` : ''}${result.reowned ? `, ${result.reowned} storage entries re-owned to ${a.uid}:${a.gid}` : ''}.`);
+    out.out(doneLine(result, a));
   } else {
     // (still: temporary files a killed run left behind go, under the lock)
     if (await hasStaleTemps(plan)) {
@@ -422,51 +521,66 @@ async function initRun(
     out.out('Nothing to change: the installation already matches these answers.');
   }
   trace('init: written');
-  // the audit and the engine's (or the schema's) check of the written files read them side by side;
-  // their reports are printed in this order
-  // (the check prints only after the audit: its output is buffered meanwhile)
-  const checkOut = buffered();
-  const validation = validate && !(noop && !o.apply) ? target.check({ out: checkOut.output, plan, state, engine, env, written: true }) : null;
-  validation?.catch(() => {}); // (awaited below; an audit failure must not leave it unhandled)
-  // under rootless Docker/Podman container root is the engine's own user: collect accepted UID 0 there
-  // without an override (validate.ts), so the audit's runs-as-root is not held against the run either
-  const accepted = [...a.allowUnsafe, ...(pf.mapping && pf.mapping.mode !== 'userns-remap' && (a.uid === 0 || a.gid === 0) ? ['root'] : [])];
-  const audited = await auditLines(() => target.audit(dir, facts, o.version, { env }), dir, accepted);
-  for (const l of audited.lines) out.out(l);
-  trace('init: audited');
-  // exit 0 only when the audit of what is written passes, or every error left is a risk accepted by name
-  const auditCode = audited.unaccepted ? 1 : 0;
-  if (noop && !o.apply) return auditCode;
 
-  if (validation) {
-    const code = await validation;
-    checkOut.replay(out);
-    if (code !== 0) return 1;
-  }
-  trace('init: validated');
-  const cannot = target.cannotStart(pf, o.engine);
-  if (cannot) {
-    out.out('');
-    for (const l of cannot) out.out(l);
-  }
+  const checkCompose = o.validate !== false && !(noop && !o.apply);
+  const verified = await verifyInstall(o, dir, ins, target, plan, state, a, env, out, checkCompose);
+  if (noop && !o.apply) return verified.auditCode;
+  if (!verified.valid) return 1;
 
-  let apply = Boolean(o.apply);
-  const startCommand = target.startCommand(pf);
-  if (!apply && prompter && startCommand) {
-    out.out('');
-    apply = await prompter.confirm({ message: `Start PhotoPrism now? (${startCommand})`, default: false });
-  }
-  let started = false;
-  if (apply) {
-    const timeoutSec = o.applyTimeoutSec ?? DEFAULT_APPLY_TIMEOUT_SEC;
-    if (!(await target.start({ out, plan, state, pf, env, timeoutMs: timeoutSec * 1000, pollMs: o.pollMs }))) return 1;
-    started = true;
-  }
-  const self = invokedAs('init', env);
-  const again = repeatCommand(collected, dir, self, o.engine);
-  for (const l of target.nextSteps({ plan, result, collected, repeat: again, engine, started, mapping: pf.mapping })) out.out(l);
+  const start = await startInstall(o, ins, target, plan, state, env, out, c.prompter);
+  if ('code' in start) return start.code;
+  const again = repeatCommand(c.collected, dir, invokedAs('init', env), o.engine);
+  for (const l of target.nextSteps({ plan, result, collected: c.collected, repeat: again, engine: ins.pf.engine, started: start.started, mapping: ins.pf.mapping })) out.out(l);
   trace('init: done');
-  return auditCode;
+  return verified.auditCode;
+}
+
+// ---- the report renderer: everything init prints about its plan and result, as lines ----
+
+/** The wizard's first screen: what it does, whether an installation was found, the host checks. */
+function wizardIntroLines(version: string, dir: string, ins: Inspected): string[] {
+  return [
+    `photoprism-harden ${version}: a hardened PhotoPrism installation in ${dir}`,
+    'Press Enter to accept a default. Nothing is written before you confirm.',
+    ...(ins.state0.contents[ins.state0.composeFile] !== undefined
+      ? [`An existing installation was found (${ins.state0.composeFile}): its answers are the defaults, so Enter keeps each one.`]
+      : []),
+    '',
+    ...preflightLines(ins.pf, ins.facts),
+    '',
+  ];
+}
+
+/** The plan as the user reads it before anything is written: summary, files, notes, changes. */
+async function reportLines(r: {
+  o: InitOptions;
+  dir: string;
+  ins: Inspected;
+  interactive: boolean;
+  collected: Collected;
+  plan: Plan;
+  state: TargetState;
+  replaceSecrets: SecretKey[];
+}): Promise<string[]> {
+  const { facts, pf } = r.ins;
+  const name = (id: number, list: { name: string; uid?: number; gid?: number }[], k: 'uid' | 'gid') => list.find((x) => x[k] === id)?.name ?? String(id);
+  const invoker = `${name(facts.euid, facts.accounts, 'uid')}:${name(facts.egid, facts.groups, 'gid')}`;
+  const lines: string[] = [];
+  if (!r.interactive) lines.push(`photoprism-harden ${r.o.version}: ${r.o.dryRun ? 'dry run for' : 'writing'} ${r.dir}`, '', ...preflightLines(pf, facts));
+  lines.push('', 'Summary (no password is ever shown):', ...summaryLines(r.collected), '', ...planLines(r.plan, invoker));
+  // (a note the wizard already showed with its question, such as the udev rule for a video device, is not repeated)
+  const shown = new Set(r.collected.hintsShown);
+  const notes = { ...r.plan, messages: r.plan.messages.filter((m) => !shown.has(m.text)) };
+  if (notes.messages.length) lines.push('', 'Notes:', ...messageLines(notes));
+  const diff = await diffLines(r.plan, r.state.contents);
+  if (diff.length) lines.push('', 'Changes (secrets masked):', ...diff);
+  for (const k of r.replaceSecrets) lines.push('', `! ${k} is REPLACED. ${replaceAdvice(k)}`);
+  return lines;
+}
+
+/** What apply did, in one line. */
+function doneLine(result: ApplyResult, a: Collected['answers']): string {
+  return `Done: ${result.written.length} file(s) written${result.unchanged.length ? `, ${result.unchanged.length} unchanged` : ''}${result.createdDirs.length ? `, ${result.createdDirs.length} folder(s) created` : ''}${result.reowned ? `, ${result.reowned} storage entries re-owned to ${a.uid}:${a.gid}` : ''}.`;
 }
 
 /** What a replaced secret means for the running services (never with the password itself). */
@@ -512,7 +626,7 @@ async function auditLines(run: () => Promise<Report>, dir: string | null, accept
   return { lines, unaccepted };
 }
 
-/** An Output that keeps its lines, to print them later in order (through `replay`, which scrubs). */
+/** An Output that keeps its lines (not yet fitted to the width), to print them later in order. */
 function buffered(): { output: Output; replay(to: Output): void } {
   const lines: { err: boolean; text: string }[] = [];
   const writer = (err: boolean) => ({
@@ -522,7 +636,7 @@ function buffered(): { output: Output; replay(to: Output): void } {
     },
   });
   return {
-    output: new Output(writer(false), writer(true)),
+    output: new Output(writer(false), writer(true), Number.MAX_SAFE_INTEGER),
     replay(to) {
       for (const l of lines) (l.err ? to.err(l.text) : to.out(l.text));
     },

@@ -1,55 +1,17 @@
-// Everything the user reads. All text passes through Output, which scrubs every known secret value
-// before it reaches stdout or stderr (a second line of defence: nothing here prints one on purpose).
+// Everything the user reads, as lines: the renderers of init's report. They are printed through
+// Output (src/out.ts), which scrubs every known secret value and fits each line to the width.
 
 import path from 'node:path';
 import type { ApplyResult } from './apply.js';
-import * as stdio from './stdio.js';
-import type { Writer } from './stdio.js';
 import { bulletLines, fitLine, octalMode, shellQuote, termWidth, widthOf, wrap, wrapCommand, wrapWords } from './text.js';
 
 export { termWidth, wrap };
+export { Output } from './out.js';
 import type { Collected } from './collect.js';
 import { QUESTIONS, displayAnswer, type Question } from './questions.js';
 import type { Plan, PlannedFile } from './plan.js';
 import type { ContainerIdMapping } from './idmap.js';
 
-export class Output {
-  private secrets: string[] = [];
-  constructor(
-    private readonly stdout: Writer = stdio.stdout,
-    private readonly stderr: Writer = stdio.stderr,
-    /** the width to fit (default: termWidth() when a line is written) */
-    private readonly width?: number,
-  ) {}
-
-  addSecrets(values: Iterable<string>): void {
-    for (const v of values) if (v && !this.secrets.includes(v)) this.secrets.push(v);
-    this.secrets.sort((a, b) => b.length - a.length);
-  }
-
-  scrub(text: string): string {
-    let out = text;
-    for (const s of this.secrets) out = out.split(s).join('********');
-    return out;
-  }
-
-  /** Lines fit the width (fitLine): none is wider than the terminal, no word is broken. */
-  private fit(text: string): string {
-    const width = this.width ?? termWidth();
-    return text
-      .split('\n')
-      .flatMap((l) => fitLine(l, width))
-      .join('\n');
-  }
-
-  out(text = ''): void {
-    this.stdout.write(`${this.fit(this.scrub(text))}\n`);
-  }
-
-  err(text: string): void {
-    this.stderr.write(`${this.fit(this.scrub(text))}\n`);
-  }
-}
 
 
 function ownerText(f: { owner: { uid: number; gid: number } | null }, invoker: string): string {

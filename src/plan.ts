@@ -155,34 +155,7 @@ export function buildPlan(input: PlanInput): Plan {
   const files: Omit<PlannedFile, 'metaOk'>[] = [];
 
   const opts = optionsPath(state);
-  // every answer enters the templates under its key (a new question needs only its template lines),
-  // plus what is derived from the answers
-  const ctx = {
-    ...a,
-    optionsFile: opts,
-    version: input.version,
-    regenerate: input.regenerate,
-    uidString: String(a.uid),
-    gidString: String(a.gid),
-    userSpec: `${a.uid}:${a.gid}`,
-    portMapping: a.behindProxy ? `127.0.0.1:${a.httpPort}:${CONTAINER_PORT}` : `${a.httpPort}:${CONTAINER_PORT}`,
-    initLine: a.initActions.join(' '),
-    hostIdNote: mapping ? `${modeLabel(mapping.mode)}: UID:GID ${a.uid}:${a.gid} is ${owner.uid}:${owner.gid} on the host` : '',
-    selinux: Boolean(input.selinux),
-    devices: devicesFor(a),
-    nvidia: a.transcoding === 'nvidia',
-    dbName: input.adopt?.database.name || DB_NAME,
-    dbUser: input.adopt?.database.user || DB_USER,
-    dbServer: input.adopt?.database.server || `${DB_SERVICE}:3306`,
-    dbDsn: input.adopt?.database.dsn ?? '',
-    sqlite: input.adopt?.database.driver === 'sqlite',
-    keepDbPassword: input.adopt?.database.driver === 'sqlite' && input.adopt.dbPassword !== null,
-    dbLabel: input.adopt?.db ? `${input.adopt.dbKind === 'mysql' ? 'MySQL' : 'MariaDB'} service "${input.adopt.db.name}"` : 'MariaDB service "mariadb"',
-    dbSecretNote: input.adopt?.dbUsesFiles && !input.adopt.ownSecrets
-      ? 'the secret file the database service reads (its *_FILE variable), which it read when it created the database.'
-      : `${SECRET_FILES.dbPassword}, which MariaDB read when it created the database.`,
-    ppService: input.adopt?.pp.name ?? 'photoprism',
-  };
+  const ctx = templateContext(input, opts, owner);
 
   // folders
   const adopt = input.adopt ?? null;
@@ -198,6 +171,9 @@ export function buildPlan(input: PlanInput): Plan {
   if (secretsWanted.db || secretsWanted.root) dirs.push({ path: '.secrets', mode: 0o700, owner: rootOwner, policy: 'ensure', why: rootWhy('MariaDB secret files') });
   if (!adopt) dirs.push({ path: 'database', mode: 0o700, owner: rootOwner, policy: 'if-missing', why: rootWhy('MariaDB data (never chowned)') });
 
+  // the photo folders this tool created (remembered in the state file) follow a UID/GID change
+  const createdBefore = createdFolders(state.contents[STATE_FILE]);
+  const created: CreatedFolder[] = [];
   for (const [label, rel, abs] of [
     ['originals', a.originalsPath, input.hostPaths.originals],
     ['import', a.importPath, input.hostPaths.import],
@@ -211,11 +187,22 @@ export function buildPlan(input: PlanInput): Plan {
     }
     if (!info || !info.exists) {
       dirs.push({ path: abs, mode: 0o750, owner, policy: 'if-missing', why: mapped(`${label} (new, empty)`) });
+      created.push({ path: abs, uid: owner.uid, gid: owner.gid });
       continue;
     }
     if (!info.isDir) {
       messages.push({ level: 'warn', text: `${label} path ${abs} exists but is not a folder` });
       continue;
+    }
+    // still owned as this tool left it (a folder given to someone else since is theirs)
+    const mine = createdBefore.find((c) => c.path === abs && c.uid === info.uid && c.gid === info.gid);
+    if (mine) {
+      created.push({ path: abs, uid: owner.uid, gid: owner.gid });
+      // the folder itself takes the new owner (its mode stays); what is inside it is never re-owned
+      if (info.uid !== owner.uid || info.gid !== owner.gid) {
+        dirs.push({ path: abs, mode: info.mode & 0o7777, owner, policy: 'ensure', why: mapped(`${label} (created by photoprism-harden, follows the UID/GID)`) });
+        continue;
+      }
     }
     const acc = folderAccess(info, owner);
     if (!acc.read) {
@@ -277,10 +264,11 @@ export function buildPlan(input: PlanInput): Plan {
   }
   // accepted risks are remembered for later runs (no secret is ever stored here)
   const remembered = state.contents[STATE_FILE];
-  if (a.allowUnsafe.length || remembered !== undefined) {
-    const content = `${JSON.stringify({ allowUnsafe: a.allowUnsafe }, null, 2)}\n`;
-    dirs.push({ path: path.dirname(STATE_FILE), mode: 0o700, owner: null, policy: 'if-missing', why: "photoprism-harden's own state and backups" });
-    files.push({ path: STATE_FILE, content, mode: 0o644, owner: null, secret: false, why: 'accepted risks (--allow-unsafe), remembered for the next run', status: status(state, STATE_FILE, content) });
+  if (a.allowUnsafe.length || created.length || remembered !== undefined) {
+    const content = `${JSON.stringify({ allowUnsafe: a.allowUnsafe, ...(created.length ? { createdFolders: created } : {}) }, null, 2)}\n`;
+    // (the folder is not read as part of the installation: the run lock lives in it; a state file there says it exists)
+    if (!state.paths[STATE_FILE]?.exists) dirs.push({ path: path.dirname(STATE_FILE), mode: 0o700, owner: null, policy: 'if-missing', why: "photoprism-harden's own state and backups" });
+    files.push({ path: STATE_FILE, content, mode: 0o644, owner: null, secret: false, why: 'accepted risks (--allow-unsafe) and the photo folders it created, remembered for the next run', status: status(state, STATE_FILE, content) });
   }
   const gitignore = gitignoreContent(state.contents['.gitignore'], [opts]);
   files.push({
@@ -294,6 +282,62 @@ export function buildPlan(input: PlanInput): Plan {
   });
 
   // messages
+  messages.push(...planMessages({ input, owner, rootOwner, opts, adoptedNotes: adopted?.notes ?? [] }));
+
+  return {
+    dir: state.dir,
+    dirs: dirs.map((d) => ({ ...d, status: dirStatus(state, d.path, d.mode, d.owner, d.policy) })),
+    files: files.map((f) => ({ ...f, metaOk: metaMatches(state.paths[f.path], f.mode, f.owner) })),
+    messages,
+    secrets: [...new Set([a.adminPassword, a.databasePassword, a.databaseRootPassword, ...(input.knownSecrets ?? []), ...(adopt?.rawSecrets ?? [])])].filter(Boolean),
+  };
+}
+
+/**
+ * What the templates see: every answer under its key (a new question needs only its template lines),
+ * plus what is derived from the answers, the host mapping and an adopted installation.
+ */
+function templateContext(input: PlanInput, opts: string, owner: Owner) {
+  const a = input.answers;
+  const mapping = input.idMapping ?? null;
+  // every answer enters the templates under its key (a new question needs only its template lines),
+  // plus what is derived from the answers
+  return {
+    ...a,
+    optionsFile: opts,
+    version: input.version,
+    regenerate: input.regenerate,
+    uidString: String(a.uid),
+    gidString: String(a.gid),
+    userSpec: `${a.uid}:${a.gid}`,
+    portMapping: a.behindProxy ? `127.0.0.1:${a.httpPort}:${CONTAINER_PORT}` : `${a.httpPort}:${CONTAINER_PORT}`,
+    initLine: a.initActions.join(' '),
+    hostIdNote: mapping ? `${modeLabel(mapping.mode)}: UID:GID ${a.uid}:${a.gid} is ${owner.uid}:${owner.gid} on the host` : '',
+    selinux: Boolean(input.selinux),
+    devices: devicesFor(a),
+    nvidia: a.transcoding === 'nvidia',
+    dbName: input.adopt?.database.name || DB_NAME,
+    dbUser: input.adopt?.database.user || DB_USER,
+    dbServer: input.adopt?.database.server || `${DB_SERVICE}:3306`,
+    dbDsn: input.adopt?.database.dsn ?? '',
+    sqlite: input.adopt?.database.driver === 'sqlite',
+    keepDbPassword: input.adopt?.database.driver === 'sqlite' && input.adopt.dbPassword !== null,
+    dbLabel: input.adopt?.db ? `${input.adopt.dbKind === 'mysql' ? 'MySQL' : 'MariaDB'} service "${input.adopt.db.name}"` : 'MariaDB service "mariadb"',
+    dbSecretNote: input.adopt?.dbUsesFiles && !input.adopt.ownSecrets
+      ? 'the secret file the database service reads (its *_FILE variable), which it read when it created the database.'
+      : `${SECRET_FILES.dbPassword}, which MariaDB read when it created the database.`,
+    ppService: input.adopt?.pp.name ?? 'photoprism',
+  };
+}
+
+/** The notes and warnings a plan carries about the answers, the host and the installation (in this order). */
+function planMessages(o: { input: PlanInput; owner: Owner; rootOwner: Owner | null; opts: string; adoptedNotes: readonly string[] }): Message[] {
+  const { input, owner, rootOwner, opts } = o;
+  const { answers: a, facts, state } = input;
+  const mapping = input.idMapping ?? null;
+  const adopt = input.adopt ?? null;
+  const compose = state.composeFile;
+  const messages: Message[] = [];
   messages.push(...idMessages(a, facts, mapping, owner, rootOwner));
   if (input.selinux) {
     messages.push({
@@ -318,7 +362,7 @@ export function buildPlan(input: PlanInput): Plan {
     });
   }
   for (const text of input.notes ?? []) messages.push({ level: 'info', text });
-  for (const text of adopted?.notes ?? []) messages.push({ level: 'info', text });
+  for (const text of o.adoptedNotes) messages.push({ level: 'info', text });
   if (adopt) {
     messages.push({
       level: 'info',
@@ -368,14 +412,7 @@ export function buildPlan(input: PlanInput): Plan {
       text: 'database/ already holds a MariaDB data folder: MariaDB keeps the passwords it was created with, so the existing secrets are kept',
     });
   }
-
-  return {
-    dir: state.dir,
-    dirs: dirs.map((d) => ({ ...d, status: dirStatus(state, d.path, d.mode, d.owner, d.policy) })),
-    files: files.map((f) => ({ ...f, metaOk: metaMatches(state.paths[f.path], f.mode, f.owner) })),
-    messages,
-    secrets: [...new Set([a.adminPassword, a.databasePassword, a.databaseRootPassword, ...(input.knownSecrets ?? []), ...(adopt?.rawSecrets ?? [])])].filter(Boolean),
-  };
+  return messages;
 }
 
 /** Explain whose host ids the files get, and whether those ids belong to someone on this host. */
@@ -446,4 +483,25 @@ export function gitignoreContent(existing: string | undefined, extra: string[] =
   if (out && !out.endsWith('\n')) out += '\n';
   out += `# photoprism-harden: these hold passwords, never commit them\n${missing.join('\n')}\n`;
   return out;
+}
+
+/** A photo folder (absolute host path) a run created, with the host owner it gave it. */
+interface CreatedFolder {
+  path: string;
+  uid: number;
+  gid: number;
+}
+
+/** The photo folders an earlier run created, from the state file. */
+function createdFolders(text: string | undefined): CreatedFolder[] {
+  if (text === undefined) return [];
+  try {
+    const data = JSON.parse(text) as { createdFolders?: unknown } | null;
+    if (!Array.isArray(data?.createdFolders)) return [];
+    return data.createdFolders.filter(
+      (c): c is CreatedFolder => typeof c === 'object' && c !== null && typeof c.path === 'string' && Number.isInteger(c.uid) && Number.isInteger(c.gid),
+    );
+  } catch {
+    return [];
+  }
 }

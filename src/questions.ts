@@ -257,7 +257,7 @@ const originalsPath: Spec<string> = {
   message: 'Folder with your photos and videos (originals)',
   description: 'host folder mounted as /photoprism/originals; relative paths are relative to the install directory; it is never chowned',
   readme:
-    'mounted at `/photoprism/originals`; relative to the install dir; default `./originals`; never chowned (a missing folder is created, owned by UID:GID). Sensitive host folders (`/`, `/etc`, …) are refused.',
+    'mounted at `/photoprism/originals`; relative to the install dir; default `./originals`; an existing folder is never chowned (a missing one is created, owned by UID:GID, and remembered in `.photoprism-harden/state.json`: after a UID/GID change that folder itself takes the new owner, never what is inside it). Sensitive host folders (`/`, `/etc`, …) are refused.',
   flag: 'originals-path',
   flagArg: '<path>',
   default: () => './originals',

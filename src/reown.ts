@@ -4,6 +4,8 @@
 // entry (never following symlinks), no stat first (it runs only when storage's owner is wrong, when
 // nearly every entry needs the change anyway). On a machine with more than one core, helper threads
 // share the walk, each on its own core, from a few thousand entries on (scripts/bench-reown.mjs).
+// Each helper thread runs a module of its own (src/reown/helper.ts, dist/reown-helper.cjs) with the
+// same walk (src/reown/walk.ts) as the calling thread.
 // Synchronous calls avoid a promise and a thread-pool hop per file. Entries that vanish during the
 // walk (PhotoPrism may be cleaning its cache) are skipped; excluded paths (the database folder,
 // originals, import) are neither re-owned nor entered.
@@ -20,53 +22,37 @@
 // is interrupted leaves it with the old owner, so the next run sees the change as not done and walks
 // again.
 
-import { closeSync, constants, fchownSync, lchownSync, openSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { trace } from './trace.js';
 import { MessageChannel, type MessagePort, Worker, receiveMessageOnPort } from 'node:worker_threads';
+import { packagePath } from './paths.js';
+import { FIRST_HELPER, HUNGRY, MAIN, REAL_OPS, STOP, makeWalker, type FromHelper, type HelperData, type Item, type ReownResult, type ToHelper, type TreeOps } from './reown/walk.js';
 
-export interface ReownResult {
-  /** entries reached (that still existed) */
-  visited: number;
-  /** entries now owned by uid:gid through this walk */
-  changed: number;
-  /** paths this process was not allowed to chown (not root) */
-  denied: number;
+export { REAL_OPS, type ReownResult, type TreeOps } from './reown/walk.js';
+
+/** The helper threads' module, as the build bundles it (src/reown/helper.ts). */
+export const HELPER_BUNDLE = 'reown-helper.cjs';
+
+/**
+ * Where the helper bundle is: beside this code in dist/ (or beside any bundle of this module that
+ * ships it), else in the package's dist/ (running from src/, after `npm run build`); null when
+ * neither exists (the walk then runs on the calling thread alone).
+ */
+export function helperFile(): string | null {
+  const here = path.join(path.dirname(fileURLToPath(import.meta.url)), HELPER_BUNDLE);
+  if (existsSync(here)) return here;
+  try {
+    const built = packagePath('dist', HELPER_BUNDLE);
+    return existsSync(built) ? built : null;
+  } catch {
+    return null; // (a copy of this module outside the package)
+  }
 }
 
 export const PROGRESS_EVERY = 10000;
-
-/**
- * The file-system calls of the walk (tests hand in their own to simulate races). Paths handed to
- * them are "/proc/self/fd/<n>/<name>" (or the root's path for `openDir`). Helper threads always use
- * the real ones, so a walk with other ops runs on the calling thread only.
- */
-export interface TreeOps {
-  /** open a folder, never through a symlink (O_RDONLY|O_DIRECTORY|O_NOFOLLOW): ELOOP/ENOTDIR for anything else */
-  openDir: (p: string) => number;
-  /** another descriptor of the same open folder (opens /proc/self/fd/<fd>) */
-  reopen: (fd: number) => number;
-  close: (fd: number) => void;
-  fchown: (fd: number, uid: number, gid: number) => void;
-  lchown: (p: string, uid: number, gid: number) => void;
-  readdir: (p: string) => { name: string; isDirectory(): boolean }[];
-}
-
-// (self-contained: helper threads build their ops from its source text)
-function makeOps(fs: typeof import('node:fs')): TreeOps {
-  const DIR = fs.constants.O_RDONLY | fs.constants.O_DIRECTORY;
-  return {
-    openDir: (p) => fs.openSync(p, DIR | fs.constants.O_NOFOLLOW),
-    reopen: (fd) => fs.openSync(`/proc/self/fd/${fd}`, DIR),
-    close: (fd) => fs.closeSync(fd),
-    fchown: (fd, uid, gid) => fs.fchownSync(fd, uid, gid),
-    lchown: (p, uid, gid) => fs.lchownSync(p, uid, gid),
-    readdir: (p) => fs.readdirSync(p, { withFileTypes: true }),
-  };
-}
-
-export const REAL_OPS: TreeOps = makeOps({ closeSync, constants, fchownSync, lchownSync, openSync, readdirSync } as unknown as typeof import('node:fs'));
 
 export interface ReownOptions {
   /** helper threads (default: one per further core, at most 3; none with other than REAL_OPS) */
@@ -83,173 +69,6 @@ export const defaultHelpers = (): number => Math.min(Math.max(os.availableParall
 /** Helpers start once the walk has reached this many entries: a thread needs ~50-100 ms to start and
  * its start slows the calling thread by ~15 ms, more than it saves on a smaller tree. */
 export const SPAWN_AFTER = 5000;
-
-/**
- * Work: a folder still to list (its open descriptor and its path, for exclusions), or up to 256
- * listed entries of one folder still to re-own (with a descriptor of that folder). Each item owns
- * its descriptor: whoever finishes the item closes it (descriptors are per process, so an item can
- * go to a helper thread).
- */
-type Item = { fd: number; path: string } | { fd: number; dir: string; names: string[]; dirs: boolean[] };
-
-// The walk. Self-contained (no reference outside its body) because helper threads run it from its
-// source text (Function.prototype.toString): there is no separate worker file to build or to find.
-function makeWalker(uid: number, gid: number, exclude: readonly string[], ops: TreeOps, counts: ReownResult) {
-  const BATCH = 256;
-  const skip = new Set(exclude);
-  const code = (e: unknown) => (e as { code?: unknown } | null)?.code;
-  const gone = (e: unknown) => code(e) === 'ENOENT' || code(e) === 'ENOTDIR';
-  /** chown through `chown` (an lchown or an fchown); false when the entry has gone */
-  const own = (chown: () => void): void => {
-    try {
-      chown();
-      counts.changed++;
-    } catch (e) {
-      if (gone(e)) return;
-      if (code(e) !== 'EPERM') throw e;
-      counts.denied++;
-    }
-    counts.visited++;
-  };
-  const visit = (p: string): void => own(() => ops.lchown(p, uid, gid));
-  const visitFd = (fd: number): void => own(() => ops.fchown(fd, uid, gid));
-  const closeItem = (item: Item): void => {
-    try {
-      ops.close(item.fd);
-    } catch {
-      /* already closed */
-    }
-  };
-  /** does the top item of `stack`: lists a folder into batches, or re-owns a batch (its folders go on the stack) */
-  const step = (stack: Item[]): void => {
-    const item = stack.pop()!;
-    if ('path' in item) {
-      let entries;
-      try {
-        entries = ops.readdir(`/proc/self/fd/${item.fd}`);
-      } catch (e) {
-        closeItem(item);
-        if (gone(e)) return;
-        throw e;
-      }
-      if (!entries.length) return closeItem(item);
-      for (let i = 0; i < entries.length; i += BATCH) {
-        const names: string[] = [];
-        const dirs: boolean[] = [];
-        for (let j = i; j < entries.length && j < i + BATCH; j++) {
-          names.push(entries[j]!.name);
-          dirs.push(entries[j]!.isDirectory());
-        }
-        // the first batch takes over the listing's descriptor, every further one gets its own
-        let fd = item.fd;
-        if (i > 0) {
-          try {
-            fd = ops.reopen(item.fd);
-          } catch (e) {
-            // (the batches pushed so far hold the listing's descriptor and their own)
-            for (const it of stack.splice(stack.length - i / BATCH)) closeItem(it);
-            throw e;
-          }
-        }
-        stack.push({ fd, dir: item.path, names, dirs });
-      }
-      return;
-    }
-    const { fd, dir, names, dirs } = item;
-    try {
-      for (let i = 0; i < names.length; i++) {
-        const shown = `${dir}/${names[i]}`;
-        if (skip.has(shown)) continue;
-        const p = `/proc/self/fd/${fd}/${names[i]}`;
-        if (dirs[i]) {
-          let child: number | undefined;
-          try {
-            child = ops.openDir(p);
-          } catch (e) {
-            // swapped for a symlink or a file since it was listed (ELOOP, ENOTDIR): re-owned as what it
-            // is now, never entered; gone: skipped
-            if (code(e) !== 'ELOOP' && code(e) !== 'ENOTDIR' && !gone(e)) throw e;
-          }
-          if (child === undefined) {
-            visit(p);
-            continue;
-          }
-          stack.push({ fd: child, path: shown });
-          visitFd(child);
-        } else visit(p);
-      }
-    } finally {
-      closeItem(item);
-    }
-  };
-  return { visit, visitFd, step, closeItem };
-}
-
-// Shared Int32Array slots: participants waiting for work, the calling thread's wake-up counter, the
-// stop flag, then each helper's wake-up counter. (helperMain uses the numbers: it cannot see these.)
-const HUNGRY = 0;
-const MAIN = 1;
-const STOP = 2;
-const FIRST_HELPER = 3;
-
-type ToHelper = { items: Item[] } | { stop: true };
-type ErrorInfo = { message: string; code?: string; errno?: number; syscall?: string; path?: string };
-type FromHelper = { t: 'work'; items: Item[] } | { t: 'count' | 'idle'; counts: ReownResult } | { t: 'error'; error: ErrorInfo };
-
-// A helper thread's life, also run from its source text: report idle, wait for items, walk them
-// (handing half of its pending items back whenever a participant waits for work), until told to stop.
-function helperMain(
-  walker: typeof makeWalker,
-  data: { port: MessagePort; ctl: Int32Array; slot: number; uid: number; gid: number; exclude: string[] },
-  receive: typeof receiveMessageOnPort,
-  ops: TreeOps,
-): void {
-  const { port, ctl, slot } = data;
-  const counts = { visited: 0, changed: 0, denied: 0 };
-  const { step, closeItem } = walker(data.uid, data.gid, data.exclude, ops, counts);
-  const send = (m: FromHelper) => {
-    port.postMessage(m);
-    Atomics.add(ctl, 1, 1);
-    Atomics.notify(ctl, 1);
-  };
-  let sent = 0;
-  for (;;) {
-    Atomics.add(ctl, 0, 1);
-    send({ t: 'idle', counts });
-    let m;
-    for (;;) {
-      const seen = Atomics.load(ctl, slot);
-      m = receive(port)?.message as ToHelper | undefined;
-      if (m) break;
-      Atomics.wait(ctl, slot, seen);
-    }
-    if ('stop' in m) return;
-    const stack = m.items;
-    try {
-      while (stack.length) {
-        if (Atomics.load(ctl, 2)) {
-          for (const it of stack) closeItem(it);
-          return;
-        }
-        step(stack);
-        if (stack.length > 1 && Atomics.load(ctl, 0) > 0) send({ t: 'work', items: stack.splice(0, stack.length >> 1) });
-        if (counts.visited - sent >= 2048) {
-          sent = counts.visited;
-          send({ t: 'count', counts });
-        }
-      }
-    } catch (e) {
-      const { message, code, errno, syscall, path } = e as NodeJS.ErrnoException;
-      for (const it of stack) closeItem(it);
-      send({ t: 'error', error: { message: String(message ?? e), code, errno, syscall, path } });
-      return;
-    }
-  }
-}
-
-const HELPER_SOURCE = `'use strict';
-const { workerData, receiveMessageOnPort } = require('node:worker_threads');
-(${helperMain.toString()})(${makeWalker.toString()}, workerData, receiveMessageOnPort, (${makeOps.toString()})(require('node:fs')));`;
 
 // Atomics.waitAsync is in Node 20 (V8) but not in TypeScript's ES2023 lib
 type WaitAsync = (a: Int32Array, i: number, v: number, ms: number) => { async: false; value: string } | { async: true; value: Promise<string> };
@@ -271,8 +90,12 @@ class Helpers {
   readonly list: Helper[] = [];
   readonly ctl: Int32Array;
   failure: Error | undefined;
+  private readonly file: string;
 
   constructor(n: number, uid: number, gid: number, exclude: string[]) {
+    const file = helperFile();
+    if (!file) throw new Error(`the re-own helper module (dist/${HELPER_BUNDLE}) is missing: run npm run build`);
+    this.file = file;
     this.ctl = new Int32Array(new SharedArrayBuffer(4 * (FIRST_HELPER + n)));
     try {
       for (let i = 0; i < n; i++) this.start(FIRST_HELPER + i, uid, gid, exclude);
@@ -284,9 +107,8 @@ class Helpers {
 
   private start(slot: number, uid: number, gid: number, exclude: string[]): void {
     const { port1, port2 } = new MessageChannel();
-    const worker = new Worker(HELPER_SOURCE, {
-      eval: true,
-      workerData: { port: port2, ctl: this.ctl, slot, uid, gid, exclude },
+    const worker = new Worker(this.file, {
+      workerData: { port: port2, ctl: this.ctl, slot, uid, gid, exclude } satisfies HelperData,
       transferList: [port2],
       execArgv: [],
       // descriptors move between threads with the work items: a helper closes some the calling

@@ -21,6 +21,8 @@ import { octalMode } from './text.js';
 export interface Problem {
   message: string;
   override?: UnsafeOverride;
+  /** the message without its advice, for the wizard once the question's hint has given that advice */
+  brief?: string;
 }
 
 export type Result<T> = { ok: true; value: T } | { ok: false; message: string };
@@ -178,10 +180,8 @@ export function transcodingProblems(t: Transcoding, uid: number, gid: number, fa
   for (const node of devicesFor(t, facts)) {
     const access = deviceAccess(node, uid, gid);
     if (!access.canOpen) {
-      problems.push({
-        message: `gid ${gid} cannot open ${node.path} (${access.via}); ${deviceGidAdvice(node)}`,
-        override: 'device-group',
-      });
+      const brief = `gid ${gid} cannot open ${node.path} (${access.via})`;
+      problems.push({ message: `${brief}; ${deviceGidAdvice(node)}`, brief, override: 'device-group' });
     }
   }
   return problems;

@@ -104,7 +104,8 @@ describe('init --yes', () => {
     for (const rel of ['docker-compose.yml', 'storage/config/options.yml', '.secrets/db_pwd.txt', '.secrets/db_root_pwd.txt', '.gitignore']) {
       expect(await exists(path.join(dir, rel))).toBe(true);
     }
-    expect(first.stdout).toMatch(/Done: 5 file\(s\) written/);
+    // (the five files plus .photoprism-harden/state.json, which remembers the originals folder it created)
+    expect(first.stdout).toMatch(/Done: 6 file\(s\) written/);
     // init audits what it wrote and prints the one-line summary
     expect(first.stdout).toMatch(/^audit: PASS - 0 errors, \d+ warnings?, \d+ info \(\d+ rules checked\)$/m);
   });

@@ -175,7 +175,7 @@ describe('interactive wizard in a pseudo-terminal', () => {
     expect(existsSync(dir)).toBe(false); // nothing before the confirmation
     r.send(KEY.enter);
 
-    await r.expect(/Done: 5 file\(s\) written/);
+    await r.expect(/Done: 6 file\(s\) written/); // (with .photoprism-harden/state.json: the originals folder it created)
     // init audits what it wrote
     await r.expect(/audit: PASS - 0 errors, \d+ warnings?, \d+ info \(\d+ rules checked\)/);
     await r.expect(/^\s*docker compose up -d$/m);
@@ -184,7 +184,8 @@ describe('interactive wizard in a pseudo-terminal', () => {
     expect(await r.exited()).toBe(0);
 
     const w = await readInstall(dir);
-    expect(w.files).toEqual(['.gitignore', '.secrets/db_pwd.txt', '.secrets/db_root_pwd.txt', 'docker-compose.yml', 'storage/config/options.yml']);
+    // (state.json remembers the originals folder the run created)
+    expect(w.files).toEqual(['.gitignore', '.photoprism-harden/state.json', '.secrets/db_pwd.txt', '.secrets/db_root_pwd.txt', 'docker-compose.yml', 'storage/config/options.yml']);
     expect(w.options.AdminUser).toBe('admin');
     expect(w.options.DatabasePassword).toBe(w.dbPassword);
     expect(w.compose).toContain('PHOTOPRISM_UID: "2000"');
@@ -376,6 +377,9 @@ describe('interactive wizard in a pseudo-terminal', () => {
     await r.answer(P.write);
     await r.expect(/node bin\/photoprism-harden\.cjs init [^]*?--gid[\s\\]+44[\s\\]+--allow-unsafe[\s\\]+device-group/);
     expect(await r.exited()).toBe(0);
+    // the udev advice is printed once (with the GID question), not again in the warnings or the notes
+    expect(r.text.match(/udevadm\s+control\s+--reload/g)).toHaveLength(1);
+    expect(r.text.match(/99-photoprism\.rules/g)).toHaveLength(1);
   });
 
   test('a host without /dev/dri or /dev/video11: those transcodings are disabled with the reason; picking one is refused at the transcoding question', async () => {

@@ -80,6 +80,9 @@ describe('plan owners are host ids', () => {
       '.secrets/db_pwd.txt': '1000:1000',
       '.secrets/db_root_pwd.txt': '1000:1000',
       '.gitignore': 'invoker',
+      // the tool's own state (it remembers the originals folder it creates)
+      '.photoprism-harden': 'invoker',
+      '.photoprism-harden/state.json': 'invoker',
     });
     for (const f of p.files.filter((x) => x.path.startsWith('.secrets/'))) expect(f.mode).toBe(0o600);
     const text = p.messages.map((m) => m.text).join('\n');

@@ -40,8 +40,9 @@ describe('buildPlan: files, modes and owners', () => {
   const plan = buildPlan(planInput(a));
 
   test('exactly the expected files', () => {
+    // (state.json remembers the originals folder this run creates, so it follows a later UID change)
     expect(plan.files.map((f) => f.path).sort()).toEqual(
-      ['.gitignore', '.secrets/db_pwd.txt', '.secrets/db_root_pwd.txt', 'docker-compose.yml', 'storage/config/options.yml'].sort(),
+      ['.gitignore', '.photoprism-harden/state.json', '.secrets/db_pwd.txt', '.secrets/db_root_pwd.txt', 'docker-compose.yml', 'storage/config/options.yml'].sort(),
     );
     expect(plan.dir).toBe('/srv/photoprism');
   });
@@ -133,6 +134,29 @@ describe('buildPlan: originals and import folders', () => {
     // chgrp/chmod, not setfacl (not installed on Debian by default)
     expect(w).toContain('"chgrp -R 2000 /srv/photos && chmod -R g+rX /srv/photos"');
     expect(w).not.toContain('setfacl');
+  });
+
+  test('an originals folder this tool created follows a UID/GID change (the folder itself, its mode kept); one it did not create is only advised about', () => {
+    const fresh = buildPlan(planInput(validAnswers({ originalsPath: '/srv/photos' })));
+    expect(getDir(fresh, '/srv/photos').status).toBe('create');
+    const remembered = getFile(fresh, '.photoprism-harden/state.json').content;
+    expect(JSON.parse(remembered)).toEqual({ allowUnsafe: [], createdFolders: [{ path: '/srv/photos', uid: 2000, gid: 2000 }] });
+    // the next run, with a new UID/GID: the folder still has the old owner
+    const paths = { '/srv/photos': existingDir({ uid: 2000, gid: 2000, mode: 0o700 }) };
+    const again = buildPlan(planInput(validAnswers({ originalsPath: '/srv/photos', uid: 2001, gid: 2002 }), { state: emptyState({ paths, contents: { '.photoprism-harden/state.json': remembered } }) }));
+    const d = getDir(again, '/srv/photos');
+    expect(d).toMatchObject({ policy: 'ensure', owner: { uid: 2001, gid: 2002 }, mode: 0o700, status: 'fix' });
+    expect(d.recursive).toBeUndefined();
+    expect(texts(again, 'warn').some((t) => t.includes('/srv/photos'))).toBe(false);
+    expect(JSON.parse(getFile(again, '.photoprism-harden/state.json').content).createdFolders).toEqual([{ path: '/srv/photos', uid: 2001, gid: 2002 }]);
+    // given to someone else since (1500:1500): theirs now, never re-owned
+    const given = { '/srv/photos': existingDir({ uid: 1500, gid: 1500, mode: 0o700 }) };
+    const theirs = buildPlan(planInput(validAnswers({ originalsPath: '/srv/photos', uid: 2001, gid: 2002 }), { state: emptyState({ paths: given, contents: { '.photoprism-harden/state.json': remembered } }) }));
+    expect(theirs.dirs.some((x) => x.path === '/srv/photos')).toBe(false);
+    // the same folder, not recorded as created: never changed, the chgrp/chmod advice instead
+    const foreign = buildPlan(planInput(validAnswers({ originalsPath: '/srv/photos', uid: 2001, gid: 2002 }), { state: emptyState({ paths }) }));
+    expect(foreign.dirs.some((x) => x.path === '/srv/photos')).toBe(false);
+    expect(texts(foreign, 'warn').find((t) => t.includes('/srv/photos'))).toContain('chgrp -R 2002');
   });
 
   test('an originals folder readable through its group or others', () => {

@@ -152,7 +152,8 @@ describe('idempotent', () => {
     expect(r.stdout).toContain('Nothing to change');
     expect(r.stdout).not.toContain('Changes (secrets masked)');
     expect(await snapshot(dir)).toEqual(before);
-    expect(exists(dir, '.photoprism-harden')).toBe(false);
+    // (.photoprism-harden/ holds state.json, which remembers the originals folder the first run created)
+    expect(exists(dir, '.photoprism-harden/backups')).toBe(false);
   });
 
   test('the same holds after a regeneration with other answers, and for the spawned CLI', async () => {

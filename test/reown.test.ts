@@ -284,7 +284,7 @@ describe('storage re-own during init', () => {
     return out.text;
   }
 
-  rootOnly('a UID/GID change re-owns storage, never database/ or originals (not even originals inside storage)', async () => {
+  rootOnly('a UID/GID change re-owns storage, never database/ or originals (not even originals inside storage); a photo folder the tool created follows, its contents do not', async () => {
     const dir = path.join(TMP, 'install');
     const originalsInside = path.join(dir, 'storage', 'originals'); // an absolute path the validation lets through
     await init(dir, { uid: '2000', gid: '2000', originalsPath: originalsInside, importPath: './import' });
@@ -309,7 +309,9 @@ describe('storage re-own during init', () => {
     expect(out).toMatch(/storage entries re-owned to 2001:2002/);
     expect(await owners(path.join(dir, 'database'))).toEqual(dbBefore);
     expect(await owners(originalsInside)).toEqual(originalsBefore);
-    expect(await owners(path.join(dir, 'import'))).toEqual(importBefore);
+    // ./import was created by the first run (state.json says so) and still had its owner: the folder
+    // itself follows the new UID/GID, what is in it does not (originals, given to 1500 since, stays theirs)
+    expect(await owners(path.join(dir, 'import'))).toEqual(new Map([...importBefore, ['.', '2001:2002']]));
     const storage = await owners(path.join(dir, 'storage'));
     for (const [p, o] of storage) if (!p.startsWith('originals')) expect([p, o]).toEqual([p, '2001:2002']);
 
@@ -358,4 +360,19 @@ describe('re-own through the built CLI (the minified bundle, helper threads on a
     expect(storage.size).toBeGreaterThan(7070);
     expect(await owners(originals)).toEqual(originalsBefore);
   }, 90000);
+});
+
+// The helper threads run a real module (src/reown/helper.ts, bundled by the build as
+// dist/reown-helper.cjs), never code rebuilt from a function's source text.
+describe('the re-own helper module', () => {
+  test('is found (npm run build made it) and is a file of its own', async () => {
+    const { helperFile, HELPER_BUNDLE } = await import('../src/reown.js');
+    const file = helperFile();
+    expect(file).not.toBeNull();
+    expect(path.basename(file!)).toBe(HELPER_BUNDLE);
+    const { readFileSync } = await import('node:fs');
+    const src = readFileSync(path.resolve(import.meta.dirname, '../src/reown.ts'), 'utf8');
+    expect(src).not.toMatch(/\.toString\(\)/);
+    expect(src).not.toMatch(/eval:\s*true/);
+  });
 });

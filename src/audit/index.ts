@@ -3,7 +3,7 @@
 
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import * as stdio from '../stdio.js';
+import { Output } from '../out.js';
 import type { Writer } from '../stdio.js';
 import { defaultProbe, type HostFacts, type HostProbe } from '../host.js';
 import type { Plan } from '../plan.js';
@@ -47,8 +47,7 @@ const HOST_ID_RULES = new Set(['storage-owner', 'options-file-owner', 'secret-fi
 
 /** Exit codes: 0 no error-level finding, 1 at least one, 2 usage error or unreadable installation. */
 export async function runAudit(o: AuditOptions): Promise<number> {
-  const stdout = o.stdout ?? stdio.stdout;
-  const stderr = o.stderr ?? stdio.stderr;
+  const print = new Output(o.stdout, o.stderr);
   let report: Report;
   let rules: readonly Rule[] = RULES;
   const format = o.format ?? (o.json ? 'json' : 'text');
@@ -82,15 +81,15 @@ export async function runAudit(o: AuditOptions): Promise<number> {
     }
   } catch (e) {
     const message = e instanceof AuditLoadError ? e.message : `cannot read the installation: ${(e as Error).message}`;
-    if (format === 'json') stdout.write(`${JSON.stringify({ tool: 'photoprism-harden', version: o.version, dir: path.resolve(o.dir), error: message }, null, 2)}\n`);
-    stderr.write(`photoprism-harden audit: ${message}\n`);
+    if (format === 'json') print.write(`${JSON.stringify({ tool: 'photoprism-harden', version: o.version, dir: path.resolve(o.dir), error: message }, null, 2)}\n`);
+    print.writeErr(`photoprism-harden audit: ${message}\n`);
     return 2;
   }
   if (format === 'sarif') {
     const { toSarif } = await import('./sarif.js');
-    stdout.write(`${JSON.stringify(toSarif(report, rules), null, 2)}\n`);
-  } else if (format === 'json') stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-  else stdout.write(`${humanLines(report).join('\n')}\n`);
+    print.write(`${JSON.stringify(toSarif(report, rules), null, 2)}\n`);
+  } else if (format === 'json') print.write(`${JSON.stringify(report, null, 2)}\n`);
+  else print.write(`${humanLines(report).join('\n')}\n`);
   return report.summary.clean ? 0 : 1;
 }
 

@@ -125,16 +125,73 @@ export async function loadInstallation(o: LoadOptions): Promise<AuditContext> {
   if (!dirInfo) throw new AuditLoadError(`${dir} does not exist`);
   if (!dirInfo.isDir) throw new AuditLoadError(`${dir} is not a folder`);
 
-  // the compose model (src/compose/model.ts): the file Compose uses, its override file and includes,
-  // .env and shell interpolation, env files
-  let model: ComposeModel;
+  const model = await readComposeModel(fs, dir, env, home, o.composeNames?.[0]);
+  const main = model.main;
+  const compose: YamlFile = { rel: main.rel, abs: main.abs, text: main.text, doc: main.doc, lines: main.lines, data: main.data, info: (await fs.stat(main.abs))! };
+  const present = [main.rel, ...model.ignored];
+  const overrides = model.overrides;
+  const vars = model.vars;
+  const roles = findRoles(model, null);
+
+  const secretValues = new Set<string>();
+  const missingEnvFiles: AuditContext['missingEnvFiles'] = model.missingEnvFiles
+    .filter((m) => m.required)
+    .map((m) => ({ file: m.file, service: m.service, line: m.line }));
+  const services = serviceViews(model, roles, secretValues);
+  const photoprism = services.find((s) => s.kind === 'photoprism') ?? null;
+  const mariadb = services.find((s) => roles.database?.name === s.name) ?? services.find((s) => s.kind === 'mariadb') ?? null;
+
+  // storage folder and options.yml
+  const { storage, options, optionsError, optionsShadowed } = await readStorage(fs, dir, home, photoprism);
+  if (options?.data && typeof options.data === 'object') {
+    for (const k of SECRET_OPTION_KEYS) {
+      const v = (options.data as Record<string, unknown>)[k];
+      if (typeof v === 'string' && v) secretValues.add(v);
+    }
+  }
+
+  // secret files: those the compose file declares, plus everything in .secrets/
+  const { secretFiles, secretsDir } = await readSecretFiles(fs, dir, home, compose, vars, secretValues);
+  const identity = photoprism ? resolveIdentity(photoprism, compose) : null;
+  const ctx: AuditContext = {
+    dir,
+    home,
+    facts: o.facts,
+    dirInfo,
+    compose,
+    ignoredComposeFiles: present.slice(1),
+    overrideFiles: overrides,
+    services,
+    photoprism,
+    mariadb,
+    identity,
+    storage,
+    options,
+    optionsError,
+    optionsShadowed,
+    secretFiles,
+    secretsDir,
+    missingEnvFiles,
+    dotenv: model.dotenv ? { rel: model.dotenv.rel, entries: model.dotenv.entries.map((e) => ({ name: e.name, line: e.line })) } : null,
+    secretValues: maskable(secretValues, services, options),
+    lineOf: (file, keys) => lineAt(file.doc, file.lines, keys),
+    posOf: (file, keys) => posAt(file.doc, file.lines, keys),
+  };
+  return ctx;
+}
+
+/**
+ * The compose model (src/compose/model.ts): the file Compose uses, its override file and includes,
+ * .env and shell interpolation, env files; a file that cannot be read is an AuditLoadError.
+ */
+async function readComposeModel(fs: FsView, dir: string, env: NodeJS.ProcessEnv, home: string, file?: string): Promise<ComposeModel> {
   try {
-    model = await loadModelVia({
+    return await loadModelVia({
       dir,
       env,
       home,
       // a Swarm stack file instead of Compose's lookup (no override files then)
-      ...(o.composeNames ? { file: o.composeNames[0] } : {}),
+      ...(file ? { file } : {}),
       read: async (abs) => {
         const info = await fs.stat(abs);
         if (!info || info.isDir) return null;
@@ -151,18 +208,10 @@ export async function loadInstallation(o: LoadOptions): Promise<AuditContext> {
     const name = e instanceof ComposeLoadError ? e.file : undefined;
     throw new AuditLoadError(`cannot read ${name ?? 'the compose file'}: ${(e as Error).message}`);
   }
-  const main = model.main;
-  const compose: YamlFile = { rel: main.rel, abs: main.abs, text: main.text, doc: main.doc, lines: main.lines, data: main.data, info: (await fs.stat(main.abs))! };
-  const cdata = main.data;
-  const present = [main.rel, ...model.ignored];
-  const overrides = model.overrides;
-  const vars = model.vars;
-  const roles = findRoles(model, null);
+}
 
-  const secretValues = new Set<string>();
-  const missingEnvFiles: AuditContext['missingEnvFiles'] = model.missingEnvFiles
-    .filter((m) => m.required)
-    .map((m) => ({ file: m.file, service: m.service, line: m.line }));
+/** Every service as the rules see it; the secret values in their environment go into `secretValues`. */
+function serviceViews(model: ComposeModel, roles: ReturnType<typeof findRoles>, secretValues: Set<string>): ServiceView[] {
   const services: ServiceView[] = [];
   for (const s of model.services) {
     const envEntries: EnvEntry[] = s.env;
@@ -173,10 +222,16 @@ export async function loadInstallation(o: LoadOptions): Promise<AuditContext> {
     const kind = roles.database === s ? 'mariadb' : serviceKind(s.name, s.data);
     services.push({ name: s.name, kind, data: s.data, env: envEntries, envMap: s.envMap, line: s.line });
   }
-  const photoprism = services.find((s) => s.kind === 'photoprism') ?? null;
-  const mariadb = services.find((s) => roles.database?.name === s.name) ?? services.find((s) => s.kind === 'mariadb') ?? null;
+  return services;
+}
 
-  // storage folder and options.yml
+/** PhotoPrism's storage folder and the options file it reads there (or why that file cannot be read). */
+async function readStorage(
+  fs: FsView,
+  dir: string,
+  home: string,
+  photoprism: ServiceView | null,
+): Promise<Pick<AuditContext, 'storage' | 'options' | 'optionsError' | 'optionsShadowed'>> {
   let storage: FileStat | null = null;
   let options: YamlFile | null = null;
   let optionsError: AuditContext['optionsError'] = null;
@@ -208,14 +263,19 @@ export async function loadInstallation(o: LoadOptions): Promise<AuditContext> {
       }
     }
   }
-  if (options?.data && typeof options.data === 'object') {
-    for (const k of SECRET_OPTION_KEYS) {
-      const v = (options.data as Record<string, unknown>)[k];
-      if (typeof v === 'string' && v) secretValues.add(v);
-    }
-  }
+  return { storage, options, optionsError, optionsShadowed };
+}
 
-  // secret files: those the compose file declares, plus everything in .secrets/
+/** The secret files the compose file declares plus everything in .secrets/, with their values (added to `secretValues`). */
+async function readSecretFiles(
+  fs: FsView,
+  dir: string,
+  home: string,
+  compose: YamlFile,
+  vars: ComposeModel['vars'],
+  secretValues: Set<string>,
+): Promise<{ secretFiles: SecretFile[]; secretsDir: FileStat | null }> {
+  const cdata = compose.data;
   const secretFiles: SecretFile[] = [];
   const topSecrets = (cdata as Record<string, unknown>).secrets;
   if (topSecrets && typeof topSecrets === 'object' && !Array.isArray(topSecrets)) {
@@ -256,32 +316,7 @@ export async function loadInstallation(o: LoadOptions): Promise<AuditContext> {
     }
   }
 
-  const identity = photoprism ? resolveIdentity(photoprism, compose) : null;
-  const ctx: AuditContext = {
-    dir,
-    home,
-    facts: o.facts,
-    dirInfo,
-    compose,
-    ignoredComposeFiles: present.slice(1),
-    overrideFiles: overrides,
-    services,
-    photoprism,
-    mariadb,
-    identity,
-    storage,
-    options,
-    optionsError,
-    optionsShadowed,
-    secretFiles,
-    secretsDir,
-    missingEnvFiles,
-    dotenv: model.dotenv ? { rel: model.dotenv.rel, entries: model.dotenv.entries.map((e) => ({ name: e.name, line: e.line })) } : null,
-    secretValues: maskable(secretValues, services, options),
-    lineOf: (file, keys) => lineAt(file.doc, file.lines, keys),
-    posOf: (file, keys) => posAt(file.doc, file.lines, keys),
-  };
-  return ctx;
+  return { secretFiles, secretsDir };
 }
 
 /**

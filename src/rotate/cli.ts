@@ -9,7 +9,7 @@ import type { Prompter } from '../collect.js';
 import { checkPassword } from '../validate.js';
 import { RotateError, TARGETS, TARGET_INFO, presetPasswords, runRotate, type NewPasswords } from './index.js';
 import type { Target } from './files.js';
-import * as stdio from '../stdio.js';
+import { Output } from '../out.js';
 import type { HostProbe } from '../host.js';
 import { yamlData } from '../yamlparse.js';
 
@@ -72,18 +72,19 @@ export async function runRotateCli(v: Values, env: NodeJS.ProcessEnv = process.e
     throw new UsageError([`--engine must be one of: ${ENGINE_CHOICES.join(', ')}; got ${JSON.stringify(v.engine)}`]);
   }
   if (v.prompt && v.answers) throw new UsageError(['--prompt and --answers cannot be combined']);
+  const print = new Output();
   let passwords: NewPasswords = presetPasswords(env, targets);
   if (typeof v.answers === 'string') passwords = { ...passwords, ...(await answersPasswords(v.answers, targets)) };
   if (v.prompt) {
     if (!isatty(0)) throw new UsageError(['--prompt needs a terminal on standard input; use --answers FILE or the PHOTOPRISM_HARDEN_*_PASSWORD variables']);
     const { inquirerPrompter } = await import('../prompter.js');
-    passwords = { ...passwords, ...(await promptPasswords(inquirerPrompter((l) => stdio.stdout.write(`${l}\n`)), targets)) };
+    passwords = { ...passwords, ...(await promptPasswords(inquirerPrompter((l) => print.write(`${l}\n`)), targets)) };
   }
   try {
     return await runRotate({ dir: String(v.dir), targets, passwords, start: Boolean(v.start), engine: v.engine as EngineChoice | undefined, timeoutMs: Number(timeout) * 1000, env, ...(probe ? { probe } : {}) });
   } catch (e) {
     if (e instanceof RotateError) {
-      stdio.stderr.write(`photoprism-harden rotate: ${e.message}\n`);
+      print.writeErr(`photoprism-harden rotate: ${e.message}\n`);
       return 1;
     }
     throw e;
