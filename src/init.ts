@@ -18,13 +18,13 @@ import { preflightLines, runPreflight, type Preflight } from './preflight.js';
 import { SECRET_KEYS, type Key, type SecretKey } from './questions.js';
 import { readTargetState, withHostPaths, type StateLayout, type TargetState } from './state.js';
 import { readFileSync } from 'node:fs';
-import type { Found } from './compose/adopt.js';
+import { adoptionChangeProblems, type Found } from './compose/adopt.js';
 import { COMPOSE_NAMES, ComposeLoadError, loadComposeModel, type ComposeModel } from './compose/model.js';
 import { detectTarget, loadTarget, type TargetName } from './targets/registry.js';
 import type { OutputTarget } from './targets/types.js';
 import { engineVolumeLookup, type VolumeLookup } from './compose/volumes.js';
 import { readPrevious } from './previous.js';
-import { EXIT_LOCKED, STATE_DIR, acquireLock, readJournal, type RunLock } from './runlock.js';
+import { EXIT_LOCKED, LockedError, STATE_DIR, acquireLock, liveHolder, readJournal, type RunLock } from './runlock.js';
 import { hostPathProblem } from './hostpaths.js';
 import { invokedAs, shellQuote } from './text.js';
 import { trace } from './trace.js';
@@ -145,12 +145,46 @@ export async function runInit(o: InitOptions): Promise<number> {
   // one run at a time per installation: the lock is taken right before the first write (so a run
   // that stops earlier, on invalid input or a dry run, leaves no trace) and held to the end; the
   // installation is then read again and must be what the plan was made from
-  const held: { lock?: RunLock } = {};
+  const held: Held = {};
+  // another run holding the lock now: say so at once, before reading a half-written installation
+  const holder = await liveHolder(dir);
+  if (holder) throw new LockedError(dir, holder);
   try {
-    return await initRun(o, dir, out, env, interactive, answersFile, held);
+    let code: number;
+    try {
+      code = await initRun(o, dir, out, env, interactive, answersFile, held);
+    } catch (e) {
+      if (!held.lock && !(e instanceof LockedError) && (await changedMeanwhile(dir, held))) return changedExit(out);
+      throw e;
+    }
+    // a refusal made from what another run was writing at the time is that run's doing, not this input's
+    if (code !== 0 && !held.lock && (await changedMeanwhile(dir, held))) return changedExit(out);
+    return code;
   } finally {
     await held.lock?.release();
   }
+}
+
+/** what a run carries to its end: the lock once taken, and what the installation looked like when read */
+interface Held {
+  lock?: RunLock;
+  read?: { state0: TargetState; layout: StateLayout };
+}
+
+/** did another run (or a hand) change the installation while this run, which never took the lock, read it? */
+async function changedMeanwhile(dir: string, held: Held): Promise<boolean> {
+  if (await liveHolder(dir)) return true;
+  if (!held.read) return false;
+  try {
+    return !sameState(held.read.state0, await readTargetState(dir, [], held.read.layout));
+  } catch {
+    return true;
+  }
+}
+
+function changedExit(out: Output): number {
+  out.err('photoprism-harden: the installation changed while this run was planning (another run, or a change by hand), so what it reported above may be out of date; nothing was written. Run init again.');
+  return EXIT_LOCKED;
 }
 
 /** `--dir`: not empty, not a file; its nearest existing part must be a folder. */
@@ -309,6 +343,11 @@ async function planInstall(
   if (o.apply && !target.canApply) {
     throw new UsageError([`--apply: the ${a.target} target only writes files; start it with its own tool (see the next steps of a run without --apply)`]);
   }
+  // an adopted installation follows a new port or photo folder where it can; what it cannot is refused here
+  if (ins.adopt) {
+    const refused = adoptionChangeProblems(ins.adopt, a);
+    if (refused.length) throw new UsageError(refused);
+  }
   const originals = hostPath(a.originalsPath, dir, home);
   const imp = a.importPath ? hostPath(a.importPath, dir, home) : null;
   // the photo folders as the kernel will see them: symlinks resolved, system and account folders refused
@@ -405,9 +444,12 @@ function acceptedRisks(a: Collected['answers'], pf: Preflight): string[] {
 /** The dry run's end: what would be written, the audit of the plan and the engine's check. */
 async function dryRun(o: InitOptions, ins: Inspected, target: OutputTarget, plan: Plan, state: TargetState, a: Collected['answers'], env: NodeJS.ProcessEnv, out: Output): Promise<number> {
   for (const l of dryRunLines(plan)) out.out(l);
-  for (const l of (await auditLines(() => target.audit(plan.dir, ins.facts, o.version, { fs: planOverlay(plan, ins.facts), env }), null, acceptedRisks(a, ins.pf))).lines) out.out(l);
+  // the exit code a real run would give: 1 when the audit of what would be written keeps an unaccepted error
+  const dryAudit = await auditLines(() => target.audit(plan.dir, ins.facts, o.version, { fs: planOverlay(plan, ins.facts), env }), null, acceptedRisks(a, ins.pf));
+  for (const l of dryAudit.lines) out.out(l);
   out.out('');
-  const code = o.validate !== false ? await target.check({ out, plan, state, engine: ins.pf.engine, env, written: false }) : 0;
+  let code = dryAudit.unaccepted ? 1 : 0;
+  if (o.validate !== false) code = Math.max(code, await target.check({ out, plan, state, engine: ins.pf.engine, env, written: false }));
   out.out('Dry run: nothing was written.');
   return code;
 }
@@ -473,9 +515,10 @@ async function initRun(
   env: NodeJS.ProcessEnv,
   interactive: boolean,
   answersFile: AnswersFile | undefined,
-  held: { lock?: RunLock },
+  held: Held,
 ): Promise<number> {
   const ins = await inspect(o, dir, env, interactive, answersFile);
+  held.read = { state0: ins.state0, layout: ins.layout };
   for (const l of ins.lines) out.out(l);
   const c = await collectAnswers(o, ins, dir, env, out, interactive, answersFile);
   const a = c.collected.answers;

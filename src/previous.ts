@@ -5,8 +5,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { yamlData } from './yamlparse.js';
-import { analyseInstallation, type Found } from './compose/adopt.js';
-import { ComposeLoadError, dbImage, findRoles, loadComposeModel, obj, type ComposeModel } from './compose/model.js';
+import { analyseInstallation, httpMapping, type Found } from './compose/adopt.js';
+import { ComposeLoadError, dbImage, findRoles, loadComposeModel, mountFor, obj, photoprismPaths, type ComposeModel } from './compose/model.js';
 import { environmentEntries, parseUser } from './compose/syntax.js';
 import { HEADER_MARKER } from './merge.js';
 import { QUESTIONS, type Answers, type Key, type ReadBack, type SecretKey } from './questions.js';
@@ -94,7 +94,7 @@ export function readPrevious(state: TargetState, given?: ComposeModel | null): P
 
   // what the installation says, digested once; each question reads its own value from it
   const user = pp ? parseUser(pp.user) : null;
-  const port = ppModel?.ports.find((p) => p.target.split('/')[0] === '2342');
+  const port = httpMapping(ppModel);
   const labels = pp ? environmentEntries(pp.labels).map((l) => l.name) : [];
   const digest: ReadBack = {
     service: ppModel !== null,
@@ -105,7 +105,10 @@ export function readPrevious(state: TargetState, given?: ComposeModel | null): P
     // adopted: no published port (only reachable through a proxy on a compose network) or proxy labels
     proxied: Boolean(adopt && (!port || labels.some((l) => PROXY_LABEL.test(l)) || Object.keys(ppEnv).some((k) => PROXY_ENV.test(k)))),
     source: (target) => {
-      const m = ppModel?.mounts.find((x) => x.target.replace(/\/+$/, '') === target);
+      // where PhotoPrism keeps the folder in the container (PHOTOPRISM_ORIGINALS_PATH & co.), and the mount it is on
+      const p = photoprismPaths(ppModel);
+      const m = mountFor(ppModel, target === '/photoprism/originals' ? p.originals : target === '/photoprism/import' ? p.import : target);
+      if (m?.type === 'bind' && m.sub) return m.resolved;
       return m && m.type === 'bind' ? m.source : m?.source || undefined;
     },
     devices: (Array.isArray(pp?.devices) ? pp.devices : []).map((d) => String(typeof d === 'string' ? d : obj(d)?.source ?? '').split(':')[0]!),

@@ -150,6 +150,31 @@ export async function acquireLock(dir: string, command: string, now = new Date()
   };
 }
 
+/**
+ * The live run holding the installation's lock, if any (read only: nothing is created or taken
+ * over). A run that stops before taking the lock asks this to tell "another run was writing while
+ * this one read" from a plain refusal.
+ */
+export async function liveHolder(dir: string): Promise<LockInfo | null> {
+  let state: PinnedDir;
+  try {
+    const root = await PinnedDir.open(dir);
+    try {
+      state = await root.sub(STATE_DIR);
+    } finally {
+      await root.close();
+    }
+  } catch {
+    return null; // (no installation folder or no state folder: no lock)
+  }
+  try {
+    const held = await readLock(state).catch(() => null);
+    return held && held.info.pid !== process.pid && lockIsLive(held.info) ? held.info : null;
+  } finally {
+    await state.close();
+  }
+}
+
 async function readLock(state: PinnedDir): Promise<{ text: string; info: LockInfo } | null> {
   let text: string;
   try {

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import { packageVersion } from '../src/cli.js';
-import { loadComposeModel } from '../src/compose/model.js';
+import { loadComposeModel, mountFor, photoprismPaths } from '../src/compose/model.js';
 import { UsageError } from '../src/errors.js';
 import { type HostFacts } from '../src/host.js';
 import { FixtureHost } from './helpers/fixture-host.js';
@@ -189,7 +189,8 @@ describe('adoption keeps data, passwords, services and ports', () => {
       for (const s of modelAfter.services) for (const [k, e] of s.envMap) if (PASSWORD_VAR.test(k) && !/_FILE$|^FILE__/.test(k)) expect([k, e.value]).toEqual([k, null]);
 
       // passwords keep their values: options.yml and the secret files
-      const storage = pp0.mounts.find((m) => m.target === '/photoprism/storage')!;
+      // (where PhotoPrism keeps its storage: PHOTOPRISM_STORAGE_PATH, possibly a sub-folder of a bind mount)
+      const storage = mountFor(pp0, photoprismPaths(pp0).storage)!;
       const storageHost = storage.type === 'bind' ? storage.resolved : Object.values(volumes!)[0]!;
       const opts = parseDocument(await fsp.readFile(path.join(storageHost, 'config', 'options.yml'), 'utf8')).toJS() as Json;
       const ppPw = passwordsBefore.get(`${pp0.name}.PHOTOPRISM_ADMIN_PASSWORD`);
@@ -282,6 +283,10 @@ describe('adoption keeps data, passwords, services and ports', () => {
     // remembered for later runs
     expect(JSON.parse(await fsp.readFile(path.join(dir, '.photoprism-harden/state.json'), 'utf8'))).toEqual({ allowUnsafe: ['docker-socket-mounted'] });
     expect((await init(dir)).code).toBe(0);
+    // the same flag again changes nothing (state.json's folder is seen as there)
+    const again = await init(dir, { flags: { allowUnsafe: ['docker-socket-mounted'] } });
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('Nothing to change');
   });
 
   test('SQLite stays SQLite; the port bound to 127.0.0.1:8080 stays; behind a proxy without ports none is added', async () => {
@@ -314,9 +319,16 @@ describe('refusals name the file, the line and what to change; nothing is writte
     'refuse-two-photoprism': [/docker-compose\.yml:1: several services run a photoprism\/photoprism image \(photos-family at docker-compose\.yml:2, photos-work at docker-compose\.yml:5\)/],
     'refuse-no-photoprism': [/docker-compose\.yml:2: no service runs a photoprism\/photoprism image \(services: gallery \(lscr\.io\/linuxserver\/piwigo:latest\), db \(mariadb:11\)\)/],
     'refuse-bitnami': [/docker-compose\.yml:10: the database service "mariadb" runs bitnami\/mariadb:11\.4/, /Switch to the official "mariadb" image/],
-    'refuse-mismatch': [/differs between docker-compose\.yml:7 \(PHOTOPRISM_DATABASE_PASSWORD of "photoprism"\) and docker-compose\.yml:12 \(MARIADB_PASSWORD of "mariadb"\)/],
+    'refuse-mismatch': [/^docker-compose\.yml:7: the database password differs between docker-compose\.yml:7 \(PHOTOPRISM_DATABASE_PASSWORD of "photoprism"\) and docker-compose\.yml:12 \(MARIADB_PASSWORD of "mariadb"\)/],
     'refuse-unset': [/docker-compose\.yml:5: PHOTOPRISM_ADMIN_PASSWORD of "photoprism" is written as "\$\{PHOTOPRISM_ADMIN_PASSWORD\}", but the variable PHOTOPRISM_ADMIN_PASSWORD is set neither in \.env nor in the shell/],
     'refuse-external-db': [/docker-compose\.yml:6: PhotoPrism connects to the database at "192\.168\.1\.20:3306", which is no service of docker-compose\.yml/],
+    'refuse-extends-password': [/docker-compose\.yml:4: "photoprism" extends "pp-template" \(templates\.yaml\), which sets PHOTOPRISM_ADMIN_PASSWORD in its environment/, /Move that entry from "pp-template" into "photoprism"/],
+    'refuse-config-path': [/docker-compose\.yml:6: PHOTOPRISM_CONFIG_PATH moves PhotoPrism's config folder \(where it reads options\.yml\) to \/etc\/photoprism, away from its storage \/photoprism\/storage/, /Remove PHOTOPRISM_CONFIG_PATH/],
+  };
+  /** every refusal starts with file:line and says what the user can change */
+  const precise = (problem: string) => {
+    expect(problem).toMatch(/^[\w./-]+\.(ya?ml|env):\d+: /);
+    expect(problem).toMatch(/\b(set|add|remove|move|merge|switch|make|point|give|mount|change|copy|keep editing|run init)\b/i);
   };
   for (const name of REFUSED) {
     test(name, async () => {
@@ -326,6 +338,7 @@ describe('refusals name the file, the line and what to change; nothing is writte
       expect(r.code).toBe(2);
       for (const re of expected[name] ?? [/^$/]) expect(r.stderr).toMatch(re);
       expect(r.stderr).not.toMatch(/not supported/);
+      for (const p of r.stderr.split('\n')) precise(p);
       expect(await snapshot(dir)).toEqual(before);
       const dry = await init(dir, { dryRun: true });
       expect(dry.code).toBe(2);
@@ -369,3 +382,89 @@ describe('audit: passwords inside a DSN, and passwords reaching a container thro
     expect(parseUser('1000:100')).toEqual({ uidText: '1000', gidText: '100', uid: 1000, gid: 100 });
   });
 });
+
+describe('answers that change an adopted installation: port and photo folders follow in place, or are refused', () => {
+  test('--http-port rewrites the published port (host IP kept); new originals and import folders rewrite / add their mount; a second run changes nothing', async () => {
+    const dir = await copyFixture('sqlite-ports');
+    const photos = path.join(TMP, `new-photos-${n}`);
+    const inbox = path.join(TMP, `inbox-${n}`);
+    const flags = { httpPort: '8443', originalsPath: photos, importPath: inbox };
+    const r = await init(dir, { env: SHELL['sqlite-ports'], flags });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('now publishes its web server on host port 8443 (was 8080)');
+    expect(r.stdout).toContain(`now mounts ${photos} as its originals folder (was ~/Pictures)`);
+    const c = composeConfigOr(dir, SHELL['sqlite-ports']);
+    const raw = parseDocument(await fsp.readFile(path.join(dir, 'compose.yaml'), 'utf8')).toJS() as Json;
+    expect(raw.services.photoprism.ports).toEqual(['127.0.0.1:8443:2342']);
+    expect(raw.services.photoprism.volumes).toEqual([
+      `${photos}:/photoprism/originals`,
+      { type: 'bind', source: './storage', target: '/photoprism/storage' },
+      `${inbox}:/photoprism/import`,
+    ]);
+    if (c) expect(c.services.photoprism.ports).toEqual([{ mode: 'ingress', host_ip: '127.0.0.1', target: 2342, published: '8443', protocol: 'tcp' }]);
+    const snap = await snapshot(dir);
+    const again = await init(dir, { env: SHELL['sqlite-ports'], flags });
+    expect(again.stdout).toContain('Nothing to change');
+    expect(await snapshot(dir)).toEqual(snap);
+    // and without the flags the installation's own values are the answers: still nothing to change
+    expect((await init(dir, { env: SHELL['sqlite-ports'] })).stdout).toContain('Nothing to change');
+    // "none" drops the import mount again (its files stay on the host)
+    const drop = await init(dir, { env: SHELL['sqlite-ports'], flags: { importPath: 'none' } });
+    expect(drop.code).toBe(0);
+    expect((parseDocument(await fsp.readFile(path.join(dir, 'compose.yaml'), 'utf8')).toJS() as Json).services.photoprism.volumes).toHaveLength(2);
+  });
+
+  test('a port where none is published, or a folder on a named volume, is refused before writing (file:line and what to do)', async () => {
+    const proxied = await copyFixture('traefik-env-named-db');
+    const before = await snapshot(proxied);
+    const r = await init(proxied, { flags: { httpPort: '8080' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^docker-compose\.yml:4: httpPort 8080: the PhotoPrism service "photo" publishes no port .*adopting never adds one\. Add a "ports:" entry/);
+    expect(await snapshot(proxied)).toEqual(before);
+    const named = await copyFixture('named-storage');
+    const vol = path.join(TMP, `named-vol-${n}`);
+    await fsp.mkdir(vol, { recursive: true });
+    const model = loadComposeModel({ dir: named, env: { HOME }, home: HOME, read: readOr });
+    const v = await init(named, { volumes: { [model.volumes.storage!.name]: vol }, flags: { originalsPath: path.join(TMP, 'elsewhere') } });
+    expect(v.code).toBe(2);
+    expect(v.stderr).toMatch(/^compose\.yml:8: originalsPath .*elsewhere: PhotoPrism's originals folder is the named volume "originals"; its data stays there/);
+  });
+
+  test('--dry-run exits like the real run: 1 while the audit keeps an unaccepted error', async () => {
+    const dir = await copyFixture('traefik-env-named-db');
+    const dry = await init(dir, { dryRun: true });
+    expect(dry.stdout).toContain('[docker-socket-mounted]');
+    expect(dry.code).toBe(1);
+    expect((await init(dir, { dryRun: true, flags: { allowUnsafe: ['docker-socket-mounted'] } })).code).toBe(0);
+  });
+
+  test('an unsupported database driver is named as the SQLite PhotoPrism falls back to; it stays SQLite', async () => {
+    const dir = await copyFixture('sqlite-ports');
+    const file = path.join(dir, 'compose.yaml');
+    await fsp.writeFile(file, (await fsp.readFile(file, 'utf8')).replace('- PHOTOPRISM_ORIGINALS_LIMIT=5000', '- PHOTOPRISM_DATABASE_DRIVER=postgres'));
+    const r = await init(dir, { env: SHELL['sqlite-ports'] });
+    expect(r.code).toBe(0);
+    expect(r.stdout.replace(/\s+/g, ' ')).toContain('the driver "postgres" is not one PhotoPrism supports');
+    const opts = parseDocument(await fsp.readFile(path.join(dir, 'storage/config/options.yml'), 'utf8')).toJS() as Json;
+    expect(opts.DatabaseDriver).toBe('sqlite');
+  });
+
+  test("audit compares PhotoPrism's DatabasePassword with linuxserver's FILE__MYSQL_PASSWORD file", async () => {
+    const { auditDir } = await import('../src/audit/index.js');
+    const dir = await copyFixture('linuxserver-list');
+    expect([0, 1]).toContain((await init(dir)).code);
+    expect(await fsp.readFile(path.join(dir, 'docker-compose.yml'), 'utf8')).toContain('FILE__MYSQL_PASSWORD=/run/secrets/DB_PWD');
+    const facts = await new FixtureHost(FACTS).facts();
+    const rule = async () => (await auditDir(dir, facts, 'test', { env: { HOME } })).findings.filter((f) => f.rule === 'database-password-mismatch');
+    expect(await rule()).toEqual([]);
+    await fsp.writeFile(path.join(dir, '.secrets/db_pwd.txt'), 'another-password-1');
+    const f = await rule();
+    expect(f).toHaveLength(1);
+    expect(f[0]!.message).toContain('.secrets/db_pwd.txt');
+  });
+});
+
+function composeConfigOr(dir: string, env: Record<string, string> = {}): Json | null {
+  return HAVE ? composeConfig(dir, env) : null;
+}

@@ -552,10 +552,13 @@ describe('diffs and dry run', () => {
       .replace(/MARIADB_ROOT_PASSWORD: "insecure"/, 'MARIADB_ROOT_PASSWORD: "r00tpw"');
     await fsp.writeFile(path.join(dir, 'docker-compose.yml'), official);
     const dry = await init(dir, {}, { dryRun: true });
-    expect(dry.code).toBe(0);
+    // (exit 1 like the real run would: the official file keeps risks the audit reports until accepted)
+    expect(dry.code).toBe(1);
     expect(dry.stdout).toContain('-      MARIADB_PASSWORD: "********"');
+    expect((await init(dir, { allowUnsafe: ['docker-socket-mounted', 'sensitive-host-mount'] }, { dryRun: true })).code).toBe(0);
     for (const s of ['s3cr3t', 'r00tpw', 'insecure']) expect(dry.stdout).not.toContain(s);
     const r = await init(dir, { allowUnsafe: ['docker-socket-mounted', 'sensitive-host-mount'] });
+    expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     for (const s of ['s3cr3t', 'r00tpw', 'insecure']) expect(r.stdout + r.stderr).not.toContain(s);
     expect(await read(dir, '.secrets/db_pwd.txt')).toBe('s3cr3t');

@@ -13,7 +13,9 @@ import {
   dbImage,
   findRoles,
   mountAt,
+  mountFor,
   obj,
+  photoprismPaths,
   parseDsn,
   type ComposeModel,
   type DbImage,
@@ -22,7 +24,7 @@ import {
   type Roles,
   type ServiceModel,
 } from './model.js';
-import { environmentEntries, expandHome, parseMounts, parsePorts, allInterfaces } from './syntax.js';
+import { environmentEntries, expandHome, parseMounts, parsePorts, allInterfaces, type PortMapping } from './syntax.js';
 import { sensitiveReason } from '../audit/rules/sensitive-host-mount.js';
 
 export const ADOPT_MARKER = 'PhotoPrism, adopted and hardened in place by photoprism-harden';
@@ -123,18 +125,39 @@ export function analyseInstallation(model: ComposeModel, options: Record<string,
       `${svcAt(pp)}: the PhotoPrism service "${pp.name}" is ${pp.file.via === 'main' ? `also defined in ${pp.alsoIn.join(', ')}` : `defined in ${pp.file.rel}`}; this tool edits ${main} only. Merge its settings into ${main} (and remove them from the other file), then run init again`,
     );
   }
-  const storage = mountAt(pp, '/photoprism/storage');
-  const originals = mountAt(pp, '/photoprism/originals');
-  const imp = mountAt(pp, '/photoprism/import');
+  // PhotoPrism's folders inside the container (PHOTOPRISM_STORAGE_PATH & co. move them)
+  const paths = photoprismPaths(pp);
+  const storage = mountFor(pp, paths.storage);
+  const originals = mountFor(pp, paths.originals);
+  const imp = mountFor(pp, paths.import);
+  const movedBy = (k: keyof typeof paths.from) => (paths.from[k] ? ` (${paths.from[k]!.name} at ${at(paths.from[k]!)})` : '');
   if (!storage) {
     problems.push(
-      `${svcAt(pp)}: the PhotoPrism service "${pp.name}" mounts nothing at /photoprism/storage, so its index, thumbnails and settings live inside the container and are lost with it; add a volume (e.g. "- ./storage:/photoprism/storage") and run init again`,
+      `${paths.from.storage ? at(paths.from.storage) : svcAt(pp)}: the PhotoPrism service "${pp.name}" mounts nothing at ${paths.storage}${movedBy('storage')}, so its index, thumbnails and settings live inside the container and are lost with it; add a volume (e.g. "- ./storage:${paths.storage}") and run init again`,
     );
   } else if (storage.type !== 'bind' && storage.type !== 'volume') {
-    problems.push(`${at(storage.where)}: /photoprism/storage is a "${storage.type}" mount; only a bind mount or a named volume can be adopted`);
+    problems.push(`${at(storage.where)}: ${paths.storage} is a "${storage.type}" mount; only a bind mount or a named volume can be adopted`);
   } else if (storage.type === 'volume' && !storage.source) {
-    problems.push(`${at(storage.where)}: /photoprism/storage is an anonymous volume (a new one per container); give it a name (e.g. "- storage:/photoprism/storage" plus a top-level "volumes: storage:") and run init again`);
+    problems.push(`${at(storage.where)}: ${paths.storage} is an anonymous volume (a new one per container); give it a name (e.g. "- storage:${paths.storage}" plus a top-level "volumes: storage:") and run init again`);
+  } else if (storage.type === 'volume' && storage.sub) {
+    problems.push(`${at(storage.where)}: PhotoPrism's storage ${paths.storage}${movedBy('storage')} is the sub-folder "${storage.sub}" of the named volume "${storage.source}"; this tool locates options.yml in a volume's top folder only. Mount the volume at ${paths.storage} itself (or a bind folder there), then run init again`);
   }
+  if (paths.config !== `${paths.storage}/config`) {
+    problems.push(
+      `${at(paths.from.config!)}: PHOTOPRISM_CONFIG_PATH moves PhotoPrism's config folder (where it reads options.yml) to ${paths.config}, away from its storage ${paths.storage}; this tool writes options.yml to ${paths.storage}/config. Remove PHOTOPRISM_CONFIG_PATH (and move the files from ${paths.config} to ${paths.storage}/config), then run init again`,
+    );
+  }
+  // a service built with `extends:` inherits environment entries the tool cannot remove from here
+  const PASSWORDISH = /^(PHOTOPRISM_ADMIN_PASSWORD|PHOTOPRISM_DATABASE_PASSWORD|PHOTOPRISM_DATABASE_DSN|MARIADB_PASSWORD|MYSQL_PASSWORD|MARIADB_ROOT_PASSWORD|MYSQL_ROOT_PASSWORD)$/;
+  const inherited = (s: ServiceModel) => {
+    const e = s.extends;
+    const pw = e?.env.filter((n) => PASSWORDISH.test(n)) ?? [];
+    if (!e || !pw.length) return;
+    problems.push(
+      `${s.file.rel}:${e.line}: "${s.name}" extends "${e.service}" (${e.file}), which sets ${pw.join(', ')} in its environment; this tool moves passwords out of "${s.name}"'s own keys only and would leave that value in ${e.file}. Move ${pw.length > 1 ? 'those entries' : 'that entry'} from "${e.service}" into "${s.name}" (or into .env through \${VAR}), then run init again`,
+    );
+  };
+  inherited(pp);
   // a password written as ${VAR} whose variable is set nowhere cannot be moved: its real value is unknown
   const PASSWORD_VARS = /^(PHOTOPRISM_ADMIN_PASSWORD|PHOTOPRISM_DATABASE_PASSWORD|PHOTOPRISM_DATABASE_DSN|MARIADB_PASSWORD|MYSQL_PASSWORD|MARIADB_ROOT_PASSWORD|MYSQL_ROOT_PASSWORD)$/;
   for (const s of [pp, ...model.services.filter((x) => dbImage(x.image?.repo))]) {
@@ -190,6 +213,7 @@ export function analyseInstallation(model: ComposeModel, options: Record<string,
       );
     } else {
       dbKind = dbImage(db.image?.repo);
+      inherited(db);
       if (db.file.via !== 'main' || db.alsoIn.length) {
         problems.push(`${svcAt(db)}: the database service "${db.name}" is ${db.file.via === 'main' ? `also defined in ${db.alsoIn.join(', ')}` : `defined in ${db.file.rel}`}; this tool edits ${main} only. Merge its settings into ${main}, then run init again`);
       }
@@ -197,7 +221,7 @@ export function analyseInstallation(model: ComposeModel, options: Record<string,
         const image = String(db.data.image ?? '(no image)');
         problems.push(
           dbKind === 'bitnami'
-            ? `${at({ file: db.file.rel, line: model.posOf(db.file, ['services', db.name, 'image'])?.line })}: the database service "${db.name}" runs ${image}; Bitnami's image runs as UID 1001 and cannot read secret files owned by root (0600), so its passwords cannot be moved to .secrets/ safely. Switch to the official "mariadb" image (same data folder format; its variables are MARIADB_*), or keep editing this file by hand`
+            ? `${at({ file: db.file.rel, line: model.posOf(db.file, ['services', db.name, 'image'])?.line })}: the database service "${db.name}" runs ${image}; Bitnami's image reads MARIADB_PASSWORD_FILE / MARIADB_ROOT_PASSWORD_FILE, but as UID 1001 (a non-root image), so the secret files this tool writes (owner root, mode 0600) would be unreadable to it; its passwords cannot be moved to .secrets/ safely. Switch to the official "mariadb" image (same data folder format; its variables are MARIADB_*), or keep editing this file by hand`
             : `${at({ file: db.file.rel, line: model.posOf(db.file, ['services', db.name, 'image'])?.line })}: the database service "${db.name}" runs ${image}, whose password variables this tool does not know (supported: the official mariadb and mysql images, linuxserver/mariadb). Switch to one of them, or keep editing this file by hand`,
         );
       }
@@ -214,7 +238,15 @@ export function analyseInstallation(model: ComposeModel, options: Record<string,
         if (userFile) {
           dbUsesFiles = true;
           const v = readSecretBehind(model, db, userFile.value!, secretFile);
-          if (v === null) problems.push(`${at(userFile)}: ${userFile.name} points at ${userFile.value}, which is not a readable secret file of ${main}; PhotoPrism's DatabasePassword must equal it. Make the file readable (or declare it under "secrets:"), then run init again`);
+          if (v === null) {
+            const host = secretHostPath(model, db, userFile.value!);
+            const rel = host ? path.relative(model.dir, host) : null;
+            problems.push(
+              host
+                ? `${at(userFile)}: ${userFile.name} points at ${userFile.value}, which is the host file ${rel && !rel.startsWith('..') ? `./${rel}` : host}; it does not exist or cannot be read, so the database password is unknown (PhotoPrism's DatabasePassword must equal it). Create that file with the password the database was created with (or fix the path), then run init again`
+                : `${at(userFile)}: ${userFile.name} points at ${userFile.value}, which is neither a secret of "${db.name}" (its "secrets:") nor a file in one of its bind mounts; the database password is unknown. Declare the secret (top-level "secrets:" with "file:") or fix the path, then run init again`,
+            );
+          }
           else dbPassword = { value: v, from: [userFile] };
           if (rootFile) {
             const r = readSecretBehind(model, db, rootFile.value!, secretFile);
@@ -234,7 +266,7 @@ export function analyseInstallation(model: ComposeModel, options: Record<string,
       const dbSide = user === 'root' ? rootPassword : dbPassword;
       if (ppSide && dbSide && ppSide.v !== dbSide.value) {
         problems.push(
-          `the database password differs between ${at(ppSide.e)} (${ppSide.e.name} of "${pp.name}") and ${at(dbSide.from[0]!)} (${dbSide.from[0]!.name} of "${db.name}"); PhotoPrism could not log in. Nothing was changed: make both the same (the one the database was created with), then run init again`,
+          `${at(ppSide.e)}: the database password differs between ${at(ppSide.e)} (${ppSide.e.name} of "${pp.name}") and ${at(dbSide.from[0]!)} (${dbSide.from[0]!.name} of "${db.name}"); PhotoPrism could not log in. Nothing was changed: make both the same (the one the database was created with), then run init again`,
         );
       }
       if (ppSide && !dbSide && !dbUsesFiles) dbPassword = { value: ppSide.v, from: [ppSide.e] };
@@ -253,7 +285,13 @@ export function analyseInstallation(model: ComposeModel, options: Record<string,
     // (a database password set for SQLite is unused; it still moves, unchanged, out of the environment)
     if (ppDbPwd) dbPassword = { value: ppDbPwd.value!, from: [ppDbPwd] };
     const sqliteDb = value(pp, 'PHOTOPRISM_DATABASE_DRIVER');
-    notes.push(`${sqliteDb ? at(sqliteDb) : svcAt(pp)}: PhotoPrism uses SQLite (index.db in its storage): it stays SQLite, no database service is added`);
+    const given = (typeof options?.DatabaseDriver === 'string' ? options.DatabaseDriver : sqliteDb?.value ?? '').toLowerCase();
+    // PhotoPrism itself: any driver but mysql/mariadb is SQLite ("unsupported database driver ..., using sqlite")
+    const known = ['', 'sqlite', 'sqlite3', 'sqllite', 'test', 'file'].includes(given);
+    const quotedDriver = /^(["'])(mysql|mariadb)\1$/.exec(given);
+    notes.push(
+      `${sqliteDb ? at(sqliteDb) : svcAt(pp)}: PhotoPrism uses SQLite (index.db in its storage)${known ? '' : `: the driver ${JSON.stringify(given)} is not one PhotoPrism supports (only mysql/mariadb and sqlite), so it logs "unsupported database driver" and opens SQLite`}; it stays SQLite, no database service is added${quotedDriver ? `. The quotes are part of the value in a "KEY=value" list entry: if this installation should use ${quotedDriver[2]}, write PHOTOPRISM_DATABASE_DRIVER=${quotedDriver[2]} (and PHOTOPRISM_DATABASE_SERVER without quotes), then run init again` : ''}`,
+    );
   }
   if (problems.length) return { problems };
   return {
@@ -305,6 +343,14 @@ function rawTexts(model: ComposeModel, secrets: (FoundSecret | null)[]): string[
 
 /** The content of the secret file behind /run/secrets/<name> (trailing newlines dropped, as the images do). */
 function readSecretBehind(model: ComposeModel, svc: ServiceModel, target: string, read: (abs: string) => string | null): string | null {
+  const file = secretHostPath(model, svc, target);
+  if (!file) return null;
+  const t = read(file);
+  return t === null ? null : t.replace(/\n+$/, '');
+}
+
+/** The host file behind a container path: a secret (/run/secrets/<name>) or a file in a bind mount; null when neither. */
+function secretHostPath(model: ComposeModel, svc: ServiceModel, target: string): string | null {
   const m = /^\/run\/secrets\/(.+)$/.exec(target);
   let file: string | null = null;
   if (m) {
@@ -316,9 +362,70 @@ function readSecretBehind(model: ComposeModel, svc: ServiceModel, target: string
     const mount = svc.mounts.find((x) => x.type === 'bind' && target.startsWith(x.target.replace(/\/+$/, '') + '/'));
     if (mount) file = path.join(mount.resolved, target.slice(mount.target.replace(/\/+$/, '').length + 1));
   }
-  if (!file) return null;
-  const t = read(file);
-  return t === null ? null : t.replace(/\n+$/, '');
+  return file;
+}
+
+// ---------------------------------------------------------------------------------------------
+// answers that change an adopted installation's port or photo folders
+
+/** The port mapping that publishes PhotoPrism's web server (container port PHOTOPRISM_HTTP_PORT, default 2342). */
+export function httpMapping(svc: ServiceModel | null): PortMapping | undefined {
+  const cport = svc?.envMap.get('PHOTOPRISM_HTTP_PORT')?.value || '2342';
+  return svc?.ports.find((p) => p.target.split('/')[0] === cport);
+}
+
+interface MountChange {
+  kind: 'originals' | 'import';
+  /** the mount as it is (undefined: none) */
+  mount: (MountModel & { sub: string }) | undefined;
+  /** the new host path as the user wrote it; '' = no import folder */
+  next: string;
+}
+
+/** What the answers change compared with the installation: a published port, the originals/import folder. */
+function wantedChanges(f: Found, a: Answers): { port: PortMapping | 'none' | null; mounts: MountChange[] } {
+  const m = httpMapping(f.pp);
+  const published = m?.published ? Number(m.published) : undefined;
+  const port = m ? (published === a.httpPort || (!m.published && a.httpPort === 2342) ? null : m) : a.httpPort === 2342 ? null : 'none';
+  const host = (p: string) => path.resolve(f.model.dir, expandHome(p, f.model.home));
+  // (a named volume's name reads back as the answer "./<name>", see questions.ts parseHostPath)
+  const same = (m: MountModel, answer: string) => (m.type === 'bind' ? m.resolved === host(answer) : answer === m.source || answer === `./${m.source}`);
+  const mounts: MountChange[] = [];
+  const o = f.originals as MountChange['mount'];
+  if (o ? !same(o, a.originalsPath) : a.originalsPath !== './originals') mounts.push({ kind: 'originals', mount: o, next: a.originalsPath });
+  const i = f.import as MountChange['mount'];
+  if (i ? a.importPath === '' || !same(i, a.importPath) : a.importPath !== '') mounts.push({ kind: 'import', mount: i, next: a.importPath });
+  return { port, mounts };
+}
+
+/**
+ * Answers an adopted installation cannot follow, with the file, line and what to do (before anything is
+ * written): a new HTTP port where no port is published (this tool never adds one), a port range, a photo
+ * folder on a named volume or on a sub-folder of another mount, a mount inherited through `extends:`.
+ */
+export function adoptionChangeProblems(f: Found, a: Answers): string[] {
+  const problems: string[] = [];
+  const { port, mounts } = wantedChanges(f, a);
+  const ppAt = svcAt(f.pp);
+  if (port === 'none') {
+    problems.push(
+      `${ppAt}: httpPort ${a.httpPort}: the PhotoPrism service "${f.pp.name}" publishes no port (it is reached through a proxy or another container), and adopting never adds one. Add a "ports:" entry to "${f.pp.name}" yourself (e.g. "127.0.0.1:${a.httpPort}:2342"), or run init without --http-port`,
+    );
+  } else if (port && (port.published.includes('-') || !port.published)) {
+    problems.push(`${f.pp.file.rel}:${f.model.posOf(f.pp.file, ['services', f.pp.name, 'ports', port.index])?.line ?? f.pp.line}: httpPort ${a.httpPort}: "${port.raw}" publishes ${port.published ? `the port range ${port.published}` : 'a port the engine picks'}; change that entry yourself, or run init without --http-port`);
+  }
+  if (port && port !== 'none' && f.pp.extends?.keys.includes('ports')) problems.push(`${f.pp.file.rel}:${f.pp.extends.line}: httpPort ${a.httpPort}: "${f.pp.name}" inherits its ports from "${f.pp.extends.service}" (extends:); change the port there yourself, or run init without --http-port`);
+  for (const c of mounts) {
+    const key = c.kind === 'originals' ? 'originalsPath' : 'importPath';
+    const target = c.kind === 'originals' ? '/photoprism/originals' : '/photoprism/import';
+    const m = c.mount;
+    const mAt = m ? at(m.where) : ppAt;
+    if (m && f.pp.extends?.keys.includes('volumes')) problems.push(`${f.pp.file.rel}:${f.pp.extends.line}: ${key} ${c.next || '(none)'}: "${f.pp.name}" inherits its volumes from "${f.pp.extends.service}" (extends:); change the mount there yourself, or run init without a new ${key}`);
+    else if (m && m.type !== 'bind') problems.push(`${mAt}: ${key} ${c.next || '(none)'}: PhotoPrism's ${c.kind} folder is the named volume "${m.source}"; its data stays there, so this tool does not point the service elsewhere. Move the files and change the mount yourself, or run init without a new ${key}`);
+    else if (m && m.sub) problems.push(`${mAt}: ${key} ${c.next || '(none)'}: PhotoPrism's ${c.kind} folder is the sub-folder "${m.sub}" of the mount "${m.source}:${m.target}"; change that mount yourself, or run init without a new ${key}`);
+    else if (!m && c.kind === 'originals') problems.push(`${ppAt}: originalsPath ${c.next}: the PhotoPrism service "${f.pp.name}" mounts nothing at ${target}, so the photos it indexed are inside the container; adding a mount would hide them. Add the mount yourself, or run init without --originals-path`);
+  }
+  return problems;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -483,6 +590,45 @@ export function adoptCompose(input: AdoptInput): AdoptResult {
   }
   if (dev === 'nvidia' && !JSON.stringify(f.pp.data.deploy ?? {}).includes('nvidia')) {
     notes.push(`transcoding "nvidia": add the GPU reservation to "${f.pp.name}" by hand (deploy.resources.reservations.devices with driver: nvidia); the adopted file keeps its deploy: section as it is`);
+  }
+
+  // ---- a new published port, originals or import folder the user asked for (adoptionChangeProblems
+  // refused what cannot be followed): the entry is rewritten in place, its host IP, protocol and mode kept
+  const changes = wantedChanges(f, a);
+  const esc = (p: string) => p.replace(/\$/g, '$$$$');
+  if (changes.port && changes.port !== 'none') {
+    const m = changes.port;
+    const seq = pp.get('ports', true);
+    const item = isSeq(seq) ? seq.items[m.index] : undefined;
+    if (isMap(item)) item.set('published', quoted(String(a.httpPort)));
+    else if (isSeq(seq)) {
+      const ip = m.hostIp ? (m.hostIp.includes(':') ? `[${m.hostIp}]:` : `${m.hostIp}:`) : '';
+      const proto = /\/(tcp|udp|sctp)$/i.exec(m.raw)?.[0] ?? '';
+      seq.items[m.index] = quoted(`${ip}${a.httpPort}:${m.target}${proto}`);
+    }
+    notes.push(`"${f.pp.name}" now publishes its web server on host port ${a.httpPort} (was ${m.published}); update bookmarks and a proxy that uses the old port`);
+  }
+  for (const c of changes.mounts) {
+    const target = c.kind === 'originals' ? photoprismPaths(f.pp).originals : photoprismPaths(f.pp).import;
+    const vols = seqOf(pp, 'volumes');
+    if (!c.mount) {
+      if (c.kind === 'import' && c.next) vols.items.push(quoted(`${esc(c.next)}:${target}`));
+      continue;
+    }
+    const i = c.mount.index;
+    if (c.kind === 'import' && c.next === '') {
+      vols.items.splice(i, 1);
+      notes.push(`the import folder ${c.mount.source} is no longer mounted (its files stay on the host)`);
+      continue;
+    }
+    const item = vols.items[i];
+    if (isMap(item)) item.set('source', quoted(esc(c.next)));
+    else {
+      const written = Array.isArray(f.pp.data.volumes) ? String(f.pp.data.volumes[i] ?? '') : '';
+      const mode = written.split(':')[2];
+      vols.items[i] = quoted(`${esc(c.next)}:${c.mount.target}${mode ? `:${mode}` : ''}`);
+    }
+    notes.push(`"${f.pp.name}" now mounts ${c.next} as its ${c.kind} folder (was ${c.mount.source}); nothing was moved or copied`);
   }
 
   // ---- database

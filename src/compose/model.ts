@@ -42,8 +42,10 @@ export interface ModelFile {
   lines: LineCounter;
   /** plain data, merge keys resolved, NOT interpolated */
   data: Obj;
-  /** how it entered the project */
-  via: 'main' | 'override' | 'include';
+  /** how it entered the project (`extends`: the file named by a service's `extends.file`) */
+  via: 'main' | 'override' | 'include' | 'extends';
+  /** the folder its relative paths are resolved against (an included file's own folder, or its project_directory) */
+  base: string;
 }
 
 export interface Where {
@@ -99,6 +101,8 @@ export interface ServiceModel {
   ports: PortMapping[];
   /** other files (overrides, includes) that also define this service */
   alsoIn: string[];
+  /** `extends:` of the service, resolved: the base service, the file it is in, and the keys it contributes */
+  extends: { service: string; file: string; line: number; keys: string[]; env: string[] } | null;
 }
 
 export interface DotenvVar {
@@ -169,7 +173,7 @@ function relOf(dir: string, abs: string): string {
   return r && !r.startsWith('..') && !path.isAbsolute(r) ? r : abs;
 }
 
-function parseFile(dir: string, abs: string, text: string, via: ModelFile['via']): ModelFile {
+function parseFile(dir: string, abs: string, text: string, via: ModelFile['via'], base = dir): ModelFile {
   const { doc, lines } = parseShared(text);
   const rel = relOf(dir, abs);
   if (doc.errors.length) {
@@ -181,7 +185,7 @@ function parseFile(dir: string, abs: string, text: string, via: ModelFile['via']
   if (parsed.error) throw new ComposeLoadError(`${rel}: ${parsed.error}`, rel, 1);
   const data = parsed.data ?? {};
   if (!obj(data)) throw new ComposeLoadError(`${rel} is not a Compose file (expected a mapping with "services:")`, rel, 1);
-  return { rel, abs, text, doc, lines, data: data as Obj, via };
+  return { rel, abs, text, doc, lines, data: data as Obj, via, base };
 }
 
 /** Compose's project name: `name:`, else COMPOSE_PROJECT_NAME, else the folder name (lowercase, [a-z0-9_-]). */
@@ -232,6 +236,30 @@ export function mergeService(base: Obj, over: Obj): Obj {
     else if (obj(b) && obj(v)) out[k] = mergeService(b as Obj, v as Obj);
     else out[k] = v;
   }
+  return out;
+}
+
+/**
+ * A service of a file whose folder is not the project's (an included or extended file): its relative bind
+ * sources and env_file paths made absolute against that folder, as Compose resolves them. Interpolated data.
+ */
+function rebase(data: Obj, base: string, home: string): Obj {
+  const abs = (p: string) => (path.isAbsolute(p) ? p : path.resolve(base, expandHome(p, home)));
+  const out: Obj = { ...data };
+  if (Array.isArray(data.volumes)) {
+    out.volumes = data.volumes.map((v) => {
+      if (typeof v === 'string') {
+        const parts = v.split(':');
+        if (parts.length > 1 && /^[.~]/.test(parts[0]!)) return [abs(parts[0]!), ...parts.slice(1)].join(':');
+        return v;
+      }
+      const m = obj(v);
+      if (m && m.type === 'bind' && typeof m.source === 'string') return { ...m, source: abs(m.source) };
+      return v;
+    });
+  }
+  if (typeof data.env_file === 'string') out.env_file = abs(data.env_file);
+  else if (Array.isArray(data.env_file)) out.env_file = data.env_file.map((e) => (typeof e === 'string' ? abs(e) : obj(e) && typeof obj(e)!.path === 'string' ? { ...obj(e), path: abs(obj(e)!.path as string) } : e));
   return out;
 }
 
@@ -295,14 +323,16 @@ export function loadComposeModel(o: LoadModelOptions): ComposeModel {
   const inc = main.data.include;
   for (const item of Array.isArray(inc) ? inc : []) {
     const paths = typeof item === 'string' ? [item] : Array.isArray(obj(item)?.path) ? (obj(item)!.path as unknown[]) : [obj(item)?.path];
+    const projectDir = typeof obj(item)?.project_directory === 'string' ? path.resolve(dir, expandHome(interpolate(obj(item)!.project_directory as string, vars), o.home)) : null;
     for (const p of paths) {
       if (typeof p !== 'string') continue;
-      const abs = path.resolve(dir, interpolate(p, vars));
+      const abs = path.resolve(dir, expandHome(interpolate(p, vars), o.home));
       const t = o.read(abs);
       if (t === null) {
         throw new ComposeLoadError(`${main.rel}:${lineAt(main.doc, main.lines, ['include']) ?? 1}: include: ${p} cannot be read`, main.rel, lineAt(main.doc, main.lines, ['include']));
       }
-      files.push(parseFile(path.dirname(abs) === dir ? dir : dir, abs, t, 'include'));
+      // Compose resolves the relative paths of an included file against its own folder (or project_directory)
+      files.push(parseFile(dir, abs, t, 'include', projectDir ?? path.dirname(abs)));
       includes.push(relOf(dir, abs));
     }
   }
@@ -315,22 +345,70 @@ export function loadComposeModel(o: LoadModelOptions): ComposeModel {
   };
   const posOf = (file: ModelFile, keys: readonly (string | number)[]) => posAt(file.doc, file.lines, keys);
 
-  // services: main and included files define them; overrides merge into them
-  const rawServices = new Map<string, { data: Obj; file: ModelFile; alsoIn: string[] }>();
+  // services: main and included files define them; overrides merge into them. Each file's service is
+  // interpolated and its relative paths made absolute against the file's own folder first (an included
+  // or extended file's `./x` is relative to where that file is), then `extends:` is applied, then merged.
+  const rawServices = new Map<string, { raw: Obj; data: Obj; file: ModelFile; alsoIn: string[]; ext: ServiceModel['extends'] }>();
+  const extendsFiles = new Map<string, ModelFile>();
+  const loadExtends = (from: ModelFile, p: string, at: number | undefined): ModelFile => {
+    const abs = path.resolve(from.base, expandHome(interpolate(p, vars), o.home));
+    const have = extendsFiles.get(abs) ?? files.find((x) => x.abs === abs);
+    if (have) return have;
+    const t = o.read(abs);
+    if (t === null) throw new ComposeLoadError(`${from.rel}${at ? `:${at}` : ''}: extends: file ${p} cannot be read`, from.rel, at);
+    const f = parseFile(dir, abs, t, 'extends', path.dirname(abs));
+    extendsFiles.set(abs, f);
+    return f;
+  };
+  const resolveService = (f: ModelFile, name: string, seen: string[]): { raw: Obj; data: Obj; ext: ServiceModel['extends'] } => {
+    const at = lineAt(f.doc, f.lines, ['services', name]);
+    const d = obj(obj(f.data.services)?.[name]);
+    if (!d) throw new ComposeLoadError(`${f.rel}${at ? `:${at}` : ''}: extends: service "${name}" is not defined in ${f.rel}`, f.rel, at);
+    if (seen.includes(`${f.abs}#${name}`)) throw new ComposeLoadError(`${f.rel}${at ? `:${at}` : ''}: extends: service "${name}" extends itself (${seen.length} steps)`, f.rel, at);
+    const info = newInterpolation();
+    const interpolated = (interpolateDeep(d, vars, info) ?? {}) as Obj;
+    const own = f.base === dir ? interpolated : rebase(interpolated, f.base, o.home);
+    note(info, { file: f.rel, line: at });
+    const ext = d.extends;
+    if (ext === undefined || ext === null) return { raw: d, data: own, ext: null };
+    const e = typeof ext === 'string' ? { service: ext } : (obj(interpolateDeep(ext, vars)) ?? {});
+    const extAt = lineAt(f.doc, f.lines, ['services', name, 'extends']);
+    if (typeof e.service !== 'string') throw new ComposeLoadError(`${f.rel}${extAt ? `:${extAt}` : ''}: extends: of "${name}" names no service`, f.rel, extAt);
+    const bf = typeof e.file === 'string' ? loadExtends(f, e.file, extAt) : f;
+    const base = resolveService(bf, e.service, [...seen, `${f.abs}#${name}`]);
+    const { extends: _x, ...rawOwn } = d;
+    const { extends: _y, ...dataOwn } = own;
+    void _x;
+    void _y;
+    const baseEnv = environmentEntries(base.data.environment).map((x) => x.name);
+    return {
+      raw: mergeService(base.raw, rawOwn),
+      data: mergeService(base.data, dataOwn),
+      ext: { service: e.service, file: bf.rel, line: extAt ?? at ?? 1, keys: Object.keys(base.data), env: baseEnv },
+    };
+  };
   for (const f of files) {
     const svcs = obj(f.data.services) ?? {};
-    for (const [name, def] of Object.entries(svcs)) {
-      const d = obj(def) ?? {};
+    for (const name of Object.keys(svcs)) {
+      const r = resolveService(f, name, []);
       const have = rawServices.get(name);
-      if (!have) rawServices.set(name, { data: d, file: f, alsoIn: [] });
+      if (!have) rawServices.set(name, { raw: r.raw, data: r.data, file: f, alsoIn: [], ext: r.ext });
       else {
-        have.data = mergeService(have.data, d);
+        have.raw = mergeService(have.raw, r.raw);
+        have.data = mergeService(have.data, r.data);
         have.alsoIn.push(f.rel);
       }
     }
   }
+  files.push(...extendsFiles.values());
   const top: Obj = {};
-  for (const f of files) for (const k of ['volumes', 'secrets', 'configs', 'networks', 'name']) if (f.data[k] !== undefined) top[k] = k === 'name' ? f.data[k] : { ...(obj(top[k]) ?? {}), ...(obj(f.data[k]) ?? {}) };
+  // (an included file's secrets and configs name host files relative to its own folder)
+  const fileBase = new Map<string, string>();
+  for (const f of files) {
+    if (f.via === 'extends') continue;
+    for (const k of ['volumes', 'secrets', 'configs', 'networks', 'name']) if (f.data[k] !== undefined) top[k] = k === 'name' ? f.data[k] : { ...(obj(top[k]) ?? {}), ...(obj(f.data[k]) ?? {}) };
+    for (const k of ['secrets', 'configs']) for (const n of Object.keys(obj(f.data[k]) ?? {})) fileBase.set(`${k}.${n}`, f.base);
+  }
   const project = projectName(dir, top, vars, shellEnv);
 
   const volumes: ComposeModel['volumes'] = {};
@@ -344,7 +422,7 @@ export function loadComposeModel(o: LoadModelOptions): ComposeModel {
   for (const [k, v] of Object.entries(obj(top.secrets) ?? {})) {
     const d = (interpolateDeep(obj(v) ?? {}, vars) ?? {}) as Obj;
     secrets[k] = {
-      file: typeof d.file === 'string' ? path.resolve(dir, expandHome(d.file, o.home)) : null,
+      file: typeof d.file === 'string' ? path.resolve(fileBase.get(`secrets.${k}`) ?? dir, expandHome(d.file, o.home)) : null,
       external: d.external === true,
       ...(typeof d.environment === 'string' ? { environment: d.environment } : {}),
     };
@@ -352,16 +430,13 @@ export function loadComposeModel(o: LoadModelOptions): ComposeModel {
   const configs: ComposeModel['configs'] = {};
   for (const [k, v] of Object.entries(obj(top.configs) ?? {})) {
     const d = (interpolateDeep(obj(v) ?? {}, vars) ?? {}) as Obj;
-    configs[k] = { file: typeof d.file === 'string' ? path.resolve(dir, expandHome(d.file, o.home)) : null };
+    configs[k] = { file: typeof d.file === 'string' ? path.resolve(fileBase.get(`configs.${k}`) ?? dir, expandHome(d.file, o.home)) : null };
   }
 
   const missingEnvFiles: ComposeModel['missingEnvFiles'] = [];
   const envFileTexts = new Map<string, string>();
   const services: ServiceModel[] = [];
-  for (const [name, { data: raw, file, alsoIn }] of rawServices) {
-    const info = newInterpolation();
-    const data = (interpolateDeep(raw, vars, info) ?? {}) as Obj;
-    note(info, { file: file.rel, line: lineAt(file.doc, file.lines, ['services', name]) });
+  for (const [name, { raw, data, file, alsoIn, ext }] of rawServices) {
     const env: EnvVar[] = [];
     for (const ef of envFileList(data.env_file)) {
       const abs = path.resolve(dir, expandHome(ef.path, o.home));
@@ -437,6 +512,7 @@ export function loadComposeModel(o: LoadModelOptions): ComposeModel {
       mounts,
       ports: parsePorts(data.ports),
       alsoIn,
+      extends: ext,
     });
   }
 
@@ -629,6 +705,45 @@ export function findRoles(model: ComposeModel, options: OptionsView | null = nul
     r.database = dbs.length === 1 ? dbs[0]! : null;
   }
   return r;
+}
+
+/**
+ * The folders PhotoPrism uses inside its container: PHOTOPRISM_STORAGE_PATH / _ORIGINALS_PATH /
+ * _IMPORT_PATH / _CONFIG_PATH move them (options.yml is read from the config path, storage/config by default).
+ */
+export function photoprismPaths(svc: ServiceModel | null): { storage: string; originals: string; import: string; config: string; from: Partial<Record<'storage' | 'originals' | 'import' | 'config', EnvVar>> } {
+  const from: Partial<Record<'storage' | 'originals' | 'import' | 'config', EnvVar>> = {};
+  const get = (k: 'storage' | 'originals' | 'import' | 'config', name: string, dflt: string) => {
+    const e = svc?.envMap.get(name);
+    if (!e || !e.value) return dflt;
+    from[k] = e;
+    return path.posix.normalize(e.value).replace(/(.)\/+$/, '$1');
+  };
+  const storage = get('storage', 'PHOTOPRISM_STORAGE_PATH', '/photoprism/storage');
+  return {
+    storage,
+    originals: get('originals', 'PHOTOPRISM_ORIGINALS_PATH', '/photoprism/originals'),
+    import: get('import', 'PHOTOPRISM_IMPORT_PATH', '/photoprism/import'),
+    config: get('config', 'PHOTOPRISM_CONFIG_PATH', `${storage}/config`),
+    from,
+  };
+}
+
+/**
+ * The mount a container folder is on: the mount at exactly that target, or a bind mount of a parent
+ * folder (its host path then points at the sub-folder; `sub` says which).
+ */
+export function mountFor(svc: ServiceModel | null, target: string): (MountModel & { sub: string }) | undefined {
+  const exact = mountAt(svc, target);
+  if (exact) return { ...exact, sub: '' };
+  let best: MountModel | undefined;
+  for (const m of svc?.mounts ?? []) {
+    const t = m.target.replace(/\/+$/, '');
+    if (t && target.startsWith(`${t}/`) && (!best || t.length > best.target.replace(/\/+$/, '').length)) best = m;
+  }
+  if (!best) return undefined;
+  const sub = target.slice(best.target.replace(/\/+$/, '').length + 1);
+  return { ...best, sub, resolved: best.type === 'bind' ? path.join(best.resolved, sub) : best.resolved };
 }
 
 /** The storage/originals/import mounts of the PhotoPrism service, the data mount of the database. */

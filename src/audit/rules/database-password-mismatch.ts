@@ -39,7 +39,7 @@ export const databasePasswordMismatch: Rule = {
       ppValue = e.value.trim();
       where = envAt(e, pp);
     }
-    // MariaDB: the plain variable, or the file behind *_FILE
+    // MariaDB: the plain variable, or the file behind *_FILE / FILE__*
     let dbValue: string | undefined;
     let dbSource = '';
     for (const n of ['MARIADB_PASSWORD', 'MYSQL_PASSWORD']) {
@@ -51,7 +51,8 @@ export const databasePasswordMismatch: Rule = {
       }
     }
     if (dbValue === undefined) {
-      for (const n of ['MARIADB_PASSWORD_FILE', 'MYSQL_PASSWORD_FILE']) {
+      // (linuxserver/mariadb reads FILE__MYSQL_PASSWORD: the file's content becomes MYSQL_PASSWORD)
+      for (const n of ['MARIADB_PASSWORD_FILE', 'MYSQL_PASSWORD_FILE', 'FILE__MYSQL_PASSWORD']) {
         const p = envValue(db, n);
         if (!p) continue;
         const f = secretFileFor(ctx, db, p);
