@@ -188,7 +188,10 @@ export function createBoot(distDir: string, tag: string, env: NodeJS.ProcessEnv 
 export async function run(argv: string[], host?: unknown): Promise<number> {
   const boot = createBoot(__dirname, cacheTag(argv));
   // init's engine probes (processes) start before the bulk of the code loads: see src/prelude.ts
-  const early = argv[2] === 'init' ? (boot.require('./prelude.cjs') as { prelude(argv: string[]): unknown }).prelude(argv) : {};
+  // (with the commands of the host it is handed, if any)
+  const commands = (host as { commands?: unknown } | undefined)?.commands;
+  const early =
+    argv[2] === 'init' ? (boot.require('./prelude.cjs') as { prelude(argv: string[], env: NodeJS.ProcessEnv, runner?: unknown): unknown }).prelude(argv, process.env, commands) : {};
   const cli = boot.require('./cli.cjs') as { main(argv: string[], early: unknown, host?: unknown): Promise<number> };
   const code = await cli.main(argv, early, host);
   if (code === 0) boot.save();

@@ -296,22 +296,23 @@ async function run(argv: string[], early: Early, injected: HostProbe | undefined
     // the engine probes are processes: started before init's code loads (by the prelude, or here;
     // main stops them when the run ends)
     const { startEngineProbes } = await import('./preflight.js');
-    if (!early.probes || early.probes.engineChoice !== v.engine) {
-      early.probes?.abort(); // (started for another --engine than the parse found)
-      early.probes = startEngineProbes(process.env, v.engine as EngineChoice | undefined);
-    }
-    const probes = early.probes;
     const { defaultProbe } = await import('./host.js');
     const host = injected ?? defaultProbe();
+    if (!early.probes || early.probes.engineChoice !== v.engine || early.probes.runner !== host.commands) {
+      early.probes?.abort(); // (started for another --engine than the parse found, or another host)
+      early.probes = startEngineProbes(process.env, v.engine as EngineChoice | undefined, host.commands);
+    }
+    const probes = early.probes;
     // the host answers for the engines with the probes already running (the domain code only sees
     // facts that arrive as promises; how early they started is this module's business)
     const probe: HostProbe = {
       facts: () => host.facts(),
+      commands: host.commands,
       ...(host.freeBytes ? { freeBytes: (d: string) => host.freeBytes!(d) } : {}),
       engines: (choice, env) => (choice === probes.engineChoice && env === process.env ? probes : startEngines(env, choice)),
     };
     const startEngines = (env: NodeJS.ProcessEnv, choice: EngineChoice | undefined) => {
-      const started = startEngineProbes(env, choice);
+      const started = startEngineProbes(env, choice, host.commands);
       early.probes = started; // (main stops whatever runs when the run ends)
       probes.abort();
       return started;

@@ -1,10 +1,12 @@
 // Compose engines: finding one (docker compose, docker-compose, podman-compose), validating a file
 // with it, and the few lifecycle commands `init --apply` needs (stop, up, ps, logs). Every command
-// runs with an explicit environment (no inherited variables), so tests can put fake engines on
-// PATH. Nothing here changes anything unless a caller that the user asked for (--apply) calls it.
+// runs through a CommandRunner, the host's (HostProbe.commands: the real one below, or a test's fake
+// engines), with an explicit environment (no inherited variables); a program is found only in the
+// PATH of that environment. Nothing here changes anything unless a caller that the user asked for
+// (--apply) calls it.
 
 import { spawn } from 'node:child_process';
-import { accessSync, constants as fsConstants } from 'node:fs';
+import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import path from 'node:path';
 
 export type EngineKind = 'docker-compose-v2' | 'docker-compose-v1' | 'podman-compose';
@@ -24,6 +26,8 @@ export interface Engine {
   runtime: 'docker' | 'podman';
   /** how a person types it: "docker compose", "docker-compose", "podman-compose" */
   display: string;
+  /** what runs its commands: the runner that found it (absent: the real one) */
+  runner?: CommandRunner;
 }
 
 export interface RunResult {
@@ -43,6 +47,30 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
+export interface StreamResult {
+  exitCode: number;
+  missing: boolean;
+  timedOut: boolean;
+  /** the last lines of output */
+  tail: string[];
+}
+
+/**
+ * How the tool runs programs (engine probes, validation, lifecycle commands): part of the host
+ * (HostProbe.commands), so tests answer for the engines instead of this machine's programs.
+ */
+export interface CommandRunner {
+  /**
+   * The executable `command` names: itself when it holds a slash, else the first executable file of
+   * that name in env.PATH's folders; null when there is none (no default search path without PATH).
+   */
+  which(command: string, env: NodeJS.ProcessEnv): string | null;
+  /** run and capture; never throws (a program not found is `missing`, exit code 127) */
+  run(command: string, args: string[], o: RunOptions): Promise<RunResult>;
+  /** run and hand every output line to `line` as it comes */
+  stream(command: string, args: string[], o: RunOptions, line: (l: string) => void): Promise<StreamResult>;
+}
+
 /** SIGTERM on timeout; SIGKILL this long after, if the command ignores SIGTERM (as execa does). */
 const FORCE_KILL_AFTER_MS = 5000;
 /** how long output is still read after the command exited (its background children may keep the pipes) */
@@ -55,6 +83,8 @@ const PIPE_GRACE_MS = 2000;
  * (`stream` below), where its line iteration and cleanup earn their load time.
  */
 export async function run(command: string, args: string[], o: RunOptions): Promise<RunResult> {
+  const file = which(command, o.env);
+  if (!file) return { exitCode: 127, stdout: '', stderr: `${command}: command not found`, missing: true, timedOut: false };
   return new Promise((resolve) => {
     const out: Buffer[] = [];
     const err: Buffer[] = [];
@@ -68,7 +98,7 @@ export async function run(command: string, args: string[], o: RunOptions): Promi
       clearTimeout(forceKill);
       resolve(r);
     };
-    const child = spawn(command, args, { env: o.env, cwd: o.cwd, stdio: ['ignore', 'pipe', 'pipe'], signal: o.signal });
+    const child = spawn(file, args, { argv0: command, env: o.env, cwd: o.cwd, stdio: ['ignore', 'pipe', 'pipe'], signal: o.signal });
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGTERM');
@@ -118,9 +148,11 @@ export async function stream(
   args: string[],
   o: RunOptions,
   line: (l: string) => void,
-): Promise<{ exitCode: number; missing: boolean; timedOut: boolean; tail: string[] }> {
+): Promise<StreamResult> {
+  const file = which(command, o.env);
+  if (!file) return { exitCode: 127, missing: true, timedOut: false, tail: [`${command}: command not found`] };
   const { execa } = await import('execa');
-  const sub = execa(command, args, {
+  const sub = execa(file, args, {
     env: o.env,
     extendEnv: false,
     cwd: o.cwd,
@@ -171,19 +203,33 @@ const CANDIDATES: readonly Candidate[] = [
   { choice: 'podman', display: 'podman-compose', command: 'podman-compose', prefix: [] },
 ];
 
-/** Is `cmd` an executable file in one of PATH's folders? (no process is started to find out) */
-export async function onPath(cmd: string, env: NodeJS.ProcessEnv): Promise<boolean> {
+/**
+ * The executable `cmd` names, looked up as a shell does but only in env.PATH (no PATH: nothing is
+ * found; Node's spawn would fall back to a default search path). No process is started to find out.
+ */
+export function which(cmd: string, env: NodeJS.ProcessEnv): string | null {
+  if (cmd.includes('/')) return cmd;
+  if (!cmd) return null;
   // access(2) per folder, synchronously: cheaper than a thread-pool round trip each
   for (const d of (env.PATH ?? '').split(path.delimiter)) {
     if (!d) continue;
+    const file = path.join(d, cmd);
     try {
-      accessSync(path.join(d, cmd), fsConstants.X_OK);
-      return true;
+      accessSync(file, fsConstants.X_OK);
+      if (statSync(file).isFile()) return file;
     } catch {
       /* not here */
     }
   }
-  return false;
+  return null;
+}
+
+/** The real runner: programs of this machine, through node:child_process (execa for `stream`). */
+export const systemCommands: CommandRunner = { which, run, stream };
+
+/** The runner of an engine's commands. */
+export function commandsOf(e: Engine): CommandRunner {
+  return e.runner ?? systemCommands;
 }
 
 /**
@@ -210,24 +256,25 @@ export function composePluginInInfo(stdout: string): { version: string } | { mis
 async function probeCandidate(
   c: Candidate,
   env: NodeJS.ProcessEnv,
+  runner: CommandRunner,
   signal?: AbortSignal,
   dockerInfo?: Promise<RunResult>,
 ): Promise<Engine | { tried: string; why: string }> {
   const tried = `${c.display} version`;
-  if (!(await onPath(c.command, env))) return { tried, why: 'not installed' };
+  if (!runner.which(c.command, env)) return { tried, why: 'not installed' };
   if (c.choice === 'docker' && dockerInfo) {
     // one process fewer: `docker info` (needed anyway) names the compose plugin and its version
     const info = await dockerInfo;
     const plugin = info.missing ? undefined : composePluginInInfo(info.stdout);
     if (plugin && 'missing' in plugin) return { tried, why: 'the Docker CLI has no compose plugin' };
-    if (plugin) return engineOf(c, plugin.version);
+    if (plugin) return engineOf(c, plugin.version, runner);
   }
-  let r = await run(c.command, [...c.prefix, 'version', '--short'], { env, timeoutMs: 15000, signal });
+  let r = await runner.run(c.command, [...c.prefix, 'version', '--short'], { env, timeoutMs: 15000, signal });
   if (r.missing) return { tried, why: 'not installed' };
   let version = r.exitCode === 0 ? parseVersion(r.stdout) : null;
   if (!version && c.choice === 'podman') {
     // podman-compose before 1.1 has no --short
-    r = await run(c.command, ['version'], { env, timeoutMs: 15000, signal });
+    r = await runner.run(c.command, ['version'], { env, timeoutMs: 15000, signal });
     const m = /podman-compose version:?\s*v?(\d+\.\d+(?:\.\d+)?)/.exec(`${r.stdout}\n${r.stderr}`);
     version = r.exitCode === 0 && m ? m[1]! : null;
   }
@@ -235,13 +282,13 @@ async function probeCandidate(
     const why = (r.stderr || r.stdout).split('\n')[0] || `exit code ${r.exitCode}`;
     return { tried, why: c.choice === 'docker' ? 'the Docker CLI has no compose plugin' : `not usable: ${why}` };
   }
-  return engineOf(c, version);
+  return engineOf(c, version, runner);
 }
 
 /** The engine a candidate is, at `version`. */
-function engineOf(c: Candidate, version: string): Engine {
+function engineOf(c: Candidate, version: string, runner: CommandRunner): Engine {
   const kind: EngineKind = c.choice === 'podman' ? 'podman-compose' : majorOf(version) >= 2 ? 'docker-compose-v2' : 'docker-compose-v1';
-  return { kind, command: c.command, prefix: c.prefix, version, runtime: c.choice === 'podman' ? 'podman' : 'docker', display: c.display };
+  return { kind, command: c.command, prefix: c.prefix, version, runtime: c.choice === 'podman' ? 'podman' : 'docker', display: c.display, ...(runner === systemCommands ? {} : { runner }) };
 }
 
 export interface Detection {
@@ -252,13 +299,20 @@ export interface Detection {
 
 /**
  * Find a Compose engine: `docker compose` (v2), then `docker-compose` (v1, or a standalone v2 binary),
- * then `podman-compose`. With a choice, only that one is tried. Read-only: runs `version` only.
+ * then `podman-compose`. With a choice, only that one is tried. Read-only: runs `version` only, through
+ * `runner` (the host's; the engine found keeps it for its later commands).
  */
-export async function detect(env: NodeJS.ProcessEnv, choice?: EngineChoice, signal?: AbortSignal, dockerInfo?: Promise<RunResult>): Promise<Detection> {
+export async function detect(
+  env: NodeJS.ProcessEnv,
+  choice?: EngineChoice,
+  signal?: AbortSignal,
+  dockerInfo?: Promise<RunResult>,
+  runner: CommandRunner = systemCommands,
+): Promise<Detection> {
   const notFound: string[] = [];
   // probed side by side (each is a process start); the first usable one in this order wins
   const tried = CANDIDATES.filter((c) => !choice || c.choice === choice);
-  const results = await Promise.all(tried.map((c) => probeCandidate(c, env, signal, dockerInfo)));
+  const results = await Promise.all(tried.map((c) => probeCandidate(c, env, runner, signal, dockerInfo)));
   for (const [i, r] of results.entries()) {
     if ('kind' in r) return { engine: r, notFound };
     notFound.push(`${tried[i]!.display} (${r.why})`);
@@ -297,7 +351,7 @@ export type Validation = { ok: true; warnings: string[] } | { ok: false; error: 
  */
 export async function validateWithEngine(e: Engine, file: string, env: NodeJS.ProcessEnv): Promise<Validation> {
   const sub = e.kind === 'podman-compose' ? ['config'] : ['config', '--quiet'];
-  const r = await run(e.command, composeArgs(e, path.basename(file), sub), { env, cwd: path.dirname(file), timeoutMs: 60000 });
+  const r = await commandsOf(e).run(e.command, composeArgs(e, path.basename(file), sub), { env, cwd: path.dirname(file), timeoutMs: 60000 });
   if (r.exitCode === 0) {
     return { ok: true, warnings: r.stderr.split('\n').filter((l) => l.trim() !== '') };
   }
@@ -363,7 +417,7 @@ export function parseInspect(text: string): ServiceState[] {
 /** The state of every container of the project in `dir`. */
 export async function serviceStates(e: Engine, dir: string, file: string, env: NodeJS.ProcessEnv): Promise<{ states: ServiceState[]; error?: string }> {
   if (e.kind === 'docker-compose-v2') {
-    const r = await run(e.command, composeArgs(e, file, ['ps', '-a', '--format', 'json']), { env, cwd: dir });
+    const r = await commandsOf(e).run(e.command, composeArgs(e, file, ['ps', '-a', '--format', 'json']), { env, cwd: dir });
     if (r.exitCode !== 0) return { states: [], error: r.stderr || r.stdout };
     try {
       return { states: parsePsJson(r.stdout) };
@@ -372,11 +426,11 @@ export async function serviceStates(e: Engine, dir: string, file: string, env: N
     }
   }
   // Compose v1 and podman-compose have no JSON ps: list the ids, then inspect them.
-  const ids = await run(e.command, composeArgs(e, file, ['ps', '-q']), { env, cwd: dir });
+  const ids = await commandsOf(e).run(e.command, composeArgs(e, file, ['ps', '-q']), { env, cwd: dir });
   if (ids.exitCode !== 0) return { states: [], error: ids.stderr || ids.stdout };
   const list = ids.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
   if (list.length === 0) return { states: [] };
-  const r = await run(e.runtime, ['inspect', ...list], { env, cwd: dir });
+  const r = await commandsOf(e).run(e.runtime, ['inspect', ...list], { env, cwd: dir });
   if (r.exitCode !== 0) return { states: [], error: r.stderr || r.stdout };
   try {
     return { states: parseInspect(r.stdout) };
@@ -391,7 +445,7 @@ export function logsArgs(e: Engine, service: string, n: number): string[] {
 }
 
 export async function serviceLogs(e: Engine, dir: string, file: string, service: string, n: number, env: NodeJS.ProcessEnv): Promise<string[]> {
-  const r = await run(e.command, composeArgs(e, file, logsArgs(e, service, n)), { env, cwd: dir, timeoutMs: 30000 });
+  const r = await commandsOf(e).run(e.command, composeArgs(e, file, logsArgs(e, service, n)), { env, cwd: dir, timeoutMs: 30000 });
   const text = [r.stdout, r.stderr].filter(Boolean).join('\n');
   return text
     .split('\n')
@@ -419,7 +473,7 @@ export function stripControl(line: string): string {
  * undefined when the port is not published (or the engine does not say).
  */
 export async function publishedUrl(e: Engine, dir: string, file: string, service: string, port: number, env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  const r = await run(e.command, composeArgs(e, file, ['port', service, String(port)]), { env, cwd: dir, timeoutMs: 20000 });
+  const r = await commandsOf(e).run(e.command, composeArgs(e, file, ['port', service, String(port)]), { env, cwd: dir, timeoutMs: 20000 });
   if (r.exitCode !== 0) return undefined;
   const line = r.stdout.split('\n').map((l) => stripControl(l).trim()).find((l) => /:\d+$/.test(l));
   if (!line) return undefined;

@@ -6,7 +6,7 @@ import { promises as fsp, readFileSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SUPPORTED_GIDS, SUPPORTED_UIDS, inRanges } from './domain.js';
-import type { EngineChoice } from './engine.js';
+import { systemCommands, type CommandRunner, type EngineChoice } from './engine.js';
 import { parseSubIds, type ContainerIdMapping, type SubIdRange } from './idmap.js';
 import type { EngineFacts } from './preflight.js';
 
@@ -62,9 +62,15 @@ export interface HostFacts {
   idMapping?: ContainerIdMapping | null;
 }
 
-/** The probe interface: one async call that gathers facts. */
+/** The probe interface: one async call that gathers facts, and the programs the host has. */
 export interface HostProbe {
   facts(): Promise<HostFacts>;
+  /**
+   * How programs are found and run: the engines (`version`, `info`, `compose version`, validation
+   * and lifecycle commands). The real host runs this machine's programs, found only in the PATH of
+   * the environment each command is given; a test host answers for fake engines.
+   */
+  commands: CommandRunner;
   /** free bytes for an unprivileged user on the file system holding `dir` (or its nearest existing parent) */
   freeBytes?(dir: string): Promise<{ path: string; bytes: number } | null>;
   /**
@@ -171,8 +177,7 @@ async function getent(db: 'passwd' | 'group', fallbackFile: string): Promise<str
   // can be neither a supported PhotoPrism id nor collide with one, so the files tell all that matters
   const local = nssSources(await readText('/etc/nsswitch.conf'), db).every((s) => s === 'files' || s === 'compat' || s === 'systemd');
   if (local) return readText(fallbackFile);
-  const { run } = await import('./engine.js');
-  const r = await run('getent', [db], { env: process.env, timeoutMs: 5000 });
+  const r = await systemCommands.run('getent', [db], { env: process.env, timeoutMs: 5000 });
   if (r.exitCode === 0 && r.stdout) return r.stdout;
   return readText(fallbackFile); // getent missing or failing: the file
 }
@@ -188,6 +193,7 @@ async function statNode(file: string, shown: string): Promise<DeviceNode | null>
 }
 
 export class RealHost implements HostProbe {
+  readonly commands: CommandRunner = systemCommands;
   constructor(private readonly root = '/') {}
 
   async facts(): Promise<HostFacts> {

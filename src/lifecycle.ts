@@ -8,7 +8,7 @@
 // lines. Only ever called when the user asked.
 
 import { COMPOSE_FILE, DB_SERVICE } from './domain.js';
-import { composeArgs, publishedUrl, run, serviceLogs, serviceStates, shown, stream, type Engine, type ServiceState } from './engine.js';
+import { commandsOf, composeArgs, publishedUrl, serviceLogs, serviceStates, shown, type Engine, type ServiceState } from './engine.js';
 import { shellQuote } from './text.js';
 import { get as httpGet } from 'node:http';
 
@@ -124,11 +124,11 @@ export async function startServices(o: StartOptions): Promise<StartResult> {
   const echo = (l: string) => o.out(`  | ${l}`);
 
   o.out(`$ ${shown(e, ['stop'])}`);
-  const stop = await stream(e.command, [...e.prefix, '-f', file, 'stop'], { env: o.env, cwd, timeoutMs: 180000 }, echo);
+  const stop = await commandsOf(e).stream(e.command, [...e.prefix, '-f', file, 'stop'], { env: o.env, cwd, timeoutMs: 180000 }, echo);
   if (stop.exitCode !== 0) o.out(`  (stop ended with exit code ${stop.exitCode}; continuing: there may be nothing to stop yet)`);
 
   o.out(`$ ${shown(e, ['up', '-d', '--force-recreate'])}`);
-  const up = await stream(e.command, [...e.prefix, '-f', file, 'up', '-d', '--force-recreate'], { env: o.env, cwd, timeoutMs: 30 * 60000 }, echo);
+  const up = await commandsOf(e).stream(e.command, [...e.prefix, '-f', file, 'up', '-d', '--force-recreate'], { env: o.env, cwd, timeoutMs: 30 * 60000 }, echo);
   if (up.exitCode !== 0) {
     const { states } = await serviceStates(e, cwd, file, o.env);
     const failing = SERVICES.filter((s) => verdict(states, s).verdict !== 'ready');
@@ -223,7 +223,7 @@ function defaultProbe(o: StartOptions): () => Promise<Probe> {
   return async () => {
     if (base === undefined) base = (await publishedUrl(e, o.dir, file, APP_SERVICE, APP_PORT, o.env)) ?? null;
     if (base) return probeHttp(`${base}${STATUS_PATH}`);
-    const r = await run(e.command, composeArgs(e, file, ['exec', '-T', APP_SERVICE, 'photoprism', 'status']), { env: o.env, cwd: o.dir, timeoutMs: 20000 });
+    const r = await commandsOf(e).run(e.command, composeArgs(e, file, ['exec', '-T', APP_SERVICE, 'photoprism', 'status']), { env: o.env, cwd: o.dir, timeoutMs: 20000 });
     const via = `${shown(e, ['exec', APP_SERVICE, 'photoprism', 'status'])}`;
     const said = (r.stdout.trim().split('\n').pop() ?? '').trim();
     if (r.exitCode === 0 && said !== '' && said !== 'unknown') return { serving: true, via, detail: said };

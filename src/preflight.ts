@@ -7,7 +7,7 @@ import { promises as fsp } from 'node:fs';
 import { octalMode, termWidth, wrapWords } from './text.js';
 import { trace } from './trace.js';
 import type { HostFacts, HostProbe } from './host.js';
-import { detect, run, type Detection, type Engine, type EngineChoice, type RunResult } from './engine.js';
+import { commandsOf, detect, systemCommands, type CommandRunner, type Detection, type Engine, type EngineChoice, type RunResult } from './engine.js';
 import {
   fromPodmanMaps,
   parseUsernsRemap,
@@ -72,27 +72,31 @@ export interface EngineFacts {
 /** Engine facts being found by running processes, for one --engine choice. */
 export interface EngineProbes extends EngineFacts {
   engineChoice?: EngineChoice;
+  /** what runs them (the host's commands) */
+  runner: CommandRunner;
   /** kill whatever still runs (the caller stopped early, e.g. on invalid input) */
   abort(): void;
 }
 
 /**
  * Start the read-only engine probes (`version` of each engine, `info` of the likely runtime). They
- * are external processes: the CLI starts them before it loads init's code, so they run meanwhile.
+ * are external processes, run by `runner` (the host's commands): the CLI starts them before it loads
+ * init's code, so they run meanwhile.
  */
-export function startEngineProbes(env: NodeJS.ProcessEnv, engineChoice?: EngineChoice): EngineProbes {
+export function startEngineProbes(env: NodeJS.ProcessEnv, engineChoice?: EngineChoice, runner: CommandRunner = systemCommands): EngineProbes {
   trace('preflight: engine probes start');
   const ac = new AbortController();
   // `docker info` is needed whenever the engine turns out to be Docker's (or none is found): start it
   // together with the engine probes instead of after them
   const guess: 'docker' | 'podman' = engineChoice === 'podman' ? 'podman' : 'docker';
-  const info = runInfo(guess, env, ac.signal);
+  const info = runInfo(guess, env, ac.signal, runner);
   return {
     engineChoice,
+    runner,
     // `docker info` also names the Docker CLI's compose plugin: then `docker compose version` is not run
-    detection: detect(env, engineChoice, ac.signal, guess === 'docker' ? info : undefined),
+    detection: detect(env, engineChoice, ac.signal, guess === 'docker' ? info : undefined, runner),
     guess,
-    runtime: runtimeInfo(guess, env, info),
+    runtime: runtimeInfo(guess, env, info, runner),
     abort: () => ac.abort(),
   };
 }
@@ -144,15 +148,20 @@ export function parsePodmanInfo(text: string): Pick<RuntimeInfo, 'serverVersion'
 }
 
 /** `docker info` / `podman info` as JSON (read-only). */
-export function runInfo(runtime: 'docker' | 'podman', env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<RunResult> {
+export function runInfo(runtime: 'docker' | 'podman', env: NodeJS.ProcessEnv, signal?: AbortSignal, runner: CommandRunner = systemCommands): Promise<RunResult> {
   return runtime === 'docker'
-    ? run('docker', ['info', '--format', '{{json .}}'], { env, timeoutMs: 20000, signal })
-    : run('podman', ['info', '--format', 'json'], { env, timeoutMs: 30000, signal });
+    ? runner.run('docker', ['info', '--format', '{{json .}}'], { env, timeoutMs: 20000, signal })
+    : runner.run('podman', ['info', '--format', 'json'], { env, timeoutMs: 30000, signal });
 }
 
 /** What `info` says (`result`: an `info` already running). */
-export async function runtimeInfo(runtime: 'docker' | 'podman', env: NodeJS.ProcessEnv, result?: Promise<RunResult>): Promise<RuntimeInfo> {
-  const r = await (result ?? runInfo(runtime, env));
+export async function runtimeInfo(
+  runtime: 'docker' | 'podman',
+  env: NodeJS.ProcessEnv,
+  result?: Promise<RunResult>,
+  runner: CommandRunner = systemCommands,
+): Promise<RuntimeInfo> {
+  const r = await (result ?? runInfo(runtime, env, undefined, runner));
   const base: RuntimeInfo = { runtime, reachable: false, rootless: false, usernsRemap: false, selinux: false };
   if (r.missing) return { ...base, error: `${runtime} is not installed` };
   if (r.exitCode !== 0) {
@@ -283,10 +292,12 @@ export async function idMapping(
 
 export async function runPreflight(o: PreflightOptions): Promise<Preflight> {
   const notes: Note[] = [];
-  const probes: EngineFacts = o.probe?.engines ? o.probe.engines(o.engineChoice, o.env) : startEngineProbes(o.env, o.engineChoice);
+  const runner = o.probe?.commands ?? systemCommands;
+  const probes: EngineFacts = o.probe?.engines ? o.probe.engines(o.engineChoice, o.env) : startEngineProbes(o.env, o.engineChoice, runner);
   const { engine, notFound } = await probes.detection;
   const runtimeName: 'docker' | 'podman' = engine?.runtime ?? probes.guess;
-  let runtime: RuntimeInfo | null = runtimeName === probes.guess ? await probes.runtime : await runtimeInfo(runtimeName, o.env);
+  let runtime: RuntimeInfo | null =
+    runtimeName === probes.guess ? await probes.runtime : await runtimeInfo(runtimeName, o.env, undefined, engine ? commandsOf(engine) : runner);
   if (!runtime.reachable && runtime.error?.endsWith('is not installed') && !engine) runtime = null;
 
   let mapping: ContainerIdMapping | null = null;

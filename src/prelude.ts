@@ -2,7 +2,7 @@
 // (dist/prelude.cjs) ahead of dist/cli.cjs for `init` and hands what it started to cli's main: the
 // engine probes, processes that take longer than loading and starting the rest of init.
 
-import { ENGINE_CHOICES, type EngineChoice } from './engine.js';
+import { ENGINE_CHOICES, type CommandRunner, type EngineChoice } from './engine.js';
 import { startEngineProbes, type EngineProbes } from './preflight.js';
 
 export interface Early {
@@ -22,10 +22,11 @@ export function engineArg(args: readonly string[]): string | undefined {
   return found;
 }
 
-export function prelude(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Early {
+/** `runner`: the host's commands (boot passes those of the host handed to it; default: the real ones) */
+export function prelude(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, runner?: CommandRunner): Early {
   const [first, ...rest] = argv.slice(2);
   if (first !== 'init' || rest.includes('-h') || rest.includes('--help')) return {};
   const engine = engineArg(rest);
   if (engine !== undefined && !(ENGINE_CHOICES as readonly string[]).includes(engine)) return {};
-  return { probes: startEngineProbes(env, engine as EngineChoice | undefined) };
+  return { probes: startEngineProbes(env, engine as EngineChoice | undefined, runner) };
 }

@@ -1,8 +1,9 @@
-// The built CLI (dist/, so run after `tsc`): the engine flags are wired through commander.
+// The built CLI (dist/, so run after `tsc`): the engine flags are wired through commander; the test-only
+// entry's fake host answers for the engines (test/helpers/fake-commands.ts), nothing on PATH is run.
 
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { execa } from 'execa';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { cliWithHost } from './helpers/spawn.js';
@@ -23,8 +24,10 @@ afterAll(() => {
   rmSync(tmp, { recursive: true, force: true });
   fakes.cleanup();
 });
+// the fake host of the spawned test-only entry answers for the engines (nothing on PATH is run)
+const FACTS = { accounts: [], groups: [], euid: 0, egid: 0, freeBytes: 10 * 1024 ** 3 };
 const host = path.join(tmp, 'host.json');
-writeFileSync(host, JSON.stringify({ accounts: [], groups: [], euid: 0, egid: 0, freeBytes: 10 * 1024 ** 3 }));
+writeFileSync(host, JSON.stringify(fakes.hostData(FACTS)));
 
 const run = (args: string[]) =>
   execa(process.execPath, [cliWithHost(host).script, ...args], {
@@ -59,21 +62,23 @@ describe('CLI flags for engines', () => {
   test('the engine probes start early, and an init stopped by invalid input does not wait for them', async () => {
     // a Docker CLI whose every command hangs (an unreachable daemon): the CLI starts `docker info`
     // before it loads init, then stops on the missing terminal and must kill it rather than wait
-    const bin = path.join(tmp, 'hang-bin');
-    mkdirSync(bin);
-    writeFileSync(path.join(bin, 'docker'), `#!/bin/sh\necho "$*" >> ${JSON.stringify(path.join(tmp, 'hang.log'))}\nexec sleep 30\n`, { mode: 0o755 });
+    const hung = fakeEngines({ docker: [{ when: '*', replies: { hangMs: 30000 } }] });
+    const hangHost = path.join(tmp, 'hang-host.json');
+    writeFileSync(hangHost, JSON.stringify(hung.hostData(FACTS)));
     const dir = path.join(tmp, 'hang');
     const t0 = Date.now();
-    const r = await execa(process.execPath, [cliWithHost(host).script, 'init', '--dir', dir], {
+    const r = await execa(process.execPath, [cliWithHost(hangHost).script, 'init', '--dir', dir], {
       reject: false,
-      env: { PATH: `${bin}:${process.env.PATH}`, ...cliWithHost(host).env },
+      env: hung.env(cliWithHost(hangHost).env),
       extendEnv: false,
       stdin: 'ignore',
     });
+    const hungCalls = hung.lines();
+    hung.cleanup();
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain('standard input is not a terminal');
     expect(Date.now() - t0).toBeLessThan(10000);
-    expect(readFileSync(path.join(tmp, 'hang.log'), 'utf8')).toContain('info --format {{json .}}');
+    expect(hungCalls).toContain('docker info --format {{json .}}');
     expect(existsSync(dir)).toBe(false);
   });
 

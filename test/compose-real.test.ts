@@ -126,7 +126,7 @@ maybe(`real Compose v2 (${bin || 'none'})`, () => {
       })
     ).filter(Boolean);
     expect(failures).toEqual([]);
-  });
+  }, 120000); // (64+ processes of the real binary: slower than jest's default on a loaded machine)
 
   test('a rejected file: the engine error, verbatim', async () => {
     const { dir, text } = await composeFor(variants[0]!, 1000);

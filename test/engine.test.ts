@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   detect,
@@ -11,7 +11,10 @@ import {
   serviceLogs,
   serviceStates,
   validateWithEngine,
+  systemCommands,
+  which,
   type Engine,
+  type EngineChoice,
 } from '../src/engine.js';
 import { CONFIG_OK, HEALTHY, NO_PLUGIN, V2_VERSION, fakeEnginesPerTest, inspectJson, psJson, type Fakes } from './helpers/fake-engines.js';
 import { scratchDirs } from './helpers/tmp.js';
@@ -30,12 +33,16 @@ function projectDir(): string {
 const v2: Engine = { kind: 'docker-compose-v2', command: 'docker', prefix: ['compose'], version: '2.29.1', runtime: 'docker', display: 'docker compose' };
 const v1: Engine = { kind: 'docker-compose-v1', command: 'docker-compose', prefix: [], version: '1.29.2', runtime: 'docker', display: 'docker-compose' };
 const pc: Engine = { kind: 'podman-compose', command: 'podman-compose', prefix: [], version: '1.2.0', runtime: 'podman', display: 'podman-compose' };
+/** an engine whose commands the fake host answers */
+const on = (e: Engine): Engine => ({ ...e, runner: fakes!.commands });
+/** detection on the fake host (this machine's PATH in the environment: never asked) */
+const find = (choice?: EngineChoice) => detect(fakes!.env(), choice, undefined, undefined, fakes!.commands);
 
-describe('engine detection (fake engines on PATH)', () => {
+describe('engine detection (fake engines of the injected host)', () => {
   test('docker compose (v2 plugin) comes first', async () => {
     fakes = fakeEngines({ docker: [V2_VERSION], 'docker-compose': [{ when: 'version --short', replies: { stdout: '1.29.2\n' } }] });
-    const d = await detect(fakes.env());
-    expect(d.engine).toEqual(v2);
+    const d = await find();
+    expect(d.engine).toEqual(on(v2));
     // the engines are probed side by side: every probe is a read-only `version`, and docker compose wins
     expect(fakes.lines()).toContain('docker compose version --short');
     expect(fakes.lines().every((l) => l.endsWith(' version --short'))).toBe(true);
@@ -43,21 +50,21 @@ describe('engine detection (fake engines on PATH)', () => {
 
   test('docker-compose v1 when the Docker CLI has no compose plugin', async () => {
     fakes = fakeEngines({ docker: [NO_PLUGIN], 'docker-compose': [{ when: 'version --short', replies: { stdout: '1.29.2\n' } }] });
-    const d = await detect(fakes.env());
-    expect(d.engine).toEqual(v1);
+    const d = await find();
+    expect(d.engine).toEqual(on(v1));
     expect(d.notFound).toEqual(['docker compose (the Docker CLI has no compose plugin)']);
   });
 
   test('a standalone docker-compose v2 binary is Compose v2', async () => {
     fakes = fakeEngines({ 'docker-compose': [{ when: 'version --short', replies: { stdout: '2.26.1-4\n' } }] });
-    const d = await detect(fakes.env());
-    expect(d.engine).toEqual({ ...v1, kind: 'docker-compose-v2', version: '2.26.1-4' });
+    const d = await find();
+    expect(d.engine).toEqual(on({ ...v1, kind: 'docker-compose-v2', version: '2.26.1-4' }));
     expect(d.notFound).toEqual(['docker compose (not installed)']);
   });
 
   test('podman-compose last; versions without --short are read from `version`', async () => {
     fakes = fakeEngines({ 'podman-compose': [{ when: 'version --short', replies: { stdout: '1.2.0\n' } }] });
-    expect((await detect(fakes.env())).engine).toEqual(pc);
+    expect((await find()).engine).toEqual(on(pc));
     fakes.cleanup();
     fakes = fakeEngines({
       'podman-compose': [
@@ -65,19 +72,19 @@ describe('engine detection (fake engines on PATH)', () => {
         { when: 'version', replies: { stdout: "podman-compose version: 1.0.6\n['podman', '--version', '']\nusing podman version: 4.3.1\n" } },
       ],
     });
-    expect((await detect(fakes.env())).engine).toEqual({ ...pc, version: '1.0.6' });
+    expect((await find()).engine).toEqual(on({ ...pc, version: '1.0.6' }));
   });
 
   test('--engine podman looks only for podman-compose, even when Docker is there', async () => {
     fakes = fakeEngines({ docker: [V2_VERSION], 'podman-compose': [{ when: 'version --short', replies: { stdout: '1.2.0\n' } }] });
-    const d = await detect(fakes.env(), 'podman');
+    const d = await find('podman');
     expect(d.engine?.kind).toBe('podman-compose');
     expect(fakes.calls().map((c) => c.cmd)).toEqual(['podman-compose']);
   });
 
   test('none found: null, why each was not usable, and what to install', async () => {
     fakes = fakeEngines({ docker: [NO_PLUGIN] });
-    const d = await detect(fakes.env());
+    const d = await find();
     expect(d.engine).toBeNull();
     expect(d.notFound).toEqual([
       'docker compose (the Docker CLI has no compose plugin)',
@@ -85,7 +92,7 @@ describe('engine detection (fake engines on PATH)', () => {
       'podman-compose (not installed)',
     ]);
     expect(installAdvice().join('\n')).toMatch(/docker-compose-plugin[\s\S]*podman-compose/);
-    const only = await detect(fakes.env(), 'docker-compose');
+    const only = await find('docker-compose');
     expect(only).toEqual({ engine: null, notFound: ['docker-compose (not installed)'] });
     expect(installAdvice('docker-compose').join('\n')).toContain('docker-compose');
   });
@@ -102,7 +109,7 @@ describe('validation with the engine', () => {
   test('accepts: `config --quiet` on the file, run in its folder; stderr warnings are kept', async () => {
     fakes = fakeEngines({ docker: [{ when: '*config --quiet', replies: { stderr: 'WARN[0000] a warning\n' } }] });
     const dir = projectDir();
-    const r = await validateWithEngine(v2, path.join(dir, 'docker-compose.yml'), fakes.env());
+    const r = await validateWithEngine(on(v2), path.join(dir, 'docker-compose.yml'), fakes.env());
     expect(r).toEqual({ ok: true, warnings: ['WARN[0000] a warning'] });
     expect(fakes.calls()).toEqual([{ cmd: 'docker', args: ['compose', '-f', 'docker-compose.yml', 'config', '--quiet'], cwd: dir }]);
   });
@@ -110,13 +117,13 @@ describe('validation with the engine', () => {
   test('rejects: the engine error comes back verbatim', async () => {
     const err = 'validating /x/docker-compose.yml: services.photoprism Additional property stop_grace_periodx is not allowed';
     fakes = fakeEngines({ 'docker-compose': [{ when: '*config --quiet', replies: { stderr: `${err}\n`, code: 15 } }] });
-    const r = await validateWithEngine(v1, path.join(projectDir(), 'docker-compose.yml'), fakes.env());
+    const r = await validateWithEngine(on(v1), path.join(projectDir(), 'docker-compose.yml'), fakes.env());
     expect(r).toEqual({ ok: false, error: err });
   });
 
   test('podman-compose has no --quiet: `config` output is read and dropped', async () => {
     fakes = fakeEngines({ 'podman-compose': [{ when: '-f docker-compose.yml config', replies: { stdout: 'services: {}\n' } }] });
-    const r = await validateWithEngine(pc, path.join(projectDir(), 'docker-compose.yml'), fakes.env());
+    const r = await validateWithEngine(on(pc), path.join(projectDir(), 'docker-compose.yml'), fakes.env());
     expect(r).toEqual({ ok: true, warnings: [] });
   });
 });
@@ -145,7 +152,7 @@ describe('service state', () => {
   test('Compose v2 asks ps for JSON', async () => {
     fakes = fakeEngines({ docker: [{ when: 'compose -f docker-compose.yml ps -a --format json', replies: { stdout: psJson(HEALTHY) } }] });
     const dir = projectDir();
-    const r = await serviceStates(v2, dir, 'docker-compose.yml', fakes.env());
+    const r = await serviceStates(on(v2), dir, 'docker-compose.yml', fakes.env());
     expect(r.states.map((s) => s.health)).toEqual(['healthy', 'healthy']);
   });
 
@@ -158,7 +165,7 @@ describe('service state', () => {
         [engine.command]: [{ when: '-f docker-compose.yml ps -q', replies: { stdout: 'aaa\nbbb\n' } }],
         [runtime]: [{ when: 'inspect aaa bbb', replies: { stdout: inspectJson(HEALTHY) } }],
       });
-      const r = await serviceStates(engine, projectDir(), 'docker-compose.yml', fakes.env());
+      const r = await serviceStates(on(engine), projectDir(), 'docker-compose.yml', fakes.env());
       expect(r.states.map((s) => `${s.service}:${s.health}`)).toEqual(['mariadb:healthy', 'photoprism:healthy']);
       fakes.cleanup();
     }
@@ -171,13 +178,13 @@ describe('service state', () => {
       'podman-compose': [{ when: '-f docker-compose.yml logs --tail 3 mariadb', replies: { stdout: 'x\n' } }],
     });
     const dir = projectDir();
-    expect(await serviceLogs(v2, dir, 'docker-compose.yml', 'mariadb', 3, fakes.env())).toEqual(['a', 'b', 'c']);
-    expect(await serviceLogs(pc, dir, 'docker-compose.yml', 'mariadb', 3, fakes.env())).toEqual(['x']);
+    expect(await serviceLogs(on(v2), dir, 'docker-compose.yml', 'mariadb', 3, fakes.env())).toEqual(['a', 'b', 'c']);
+    expect(await serviceLogs(on(pc), dir, 'docker-compose.yml', 'mariadb', 3, fakes.env())).toEqual(['x']);
   });
 
   test('CONFIG_OK matches every engine form', async () => {
     fakes = fakeEngines({ docker: [CONFIG_OK] });
-    const r = await validateWithEngine(v2, path.join(projectDir(), 'docker-compose.yml'), fakes.env());
+    const r = await validateWithEngine(on(v2), path.join(projectDir(), 'docker-compose.yml'), fakes.env());
     expect(r.ok).toBe(true);
   });
 });
@@ -195,6 +202,26 @@ describe('run: the probes\' process runner (node:child_process)', () => {
   test('output and exit code; one final newline dropped; only the given environment', async () => {
     const r = await run(sh('echo "out $ONLY_THIS ${HOME:-nohome}"; echo err >&2; echo; exit 3'), [], { env });
     expect(r).toEqual({ exitCode: 3, stdout: 'out yes nohome\n', stderr: 'err', missing: false, timedOut: false });
+  });
+
+  test('programs are found only in the PATH it is given: no PATH, no program (no default search path)', async () => {
+    // `sh` is in /bin and /usr/bin of every machine, Node's spawn would find it there without PATH
+    expect(which('sh', {})).toBeNull();
+    expect(await run('sh', ['-c', 'echo found'], { env: {} })).toMatchObject({ exitCode: 127, missing: true, stdout: '' });
+    const d = tmp();
+    const own = sh('echo "mine $*"');
+    writeFileSync(path.join(d, 'docker'), readFileSync(own));
+    chmodSync(path.join(d, 'docker'), 0o755);
+    mkdirSync(path.join(d, 'dir', 'docker'), { recursive: true }); // (a folder of that name is no program)
+    const env = { PATH: `${path.join(d, 'dir')}:${d}` };
+    expect(which('docker', env)).toBe(path.join(d, 'docker'));
+    expect(await run('docker', ['info'], { env })).toMatchObject({ exitCode: 0, stdout: 'mine info' });
+    expect(which('docker', { PATH: path.join(d, 'dir') })).toBeNull();
+    expect(which(own, {})).toBe(own); // (a path is itself)
+    expect(systemCommands.which).toBe(which);
+    const lines: string[] = [];
+    expect(await systemCommands.stream('sh', ['-c', 'echo x'], { env: {} }, (l) => lines.push(l))).toMatchObject({ exitCode: 127, missing: true });
+    expect(lines).toEqual([]);
   });
 
   test('a command that is not installed: missing, exit 127, never throws', async () => {

@@ -1,4 +1,4 @@
-// `init` with fake Compose engines on PATH: detection, validation (accepted, rejected, dry run on a
+// `init` with fake Compose engines (answered through the injected host, never PATH): detection, validation (accepted, rejected, dry run on a
 // temporary copy, schema fallback), --apply (success, failures, timeout), and the owners written on
 // disk for rootless Docker, userns-remap and rootless Podman with SELinux.
 
@@ -60,7 +60,7 @@ async function init(spec: Spec, o: Partial<InitOptions> & { host?: FixtureData; 
     version: '0.0.0-test',
     env: fakes.env(extraEnv),
     out: new Output(stdout, stderr),
-    probe: new FixtureHost(host ?? HOST),
+    probe: fakes.host(host ?? HOST),
     stdinIsTTY: false,
     pollMs: 10,
     ...rest,
@@ -436,7 +436,7 @@ describe('--apply', () => {
       version: '0.0.0-test',
       env: fakes.env(),
       out: new Output(stdout, new Sink()),
-      probe: new FixtureHost(HOST),
+      probe: fakes.host(HOST),
       apply: true,
       pollMs: 10,
     });
@@ -513,7 +513,7 @@ describe('owners on disk under user namespaces', () => {
     expect(r.out).toMatch(/audit: PASS - 0 errors/);
     expect(r.out).not.toMatch(/chown( -R)? 2000/);
     // the mapping the plan used, found the same way (the preflight on the same engine)
-    const probe = new FixtureHost(HOST);
+    const probe = fakes!.host(HOST);
     const facts = await probe.facts();
     const pf = await runPreflight({ facts, probe, dir: r.dir, env: fakes!.env() });
     expect(pf.mapping?.mode).toBe('rootless-docker');
@@ -538,6 +538,7 @@ describe('owners on disk under user namespaces', () => {
     let engineAsked = 0;
     const rootless: HostProbe = {
       facts: () => unmapped.facts(),
+      commands: unmapped.commands,
       engines: () => (engineAsked++, {
         detection: Promise.resolve({ engine: null, notFound: [] }),
         guess: 'docker',

@@ -2,7 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { chownSync } from 'node:fs';
 import path from 'node:path';
 import { type HostFacts } from '../src/host.js';
-import { FixtureHost, type FixtureData } from './helpers/fixture-host.js';
+import { type FixtureData } from './helpers/fixture-host.js';
 import { composePluginInInfo } from '../src/engine.js';
 import { toHost } from '../src/idmap.js';
 import { parseDockerInfo, parsePodmanInfo, preflightLines, runPreflight } from '../src/preflight.js';
@@ -17,7 +17,7 @@ let fakes: Fakes | undefined;
 
 async function pre(fx: FixtureData, spec: Spec, extraEnv: NodeJS.ProcessEnv = {}, choice?: 'docker' | 'podman' | 'docker-compose') {
   fakes = fakeEngines(spec);
-  const probe = new FixtureHost(fx);
+  const probe = fakes.host(fx);
   const facts = await probe.facts();
   const pf = await runPreflight({ facts, probe, dir: tmp(), env: fakes.env(extraEnv), engineChoice: choice });
   return { pf, facts };

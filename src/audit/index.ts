@@ -102,7 +102,7 @@ async function auditRunning(o: AuditOptions, facts: HostFacts): Promise<{ report
     const { detect, installAdvice } = await import('../engine.js');
     const { childEnv, engineAccess } = await import('../rotate/exec.js');
     const env = o.env ?? process.env;
-    const d = await detect(childEnv(env), o.engine);
+    const d = await detect(childEnv(env), o.engine, undefined, undefined, (o.probe ?? defaultProbe()).commands);
     if (!d.engine) throw new Error(`--running needs a Compose engine; none found (${d.notFound.join('; ')}). ${installAdvice(o.engine).join(' ')}`);
     access = engineAccess(d.engine, ctx.dir, ctx.compose.rel, env);
   }

@@ -5,7 +5,7 @@
 
 import { spawn } from 'node:child_process';
 import { PASSWORD_ENV } from '../domain.js';
-import { composeArgs, type Engine } from '../engine.js';
+import { commandsOf, composeArgs, type Engine } from '../engine.js';
 
 export interface ExecResult {
   exitCode: number;
@@ -51,13 +51,23 @@ export function childEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 const FORCE_KILL_AFTER_MS = 5000;
 
-function spawnWith(command: string, args: string[], env: NodeJS.ProcessEnv, cwd: string, o: RunOpts, steps: Exchange[] = []): Promise<ExecResult> {
+/** `file`: the program `command` names, found by the engine's runner (null: not installed) */
+function spawnWith(
+  command: string,
+  file: string | null,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  o: RunOpts,
+  steps: Exchange[] = [],
+): Promise<ExecResult> {
+  if (!file) return Promise.resolve({ exitCode: 127, stdout: '', stderr: `${command}: command not found`, missing: true, timedOut: false });
   return new Promise((resolve) => {
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let timedOut = false;
     let settled = false;
-    const child = spawn(command, args, { env, cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(file, args, { argv0: command, env, cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGTERM');
@@ -105,14 +115,20 @@ function spawnWith(command: string, args: string[], env: NodeJS.ProcessEnv, cwd:
   });
 }
 
-/** The real engine: `docker compose -f FILE ...` in the installation folder, and `docker ...`. */
+/**
+ * The real engine: `docker compose -f FILE ...` in the installation folder, and `docker ...`. The
+ * programs are the ones the engine's runner finds (in the environment's PATH only); these commands
+ * need stdin as a pipe, so they are started here rather than by the runner.
+ */
 export function engineAccess(e: Engine, dir: string, composeFile: string, env: NodeJS.ProcessEnv): EngineAccess {
   const cenv = childEnv(env);
+  const runner = commandsOf(e);
+  const cmd = () => runner.which(e.command, cenv);
   return {
     display: e.display,
     runtime: e.runtime,
-    compose: (sub, o = {}) => spawnWith(e.command, composeArgs(e, composeFile, sub), cenv, dir, o),
-    container: (args, o = {}) => spawnWith(e.runtime, args, cenv, dir, o),
-    converse: (sub, steps, o = {}) => spawnWith(e.command, composeArgs(e, composeFile, sub), cenv, dir, o, steps),
+    compose: (sub, o = {}) => spawnWith(e.command, cmd(), composeArgs(e, composeFile, sub), cenv, dir, o),
+    container: (args, o = {}) => spawnWith(e.runtime, runner.which(e.runtime, cenv), args, cenv, dir, o),
+    converse: (sub, steps, o = {}) => spawnWith(e.command, cmd(), composeArgs(e, composeFile, sub), cenv, dir, o, steps),
   };
 }

@@ -417,7 +417,7 @@ export async function runRotate(o: RotateOptions): Promise<number> {
   let access = o.access;
   let engine: Engine | null = null;
   if (!access) {
-    const d = await detect(childEnv(env), o.engine);
+    const d = await detect(childEnv(env), o.engine, undefined, undefined, (o.probe ?? (await import('../host.js')).defaultProbe()).commands);
     engine = d.engine;
     if (!engine) throw new RotateError(`no Compose engine found (${d.notFound.join('; ')}).\n${installAdvice(o.engine).join('\n')}`);
     access = engineAccess(engine, inst.dir, inst.composeFile, env);

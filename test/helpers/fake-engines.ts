@@ -1,36 +1,32 @@
-// Fake Compose engines and container CLIs for tests: small shell scripts on a temporary PATH that
-// record every call (argv and working directory) and answer like the real tool, from canned replies.
-// A rule's replies are used in order, the last one repeats (so `ps` can go "starting" -> "healthy").
+// Fake Compose engines and container CLIs for tests, answered through the host: a fake
+// HostProbe.commands (test/helpers/fake-commands.ts) that records every call (argv and working
+// directory) and answers like the real tool, from canned replies; nothing on PATH is ever run for
+// them. A rule's replies are used in order, the last one repeats (so `ps` can go "starting" -> "healthy").
 
 import { afterEach } from '@jest/globals';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { engineFreePathSync } from './engine-free.js';
+import type { CommandRunner } from '../../src/engine.js';
+import { FixtureHost, type FixtureData } from './fixture-host.js';
+import { fakeCommands, readCalls, type Call, type Reply, type Rule, type Spec } from './fake-commands.js';
 
-export interface Reply {
-  stdout?: string;
-  stderr?: string;
-  code?: number;
-}
-
-export interface Rule {
-  /** glob on the arguments joined by spaces: `*` is a wildcard, everything else literal */
-  when: string;
-  replies: Reply | Reply[];
-}
-
-export type Spec = Record<string, Rule[]>;
-
-export interface Call {
-  cmd: string;
-  args: string[];
-  cwd: string;
-}
+export type { Call, Reply, Rule, Spec };
 
 export interface Fakes {
   root: string;
-  bin: string;
+  /** the folder of the calls log and reply counters (a spawned CLI's fixture names it: `hostData`) */
+  data: string;
+  /** the fake host's commands (HostProbe.commands) */
+  commands: CommandRunner;
+  /** a fake host with these engines (and the given facts) */
+  host(facts?: FixtureData): FixtureHost;
+  /** host fixture data for a spawned CLI (test/helpers/cli-entry.ts): `facts` plus these engines */
+  hostData(facts?: FixtureData): FixtureData;
+  /**
+   * An environment for the run: this machine's PATH on purpose (the fakes answer through the host,
+   * so whatever engine PATH holds must never be asked), HOME in the fakes' folder.
+   */
   env(extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
   calls(): Call[];
   /** calls rendered as "cmd arg arg" */
@@ -38,77 +34,24 @@ export interface Fakes {
   cleanup(): void;
 }
 
-const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
-function casePattern(glob: string): string {
-  return glob
-    .split('*')
-    .map((lit) => (lit ? q(lit) : ''))
-    .join('*');
-}
-
 export function fakeEngines(spec: Spec): Fakes {
   const root = mkdtempSync(path.join(os.tmpdir(), 'pph-fake-'));
-  const bin = path.join(root, 'bin');
   const data = path.join(root, 'data');
-  mkdirSync(bin);
-  mkdirSync(data);
-  for (const [cmd, rules] of Object.entries(spec)) {
-    const lines = [
-      '#!/bin/sh',
-      `d=${q(data)}`,
-      `{ printf '%s' ${q(cmd)}; for a in "$@"; do printf '\\037%s' "$a"; done; printf '\\036%s\\n' "$PWD"; } >> "$d/calls.log"`,
-      'case "$*" in',
-    ];
-    rules.forEach((r, i) => {
-      const replies = Array.isArray(r.replies) ? r.replies : [r.replies];
-      lines.push(`  ${casePattern(r.when)}) r=${i}; max=${replies.length - 1} ;;`);
-      replies.forEach((rep, j) => {
-        const base = path.join(data, `${cmd}.${i}.${j}`);
-        if (rep.stdout !== undefined) writeFileSync(`${base}.out`, rep.stdout);
-        if (rep.stderr !== undefined) writeFileSync(`${base}.err`, rep.stderr);
-        writeFileSync(`${base}.code`, String(rep.code ?? 0));
-      });
-    });
-    lines.push(
-      `  *) echo "fake ${cmd}: unexpected arguments: $*" >&2; exit 99 ;;`,
-      'esac',
-      `n=$(cat "$d/${cmd}.$r.n" 2>/dev/null || echo 0)`,
-      `echo $((n+1)) > "$d/${cmd}.$r.n"`,
-      'i=$n; [ "$i" -gt "$max" ] && i=$max',
-      `p="$d/${cmd}.$r.$i"`,
-      '[ -f "$p.out" ] && cat "$p.out"',
-      '[ -f "$p.err" ] && cat "$p.err" >&2',
-      'exit "$(cat "$p.code")"',
-      '',
-    );
-    const file = path.join(bin, cmd);
-    writeFileSync(file, lines.join('\n'));
-    chmodSync(file, 0o755);
-  }
-  const calls = (): Call[] => {
-    const log = path.join(data, 'calls.log');
-    if (!existsSync(log)) return [];
-    return readFileSync(log, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => {
-        const [argv, cwd] = l.split('\x1e') as [string, string];
-        const [cmd, ...args] = argv.split('\x1f');
-        return { cmd: cmd!, args, cwd };
-      });
-  };
+  const commands = fakeCommands(spec, data);
+  const calls = () => readCalls(data);
+  const hostData = (facts: FixtureData = {}): FixtureData => ({ ...facts, engines: { spec, data } });
   return {
     root,
-    bin,
-    env: (extra = {}) => ({ PATH: `${bin}:${engineFreePathSync()}`, HOME: root, LANG: 'C.UTF-8', ...extra }),
+    data,
+    commands,
+    host: (facts = {}) => new FixtureHost(facts, commands),
+    hostData,
+    env: (extra = {}) => ({ PATH: process.env.PATH ?? '', HOME: root, LANG: 'C.UTF-8', ...extra }),
     calls,
     lines: () => calls().map((c) => [c.cmd, ...c.args].join(' ')),
     cleanup: () => rmSync(root, { recursive: true, force: true }),
   };
 }
-
-/** The real engines a machine may have (CI installs docker.io and docker-compose for the E2E tests). */
 
 /**
  * For test files whose tests each set up their own fakes: a drop-in for fakeEngines whose fakes are
