@@ -39,8 +39,11 @@ writeFileSync(validatorSource, standaloneCode(ajv, ajv.compile(schema)));
 // The templates are precompiled too, so the bundle needs only Handlebars' runtime (the compiler and
 // its source-map dependency cost ~50 ms to load). templates/*.hbs stay the readable source.
 const TEMPLATE_OPTIONS = { strict: true, noEscape: true }; // = src/render.ts TEMPLATE_OPTIONS
-const templateSpecs = readdirSync(path.join(root, 'templates'))
+// (one folder per output target: templates/<target>/*.hbs are named "<target>/<file>")
+const templateSpecs = readdirSync(path.join(root, 'templates'), { recursive: true })
+  .map((f) => String(f).split(path.sep).join('/'))
   .filter((f) => f.endsWith('.hbs'))
+  .sort()
   .map((f) => `  ${JSON.stringify(f.replace(/\.hbs$/, ''))}: ${HandlebarsCompiler.precompile(readFileSync(path.join(root, 'templates', f), 'utf8'), TEMPLATE_OPTIONS)}`);
 
 /**

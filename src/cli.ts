@@ -13,6 +13,7 @@ import { packagePath } from './paths.js';
 import type { HostProbe } from './host.js';
 import type { Early } from './prelude.js';
 import type { Key, Question } from './questions.js';
+import { TARGET_REGISTRY } from './targets/registry.js';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, locked: 3 } as const;
 
@@ -182,6 +183,8 @@ export function commandHelp(c: CommandSpec): string {
 export function mainHelp(): string {
   const lines = ['Usage: photoprism-harden <command> [options]', '', 'Write a hardened PhotoPrism + MariaDB Docker Compose installation', '', 'Commands:'];
   for (const [name, summary] of SUMMARIES) lines.push(...wrapWords(summary, termWidth(), `  ${name.padEnd(8)}`, ' '.repeat(10)));
+  lines.push('', 'Targets (init --target NAME; audit recognises each):');
+  for (const t of TARGET_REGISTRY) lines.push(...wrapWords(t.summary, termWidth(), `  ${t.name.padEnd(12)}`, ' '.repeat(14)));
   lines.push('', 'Options:', '  -V, --version  print the version');
   lines.push(...wrapWords('show this help (photoprism-harden <command> --help for a command)', termWidth(), '  -h, --help     ', ' '.repeat(17)));
   return `${lines.join('\n')}\n`;

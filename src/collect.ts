@@ -49,6 +49,8 @@ export interface CollectOptions {
   questions?: readonly Question[];
   /** the existing compose file read through the compose model (default: from state.contents alone) */
   model?: ComposeModel | null;
+  /** previous answers known from elsewhere than the files readPrevious reads (the target that wrote them) */
+  previous?: Partial<Answers>;
 }
 
 export async function collect(opts: CollectOptions): Promise<Collected> {
@@ -58,6 +60,7 @@ export async function collect(opts: CollectOptions): Promise<Collected> {
 
   // secrets: answers file, environment presets, existing installation
   const prev = readPrevious(opts.state, opts.model);
+  Object.assign(prev.values, opts.previous);
   const existing = existingSecrets(opts.state, prev.envSecrets);
   const notes = [...prev.notes];
   errors.push(...prev.problems, ...existing.errors);
@@ -105,7 +108,7 @@ export async function collect(opts: CollectOptions): Promise<Collected> {
     } else if (provided.values[q.key] !== undefined) {
       value = provided.values[q.key] as Answers[Key];
       errors.push(...(await resolveProblems(q.check ? q.check(value, ctx) : [], overrides, p)).map(problemText));
-    } else if (p) {
+    } else if (p && (!q.when || q.when(ctx))) {
       const asked = await ask(p, q, dflt, ctx, overrides);
       value = asked.value;
       hintsShown.push(...asked.hints);
@@ -117,6 +120,13 @@ export async function collect(opts: CollectOptions): Promise<Collected> {
       errors.push(...refused.map((pr) => problemText({ ...pr, message: pr.message + where })));
     }
     setAnswer(ctx.answers, q.key, value);
+  }
+  // an answer that only one target uses, given for another: a mistake to name, not to ignore
+  const chosen = ctx.answers.target;
+  for (const q of questions) {
+    if (!q.targets || chosen === undefined || q.targets.includes(chosen) || provided.values[q.key] === undefined) continue;
+    const flag = q.flag ? `--${q.flag}` : q.key;
+    errors.push(`${q.key} (${flag}) applies to the ${q.targets.join(' and ')} target only, and this run writes the ${chosen} target: remove it, or add --target ${q.targets[0]}`);
   }
   if (errors.length) throw new UsageError(errors);
 

@@ -145,6 +145,8 @@ export const SECRET_FILES = {
   dbPassword: '.secrets/db_pwd.txt',
   dbRootPassword: '.secrets/db_root_pwd.txt',
 } as const;
+/** The admin password's file (Swarm and Kubernetes targets: PhotoPrism reads it via PHOTOPRISM_ADMIN_PASSWORD_FILE) */
+export const ADMIN_SECRET_FILE = '.secrets/admin_pwd.txt';
 export const OPTIONS_FILE = 'storage/config/options.yml';
 export const COMPOSE_FILE = 'docker-compose.yml';
 

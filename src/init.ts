@@ -5,21 +5,23 @@ import os from 'node:os';
 import path from 'node:path';
 import { isatty } from 'node:tty';
 import { TEMP_FILE, applyPlan, removeStaleTempFiles, writeProblems, type ApplyResult } from './apply.js';
-import { auditDir, auditPlan, summaryLine, type Report } from './audit/index.js';
+import { planOverlay, summaryLine, type Report } from './audit/index.js';
 import { location } from './audit/report.js';
 import { collect, type Collected, type Prompter } from './collect.js';
 import { COMPOSE_FILE, OVERRIDE_OF_RULE } from './domain.js';
-import { installAdvice, shown, type Engine, type EngineChoice } from './engine.js';
+import type { EngineChoice } from './engine.js';
 import { UsageError } from './errors.js';
 import { defaultProbe, type HostFacts, type HostProbe } from './host.js';
 import { Output, diffLines, dryRunLines, messageLines, nextStepLines, planLines, repeatCommand, summaryLines } from './output.js';
-import { buildPlan, planIsNoop, type Plan } from './plan.js';
+import { planIsNoop, type Plan } from './plan.js';
 import { preflightLines, runPreflight, type Preflight } from './preflight.js';
 import { SECRET_KEYS, type Key, type SecretKey } from './questions.js';
 import { readTargetState, withHostPaths, type StateLayout, type TargetState } from './state.js';
 import { readFileSync } from 'node:fs';
 import { adoptionChangeProblems, type Found } from './compose/adopt.js';
-import { ComposeLoadError, loadComposeModel, type ComposeModel } from './compose/model.js';
+import { COMPOSE_NAMES, ComposeLoadError, loadComposeModel, type ComposeModel } from './compose/model.js';
+import { detectTarget, loadTarget, type TargetName } from './targets/registry.js';
+import type { OutputTarget } from './targets/types.js';
 import { engineVolumeLookup, type VolumeLookup } from './compose/volumes.js';
 import { readPrevious } from './previous.js';
 import { EXIT_LOCKED, LockedError, STATE_DIR, acquireLock, liveHolder, readJournal, type RunLock } from './runlock.js';
@@ -69,6 +71,8 @@ function loadModelFromDisk(state: TargetState, env: NodeJS.ProcessEnv, home: str
       dir: state.dir,
       env,
       home,
+      // a target's own stack file (Swarm) is read as it is, without Compose's lookup and override files
+      ...((COMPOSE_NAMES as readonly string[]).includes(state.composeFile) ? {} : { file: state.composeFile }),
       read: (abs) => {
         try {
           return readFileSync(abs, 'utf8');
@@ -232,7 +236,12 @@ interface Inspected {
   facts: HostFacts;
   pf: Preflight;
   home: string;
-  /** the installation as read before anything is asked */
+  /** the installation folder as read, before any target's view of it */
+  raw: TargetState;
+  /** the target that wrote this folder (compose when none did) and its view of the folder */
+  previousTarget: TargetName;
+  wrote: OutputTarget;
+  /** the installation as read before anything is asked (as the target that wrote it reads it) */
   state0: TargetState;
   model: ComposeModel | null;
   layout: StateLayout;
@@ -257,14 +266,21 @@ async function inspect(o: InitOptions, dir: string, env: NodeJS.ProcessEnv, inte
   const facts: HostFacts = { ...hostFacts, idMapping: pf.mapping };
   trace('init: preflight done');
   const home = env.HOME ?? os.homedir();
-  let state0 = await readTargetState(dir);
+  let raw = await readTargetState(dir);
+  // the previous answers are read the way the target that wrote this folder left them
+  const previousTarget = detectTarget((rel) => raw.paths[rel]?.exists === true);
+  const wrote = await loadTarget(previousTarget);
+  let state0 = wrote.adaptState(raw);
   // an existing compose file is read through the compose model (src/compose/): a hand-made one is
   // adopted in place, with its data where it is
   const model = loadModelFromDisk(state0, env, home);
   const first = readPrevious(state0, model);
   if (first.problems.length) throw new UsageError(first.problems);
   const layout: StateLayout = first.adopt ? await adoptionLayout(first.adopt, o.inspectVolume ?? engineVolumeLookup(pf.engine, env)) : {};
-  if (first.adopt) state0 = await readTargetState(dir, [], layout);
+  if (first.adopt) {
+    raw = await readTargetState(dir, [], layout);
+    state0 = wrote.adaptState(raw);
+  }
   const adopt = first.adopt ? readPrevious(state0, model).adopt : null;
   // a run killed while it re-owned storage/ left its journal: this run finishes the change (to the
   // UID:GID it was making, unless this run is given others)
@@ -277,7 +293,7 @@ async function inspect(o: InitOptions, dir: string, env: NodeJS.ProcessEnv, inte
     lines.push(`A run started ${journal.started} was interrupted while re-owning storage/ to ${journal.uid}:${journal.gid}; this run finishes the re-own${given || interactive ? '' : ` (to ${journal.uid}:${journal.gid})`}.`);
   }
   trace('init: target read');
-  return { facts, pf, home, state0, model, layout, adopt, journal, flags, lines };
+  return { facts, pf, home, raw, previousTarget, wrote, state0, model, layout, adopt, journal, flags, lines };
 }
 
 /** Phase 2: the answers (the wizard's questions, or flags, answers file and presets). */
@@ -302,7 +318,7 @@ async function collectAnswers(
     }
     return k as SecretKey;
   });
-  const collected = await collect({ facts: ins.facts, state: ins.state0, flags: ins.flags, answersFile, env, prompter, replaceSecrets, model: ins.model });
+  const collected = await collect({ facts: ins.facts, state: ins.state0, flags: ins.flags, answersFile, env, prompter, replaceSecrets, model: ins.model, previous: { target: ins.previousTarget, ...ins.wrote.previous?.(ins.state0) } });
   trace('init: answers collected');
   const { adminPassword, databasePassword, databaseRootPassword } = collected.answers;
   out.addSecrets([adminPassword, databasePassword, databaseRootPassword, ...collected.knownSecrets, ...(ins.adopt?.rawSecrets ?? [])].filter((v) => v.length >= 8));
@@ -315,9 +331,18 @@ async function planInstall(
   ins: Inspected,
   dir: string,
   c: { collected: Collected; replaceSecrets: SecretKey[]; prompter: Prompter | undefined },
-): Promise<{ plan: Plan; state: TargetState }> {
+): Promise<{ plan: Plan; state: TargetState; target: OutputTarget }> {
   const { facts, pf, home } = ins;
   const a = c.collected.answers;
+  if (ins.adopt && a.target !== 'compose') {
+    throw new UsageError([
+      `target: ${ins.state0.composeFile} is a hand-made installation, which is adopted in place by the compose target only; nothing was changed. Run init without --target first (it hardens the file in place), then init --target ${a.target}`,
+    ]);
+  }
+  const target = await loadTarget(a.target);
+  if (o.apply && !target.canApply) {
+    throw new UsageError([`--apply: the ${a.target} target only writes files; start it with its own tool (see the next steps of a run without --apply)`]);
+  }
   // an adopted installation follows a new port or photo folder where it can; what it cannot is refused here
   if (ins.adopt) {
     const refused = adoptionChangeProblems(ins.adopt, a);
@@ -335,14 +360,15 @@ async function planInstall(
     const problem = hostPathProblem(source, abs, { home, facts, dockerRoot: pf.runtime?.rootDir });
     if (problem) pathProblems.push(`${key} ${problem}; mounting it would expose the host to the container. Choose the folder that holds your photos`);
   }
-  if (pathProblems.length) throw new UsageError(pathProblems);
-  const state = await withHostPaths(ins.state0, [originals, ...(imp ? [imp] : [])]);
+  // (a cluster target's volumes are no host folders: nothing is judged or created on this host)
+  if (pathProblems.length && target.local) throw new UsageError(pathProblems);
+  const state = await withHostPaths(target.adaptState(ins.raw), [originals, ...(imp ? [imp] : [])]);
   // a missing folder outside the installation is created only when the user says so
   for (const [key, abs] of [
     ['originalsPath', originals],
     ['importPath', imp],
   ] as const) {
-    if (!abs || state.paths[abs]?.exists) continue;
+    if (!target.local || !abs || state.paths[abs]?.exists) continue;
     const rel = path.relative(dir, abs);
     if (rel && !rel.startsWith('..') && !path.isAbsolute(rel)) continue;
     if (o.dryRun) continue;
@@ -354,7 +380,7 @@ async function planInstall(
       ]);
     }
   }
-  const plan = buildPlan({
+  const plan = target.plan({
     answers: a,
     facts,
     state,
@@ -377,8 +403,9 @@ async function planInstall(
     }
   }
   trace('init: planned');
-  plan.messages.push(...pf.notes);
-  return { plan, state };
+  // (the engine's notes are about this host's containers: nothing a cluster target runs here)
+  if (target.local) plan.messages.push(...pf.notes);
+  return { plan, state, target };
 }
 
 /** Phase 5 (after the report and the confirmation): the files written under the run lock. */
@@ -415,19 +442,14 @@ function acceptedRisks(a: Collected['answers'], pf: Preflight): string[] {
 }
 
 /** The dry run's end: what would be written, the audit of the plan and the engine's check. */
-async function dryRun(o: InitOptions, ins: Inspected, plan: Plan, state: TargetState, a: Collected['answers'], env: NodeJS.ProcessEnv, out: Output): Promise<number> {
+async function dryRun(o: InitOptions, ins: Inspected, target: OutputTarget, plan: Plan, state: TargetState, a: Collected['answers'], env: NodeJS.ProcessEnv, out: Output): Promise<number> {
   for (const l of dryRunLines(plan)) out.out(l);
   // the exit code a real run would give: 1 when the audit of what would be written keeps an unaccepted error
-  const dryAudit = await auditLines(() => auditPlan(plan, ins.facts, o.version, env), null, acceptedRisks(a, ins.pf));
+  const dryAudit = await auditLines(() => target.audit(plan.dir, ins.facts, o.version, { fs: planOverlay(plan, ins.facts), env }), null, acceptedRisks(a, ins.pf));
   for (const l of dryAudit.lines) out.out(l);
   out.out('');
   let code = dryAudit.unaccepted ? 1 : 0;
-  if (o.validate !== false) {
-    const { checkText } = await import('./composecheck.js');
-    const compose = plan.files.find((f) => f.path === state.composeFile)!;
-    const r = await checkText(compose.content, ins.pf.engine, env);
-    code = Math.max(code, reportValidation(out, r.validation, r.by, ins.pf.engine, r.tempCopy ? `a temporary copy (${r.tempCopy})` : compose.path, false));
-  }
+  if (o.validate !== false) code = Math.max(code, await target.check({ out, plan, state, engine: ins.pf.engine, env, written: false }));
   out.out('Dry run: nothing was written.');
   return code;
 }
@@ -440,6 +462,8 @@ async function verifyInstall(
   o: InitOptions,
   dir: string,
   ins: Inspected,
+  target: OutputTarget,
+  plan: Plan,
   state: TargetState,
   a: Collected['answers'],
   env: NodeJS.ProcessEnv,
@@ -447,42 +471,39 @@ async function verifyInstall(
   checkCompose: boolean,
 ): Promise<{ auditCode: number; valid: boolean }> {
   const engine = ins.pf.engine;
-  const validation = checkCompose ? import('./composecheck.js').then(({ checkInstalled }) => checkInstalled(dir, engine, env, state.composeFile)) : null;
+  // (the check prints only after the audit: its lines are kept meanwhile)
+  const checkOut = buffered();
+  const validation = checkCompose ? target.check({ out: checkOut.output, plan, state, engine, env, written: true }) : null;
   validation?.catch(() => {}); // (awaited below; an audit failure must not leave it unhandled)
-  const audited = await auditLines(() => auditDir(dir, ins.facts, o.version, { env }), dir, acceptedRisks(a, ins.pf));
+  const audited = await auditLines(() => target.audit(dir, ins.facts, o.version, { env }), dir, acceptedRisks(a, ins.pf));
   for (const l of audited.lines) out.out(l);
   trace('init: audited');
   // exit 0 only when the audit of what is written passes, or every error left is a risk accepted by name
   const auditCode = audited.unaccepted ? 1 : 0;
   if (!validation) return { auditCode, valid: true };
-  const r = await validation;
-  const valid = reportValidation(out, r.validation, r.by, engine, state.composeFile, true) === 0;
+  const valid = (await validation) === 0;
+  checkOut.replay(out);
   trace('init: validated');
   return { auditCode, valid };
 }
 
 /** Phase 7: start the services (--apply, or yes to the wizard's question); false when that failed. */
-async function startInstall(o: InitOptions, dir: string, ins: Inspected, state: TargetState, env: NodeJS.ProcessEnv, out: Output, prompter: Prompter | undefined): Promise<{ started: boolean } | { code: number }> {
-  const engine = ins.pf.engine;
-  if (!engine) for (const l of noEngineLines(ins.pf, o.engine)) out.out(l);
-  let apply = Boolean(o.apply);
-  if (!apply && prompter && engine) {
+async function startInstall(o: InitOptions, ins: Inspected, target: OutputTarget, plan: Plan, state: TargetState, env: NodeJS.ProcessEnv, out: Output, prompter: Prompter | undefined): Promise<{ started: boolean } | { code: number }> {
+  const cannot = target.cannotStart(ins.pf, o.engine);
+  if (cannot) {
     out.out('');
-    apply = await prompter.confirm({
-      message: `Start PhotoPrism now? (runs "${shown(engine, ['stop'])}", then "${shown(engine, ['up', '-d', '--force-recreate'])}")`,
-      default: false,
-    });
+    for (const l of cannot) out.out(l);
+  }
+  let apply = Boolean(o.apply);
+  const startCommand = target.startCommand(ins.pf);
+  if (!apply && prompter && startCommand) {
+    out.out('');
+    apply = await prompter.confirm({ message: `Start PhotoPrism now? (${startCommand})`, default: false });
   }
   if (!apply) return { started: false };
-  if (!engine) {
-    out.err('--apply: no Compose engine to start the services with (see above); nothing was started.');
-    return { code: 1 };
-  }
-  out.out('');
-  const { startServices } = await import('./lifecycle.js');
   const timeoutSec = o.applyTimeoutSec ?? DEFAULT_APPLY_TIMEOUT_SEC;
-  const r = await startServices({ engine, dir, env, out: (l) => out.out(l), timeoutMs: timeoutSec * 1000, pollMs: o.pollMs, composeFile: state.composeFile });
-  return r.ok ? { started: true } : { code: 1 };
+  const ok = await target.start({ out, plan, state, pf: ins.pf, env, timeoutMs: timeoutSec * 1000, pollMs: o.pollMs });
+  return ok ? { started: true } : { code: 1 };
 }
 
 type AnswersFile = { name: string; text: string };
@@ -501,7 +522,7 @@ async function initRun(
   for (const l of ins.lines) out.out(l);
   const c = await collectAnswers(o, ins, dir, env, out, interactive, answersFile);
   const a = c.collected.answers;
-  const { plan, state } = await planInstall(o, ins, dir, c);
+  const { plan, state, target } = await planInstall(o, ins, dir, c);
   // disk and permission problems that can be foreseen: before the plan is shown
   if (!o.dryRun) {
     const problems = await writeProblems(plan, ins.pf.free);
@@ -516,7 +537,7 @@ async function initRun(
   const report = await reportLines({ o, dir, ins, interactive, collected: c.collected, plan, state, replaceSecrets: c.replaceSecrets });
   for (const l of report) out.out(l);
   trace('init: summary and diff shown');
-  if (o.dryRun) return dryRun(o, ins, plan, state, a, env, out);
+  if (o.dryRun) return dryRun(o, ins, target, plan, state, a, env, out);
 
   const noop = planIsNoop(plan);
   let result: ApplyResult | null = null;
@@ -545,14 +566,14 @@ async function initRun(
   trace('init: written');
 
   const checkCompose = o.validate !== false && !(noop && !o.apply);
-  const verified = await verifyInstall(o, dir, ins, state, a, env, out, checkCompose);
+  const verified = await verifyInstall(o, dir, ins, target, plan, state, a, env, out, checkCompose);
   if (noop && !o.apply) return verified.auditCode;
   if (!verified.valid) return 1;
 
-  const start = await startInstall(o, dir, ins, state, env, out, c.prompter);
+  const start = await startInstall(o, ins, target, plan, state, env, out, c.prompter);
   if ('code' in start) return start.code;
   const again = repeatCommand(c.collected, dir, invokedAs('init', env), o.engine);
-  for (const l of nextStepLines(plan, result, c.collected, again, { engine: ins.pf.engine?.display ?? 'docker compose', started: start.started, mapping: ins.pf.mapping })) out.out(l);
+  for (const l of target.nextSteps({ plan, result, collected: c.collected, repeat: again, engine: ins.pf.engine, started: start.started, mapping: ins.pf.mapping })) out.out(l);
   trace('init: done');
   return verified.auditCode;
 }
@@ -605,11 +626,6 @@ function doneLine(result: ApplyResult, a: Collected['answers']): string {
   return `Done: ${result.written.length} file(s) written${result.unchanged.length ? `, ${result.unchanged.length} unchanged` : ''}${result.createdDirs.length ? `, ${result.createdDirs.length} folder(s) created` : ''}${result.reowned ? `, ${result.reowned} storage entries re-owned to ${a.uid}:${a.gid}` : ''}.`;
 }
 
-/** No engine: the files are written, and how to get one. */
-function noEngineLines(pf: Preflight, choice: EngineChoice | undefined): string[] {
-  return ['', `No Compose engine was found: ${pf.notFound.join(', ')}.`, 'The files are written; to start PhotoPrism, install one:', ...installAdvice(choice).map((l) => `  ${l}`)];
-}
-
 /** What a replaced secret means for the running services (never with the password itself). */
 export function replaceAdvice(k: SecretKey): string {
   switch (k) {
@@ -653,16 +669,19 @@ async function auditLines(run: () => Promise<Report>, dir: string | null, accept
   return { lines, unaccepted };
 }
 
-/** Print a validation result; 0 when accepted, 1 when rejected (the engine's error verbatim). */
-function reportValidation(out: Output, v: import('./engine.js').Validation, by: 'engine' | 'schema', engine: Engine | null, what: string, written: boolean): number {
-  const judge = by === 'engine' && engine ? `${shown(engine, engine.kind === 'podman-compose' ? ['config'] : ['config', '--quiet'])} (${engine.version})` : 'the Compose JSON schema (no engine found)';
-  if (v.ok) {
-    out.out(`Validated: ${judge} accepts ${what}.`);
-    for (const w of v.warnings) out.out(`  ${w}`);
-    return 0;
-  }
-  out.err('');
-  out.err(`${judge} rejects ${what}${written ? ' (the files are written; nothing was started)' : ''}:`);
-  for (const l of v.error.split('\n')) out.err(`  ${l}`);
-  return 1;
+/** An Output that keeps its lines (not yet fitted to the width), to print them later in order. */
+function buffered(): { output: Output; replay(to: Output): void } {
+  const lines: { err: boolean; text: string }[] = [];
+  const writer = (err: boolean) => ({
+    write: (t: string) => {
+      lines.push({ err, text: t.replace(/\n$/, '') });
+      return true;
+    },
+  });
+  return {
+    output: new Output(writer(false), writer(true), Number.MAX_SAFE_INTEGER),
+    replay(to) {
+      for (const l of lines) (l.err ? to.err(l.text) : to.out(l.text));
+    },
+  };
 }

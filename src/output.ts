@@ -24,6 +24,7 @@ export function summaryLines(c: Collected, questions: readonly Question[] = QUES
   const lines: string[] = [];
   const width = Math.max(...questions.map((q) => q.label.length)) + 2;
   for (const q of questions) {
+    if (q.shownIf && !q.shownIf(a)) continue;
     let v: string;
     if (q.kind === 'secret') {
       const src = c.secretSources[q.key as keyof Collected['secretSources']];

@@ -45,6 +45,7 @@ import {
   type Result,
 } from './validate.js';
 import { IMAGE_MEMBER_GIDS, inRanges, type IdRange } from './domain.js';
+import { TARGET_NAMES, TARGET_REGISTRY, type TargetName } from './targets/registry.js';
 
 /** The answers, derived from the table below: one property per question, of the type its parser returns. */
 export type Answers = { -readonly [K in keyof typeof TABLE]: (typeof TABLE)[K] extends Spec<infer V> ? V : never };
@@ -131,6 +132,12 @@ export interface Spec<V> {
    * of these changed, the new derived default is offered instead of the old value.
    */
   derivedFrom?: readonly Key[];
+  /** asked only when this holds (earlier answers decide); otherwise the given value or the default applies */
+  when?(ctx: Ctx): boolean;
+  /** shown in the summary only when this holds (answers that matter for one target only) */
+  shownIf?(a: Answers): boolean;
+  /** the targets this answer means something for (absent: every target); given for another one, it is refused */
+  targets?: readonly TargetName[];
 }
 
 /** A question of the table, with its key (widened over all keys: methods take any answer value). */
@@ -254,6 +261,8 @@ const originalsPath: Spec<string> = {
   flag: 'originals-path',
   flagArg: '<path>',
   default: () => './originals',
+  when: (ctx) => ctx.answers.target !== 'kubernetes', // a PersistentVolumeClaim there
+  shownIf: (a) => a.target !== 'kubernetes',
   parse: (raw) => parseHostPath(raw, 'originalsPath', false),
   schema: { type: 'string', minLength: 1, pattern: HOST_PATH_PATTERN },
   readBack: (f) => f.source('/photoprism/originals'),
@@ -286,6 +295,8 @@ const behindProxy: Spec<boolean> = {
   readme: '`true` binds the port to `127.0.0.1` and disables PhotoPrism\'s own TLS',
   flag: 'behind-proxy',
   default: () => false,
+  when: (ctx) => ctx.answers.target !== 'kubernetes', // an Ingress there
+  shownIf: (a) => a.target !== 'kubernetes',
   parse: boolParser('behindProxy'),
   schema: { type: 'boolean' },
   readBack: (f) => (f.proxied ? true : f.port ? f.port.loopback : undefined),
@@ -300,6 +311,10 @@ const httpPort: Spec<number> = {
   flag: 'http-port',
   flagArg: '<port>',
   default: () => 2342,
+  // (kubernetes publishes no host port: a Service, an Ingress; the value is only the local port of
+  // the "kubectl port-forward" the next steps show)
+  when: (ctx) => ctx.answers.target !== 'kubernetes',
+  shownIf: (a) => a.target !== 'kubernetes',
   parse: parsePort,
   schema: { type: 'integer', minimum: 1, maximum: 65535 },
   readBack: (f) => f.port?.published,
@@ -380,6 +395,12 @@ const userMode: Spec<UserMode> = {
       description: 'never root; but the entrypoint cannot fix storage ownership, and init actions only run via sudo',
     },
   ],
+  hint: (ctx) =>
+    ctx.answers.target === 'kubernetes'
+      ? ['On Kubernetes, "user" lets the namespace enforce PodSecurity "restricted" (PhotoPrism never root, no capabilities, no init actions); PHOTOPRISM_UID needs "baseline" (the entrypoint starts as root to run init actions and chown storage).']
+      : ctx.answers.target === 'swarm'
+        ? ['On Swarm, no-new-privileges is ignored: "user" runs PhotoPrism without root and without capabilities; PHOTOPRISM_UID keeps the root entrypoint with the capabilities it needs.']
+        : [],
   default: () => 'photoprism-uid',
   parse: enumParser('userMode', USER_MODES),
   schema: { type: 'string', enum: [...USER_MODES] },
@@ -515,7 +536,110 @@ const allowUnsafe: Spec<UnsafeOverride[]> = {
   display: (v) => v.join(', '),
 };
 
+// ---------------------------------------------------------------------------------------------
+// The output target and what only the kubernetes target asks.
+
+const forKubernetes = (ctx: Ctx) => ctx.answers.target === 'kubernetes';
+const isKubernetes = (a: Answers) => a.target === 'kubernetes';
+const SIZE_PATTERN = '^[1-9][0-9]{0,5}(Mi|Gi|Ti)$';
+const DNS_LABEL_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+const DNS_NAME_PATTERN = '^$|^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$';
+
+/** A Kubernetes quantity for a volume size, in the binary units storage is sold in (e.g. 20Gi). */
+export function parseSize(what: string) {
+  return (raw: unknown): Result<string> =>
+    typeof raw === 'string' && new RegExp(SIZE_PATTERN).test(raw)
+      ? ok(raw)
+      : fail(`${what} must be a size like 20Gi (a whole number with Mi, Gi or Ti); got ${JSON.stringify(raw)}`);
+}
+
+/** A Kubernetes object name: a DNS label (namespaces, max 63) or a DNS subdomain (storage classes, max 253). */
+export function parseDnsName(what: string, allowEmpty: boolean, max: 63 | 253) {
+  return (raw: unknown): Result<string> => {
+    if (typeof raw !== 'string') return fail(`${what} must be a string; got ${JSON.stringify(raw)}`);
+    const v = raw;
+    if (v === '' && allowEmpty) return ok('');
+    const re = new RegExp(max === 63 ? DNS_LABEL_PATTERN : DNS_NAME_PATTERN);
+    return v !== '' && v.length <= max && re.test(v)
+      ? ok(v)
+      : fail(`${what} must be lower-case letters, digits and "-"${max === 63 ? '' : ' or "."'}, starting and ending with a letter or digit, at most ${max} characters; got ${JSON.stringify(raw)}`);
+  };
+}
+
+const target: Spec<TargetName> = {
+  kind: 'select',
+  label: 'Target',
+  message: 'Where will PhotoPrism run?',
+  description: `what to write: ${TARGET_REGISTRY.map((t) => `${t.name} (${t.summary})`).join('; ')}`,
+  readme: `${TARGET_REGISTRY.map((t) => `\`${t.name}\`${t.name === 'compose' ? ' (default)' : ''}`).join(', ')}; chosen with the flag or the answers file, never asked; a re-run keeps the target that wrote the folder (see [Targets](#targets-compose-swarm-kubernetes))`,
+  flag: 'target',
+  flagArg: '<target>',
+  choices: () => TARGET_REGISTRY.map((t) => ({ value: t.name, name: t.name, description: t.summary })),
+  default: () => 'compose',
+  // chosen with --target (or the answers file); a re-run keeps the target that wrote the folder
+  when: () => false,
+  parse: enumParser('target', TARGET_NAMES),
+  schema: { type: 'string', enum: [...TARGET_NAMES] },
+  shownIf: (a) => a.target !== 'compose',
+};
+
+const namespace: Spec<string> = {
+  kind: 'input',
+  label: 'Kubernetes namespace',
+  message: 'Kubernetes namespace for PhotoPrism and MariaDB',
+  description: 'kubernetes target: the namespace the manifests create and use',
+  readme: 'kubernetes target only: a DNS label, default `photoprism`',
+  flag: 'namespace',
+  flagArg: '<name>',
+  default: () => 'photoprism',
+  when: forKubernetes,
+  targets: ['kubernetes'],
+  parse: parseDnsName('namespace', false, 63),
+  schema: { type: 'string', pattern: DNS_LABEL_PATTERN, maxLength: 63 },
+  shownIf: isKubernetes,
+};
+
+const storageClass: Spec<string> = {
+  kind: 'input',
+  label: 'Storage class',
+  message: 'StorageClass of the volumes (leave empty for the cluster default)',
+  description: 'kubernetes target: storageClassName of every PersistentVolumeClaim; empty string for the cluster default',
+  readme: 'kubernetes target only: `storageClassName` of every PersistentVolumeClaim; empty (default) = the cluster default class',
+  flag: 'storage-class',
+  flagArg: '<name>',
+  default: () => '',
+  when: forKubernetes,
+  targets: ['kubernetes'],
+  parse: parseDnsName('storageClass', true, 253),
+  schema: { type: 'string', pattern: DNS_NAME_PATTERN, maxLength: 253 },
+  display: (v) => v || '(cluster default)',
+  shownIf: isKubernetes,
+};
+
+function sizeSpec(label: string, what: string, flag: string, dflt: string): Spec<string> {
+  return {
+    kind: 'input',
+    label,
+    message: `Size of the ${what}`,
+    description: `kubernetes target: size of the ${what} PersistentVolumeClaim (Mi, Gi or Ti)`,
+    readme: `kubernetes target only: e.g. \`${dflt}\` (default); a whole number with \`Mi\`, \`Gi\` or \`Ti\``,
+    flag,
+    flagArg: '<size>',
+    default: () => dflt,
+    when: forKubernetes,
+    targets: ['kubernetes'],
+    parse: parseSize(flag.replace(/-(.)/g, (_, c: string) => c.toUpperCase())),
+    schema: { type: 'string', pattern: SIZE_PATTERN },
+    shownIf: isKubernetes,
+  };
+}
+
+const originalsSize = sizeSpec('Originals volume size', 'originals volume (your photos and videos)', 'originals-size', '100Gi');
+const storageSize: Spec<string> = { ...sizeSpec('Storage volume size', 'storage volume (cache, thumbnails, sidecar files, backups)', 'storage-size', '50Gi'), readme: 'kubernetes target only: e.g. `50Gi` (default); a whole number with `Mi`, `Gi` or `Ti`; also the import volume\'s size' };
+const databaseSize = sizeSpec('Database volume size', 'MariaDB volume', 'database-size', '10Gi');
+
 const TABLE = {
+  target,
   originalsPath,
   importPath,
   behindProxy,
@@ -530,6 +654,11 @@ const TABLE = {
   adminPassword,
   databasePassword,
   databaseRootPassword,
+  namespace,
+  storageClass,
+  originalsSize,
+  storageSize,
+  databaseSize,
   allowUnsafe,
 };
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type Handlebars from 'handlebars';
 // the runtime only (no compiler, no source-map): the build precompiles the templates
 import HandlebarsRuntime from 'handlebars/runtime';
-import { Document } from 'yaml';
+import { Document, parseAllDocuments } from 'yaml';
 import { packagePath, requireShipped } from './paths.js';
 import { parseShared } from './yamlparse.js';
 
@@ -83,7 +83,7 @@ function compileTemplate(name: string): Handlebars.TemplateDelegate {
 }
 
 /** Render templates/<name>.hbs with `context` and parse the result back; throws when it is not valid YAML. */
-export function renderYaml(name: string, context: object): string {
+export function renderYaml(name: string, context: object, o: { documents?: 'one' | 'many' } = {}): string {
   let tpl = cache.get(name);
   if (!tpl) {
     const spec = precompiled()?.[name];
@@ -91,9 +91,10 @@ export function renderYaml(name: string, context: object): string {
     cache.set(name, tpl);
   }
   const text = tpl(context);
-  const { doc } = parseShared(text);
-  if (doc.errors.length > 0) {
-    throw new Error(`internal: templates/${name}.hbs rendered invalid YAML: ${doc.errors[0]!.message}`);
+  // a stream of documents (Kubernetes manifests) is checked document by document
+  const errors = o.documents === 'many' ? parseAllDocuments(text).flatMap((d) => ('errors' in d ? d.errors : [])) : parseShared(text).doc.errors;
+  if (errors.length > 0) {
+    throw new Error(`internal: templates/${name}.hbs rendered invalid YAML: ${errors[0]!.message}`);
   }
   return text;
 }

@@ -3,6 +3,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { COMPOSE_FILE, SECRET_FILES } from './domain.js';
+import { TARGET_PATHS } from './targets/registry.js';
 
 export interface PathInfo {
   exists: boolean;
@@ -120,6 +121,7 @@ export const MANAGED_PATHS = [
   'storage/settings/options.yaml',
   'database',
   '.photoprism-harden/state.json',
+  ...TARGET_PATHS,
 ] as const;
 
 const READ_CONTENTS = new Set<string>([
@@ -132,6 +134,7 @@ const READ_CONTENTS = new Set<string>([
   'storage/config/options.yaml',
   'storage/settings/options.yml',
   'storage/settings/options.yaml',
+  ...TARGET_PATHS,
 ]);
 
 /** Read what is there now. Never follows a symlink for a managed path. */

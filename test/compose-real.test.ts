@@ -16,6 +16,7 @@ import { parseSubIds, rootlessMap, type ContainerIdMapping } from '../src/idmap.
 import { buildPlan } from '../src/plan.js';
 import type { Answers } from '../src/questions.js';
 import { readTargetState } from '../src/state.js';
+import { targetDefaults } from './fixtures/unit-fakes.js';
 
 const repo = fileURLToPath(new URL('../', import.meta.url));
 const bin = process.env.COMPOSE_BIN || (existsSync(path.join(repo, '.cache/bin/docker-compose')) ? path.join(repo, '.cache/bin/docker-compose') : '');
@@ -60,6 +61,7 @@ async function composeFor(v: Variant, i: number): Promise<{ dir: string; text: s
     video11: { path: '/dev/video11', uid: 0, gid: 44, mode: 0o660 },
   }).facts();
   const a: Answers = {
+    ...targetDefaults(),
     originalsPath: v.selinux ? './originals' : '/srv/photos with space/$HOME',
     importPath: v.importPath,
     behindProxy: v.behindProxy,

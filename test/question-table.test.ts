@@ -18,6 +18,7 @@ import {
   type Question,
   type Spec,
 } from '../src/questions.js';
+import { TARGET_NAMES } from '../src/targets/registry.js';
 import { fail, ok } from '../src/validate.js';
 import { emptyState, fakeFacts } from './fixtures/unit-fakes.js';
 
@@ -55,6 +56,12 @@ const VALUES: Record<Key, fc.Arbitrary<unknown>> = {
   databasePassword: fc.oneof(around(tricky), fc.string({ unit: 'binary', maxLength: 80 })),
   databaseRootPassword: fc.oneof(around(tricky), fc.constantFrom('é'.repeat(40), 'x'.repeat(72), 'x'.repeat(73))),
   allowUnsafe: fc.oneof(fc.array(words(UNSAFE_OVERRIDES), { maxLength: 3 }), junk),
+  target: fc.oneof(words(TARGET_NAMES), junk),
+  namespace: fc.oneof(fc.stringMatching(/^[a-z0-9.\- A-Z]{0,70}$/), fc.constantFrom('photoprism', '-x', 'x-', 'a'.repeat(63), 'a'.repeat(64), 'a.b', ''), junk),
+  storageClass: fc.oneof(fc.stringMatching(/^[a-z0-9.\- A-Z]{0,20}$/), fc.constantFrom('', 'local-path', 'fast.ssd', '.x', 'x.', 'a'.repeat(253), 'a'.repeat(254)), junk),
+  originalsSize: fc.oneof(fc.stringMatching(/^[0-9]{0,8}(Mi|Gi|Ti|G|Ki|gi)?$/), fc.constantFrom('100Gi', '0Gi', ' 1Gi', '1Gi ', '999999Ti', '1000000Ti'), junk),
+  storageSize: fc.oneof(fc.stringMatching(/^[0-9]{0,8}(Mi|Gi|Ti|G)?$/), fc.constantFrom('50Gi', '01Gi'), junk),
+  databaseSize: fc.oneof(fc.stringMatching(/^[0-9]{0,8}(Mi|Gi|Ti|G)?$/), fc.constantFrom('10Gi', '1.5Gi'), junk),
 };
 
 /**
@@ -136,7 +143,8 @@ const timeZone: Spec<string> & { key: Key } = {
   parse: (raw) => (typeof raw === 'string' && /^[A-Za-z_]+(\/[A-Za-z_+-]+)*$/.test(raw) ? ok(raw) : fail(`timeZone must be a tz database name like Europe/Berlin; got ${JSON.stringify(raw)}`)),
   schema: { type: 'string', pattern: '^[A-Za-z_]+(/[A-Za-z_+-]+)*$' },
 };
-const FIXTURE: readonly Question[] = [...QUESTIONS.slice(0, 5), timeZone as Question, ...QUESTIONS.slice(5)];
+const afterSiteUrl = QUESTIONS.findIndex((q) => q.key === 'siteUrl') + 1;
+const FIXTURE: readonly Question[] = [...QUESTIONS.slice(0, afterSiteUrl), timeZone as Question, ...QUESTIONS.slice(afterSiteUrl)];
 
 /** A prompter that answers every question with its default, and `answers` where given (by message). */
 function scripted(answers: Record<string, string>): Prompter & { asked: string[] } {

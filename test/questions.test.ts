@@ -33,6 +33,13 @@ const ISSUE_KEYS = [
   'importPath',
   'transcoding',
   'allowUnsafe',
+  // issue 14: the output target and the Kubernetes volumes
+  'target',
+  'namespace',
+  'storageClass',
+  'originalsSize',
+  'storageSize',
+  'databaseSize',
 ];
 
 function compileSchema() {

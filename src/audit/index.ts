@@ -1,6 +1,7 @@
 // `audit`: load an installation, run every rule, print the report. Loaded lazily by the CLI; `init`
 // uses auditDir / auditPlan to check what it wrote (or would write).
 
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Output } from '../out.js';
 import type { Writer } from '../stdio.js';
@@ -70,8 +71,13 @@ export async function runAudit(o: AuditOptions): Promise<number> {
       report = r.report;
       rules = r.rules;
     } else {
-      report = await auditDir(o.dir, facts, o.version, { env: o.env });
-      if (report.findings.some((f) => HOST_ID_RULES.has(f.rule)) && (await mapped())) report = await auditDir(o.dir, facts, o.version, { env: o.env });
+      // a Swarm or Kubernetes installation is audited by its target (compose when neither wrote here)
+      const { detectTarget, loadTarget } = await import('../targets/registry.js');
+      const name = detectTarget((rel) => existsSync(path.join(o.dir, rel)));
+      const target = name === 'compose' ? null : await loadTarget(name);
+      const audit = () => (target ? target.audit(o.dir, facts, o.version, { env: o.env }) : auditDir(o.dir, facts, o.version, { env: o.env }));
+      report = await audit();
+      if (report.findings.some((f) => HOST_ID_RULES.has(f.rule)) && (await mapped())) report = await audit();
     }
   } catch (e) {
     const message = e instanceof AuditLoadError ? e.message : `cannot read the installation: ${(e as Error).message}`;

@@ -84,6 +84,8 @@ export interface LoadOptions {
   /** variables for interpolation (Compose: the shell's environment wins over .env) */
   env?: NodeJS.ProcessEnv;
   home?: string;
+  /** the file names to look for instead of Compose's four (a Swarm stack file); no override files then */
+  composeNames?: readonly string[];
 }
 
 function rel(dir: string, abs: string): string {
@@ -123,7 +125,7 @@ export async function loadInstallation(o: LoadOptions): Promise<AuditContext> {
   if (!dirInfo) throw new AuditLoadError(`${dir} does not exist`);
   if (!dirInfo.isDir) throw new AuditLoadError(`${dir} is not a folder`);
 
-  const model = await readComposeModel(fs, dir, env, home);
+  const model = await readComposeModel(fs, dir, env, home, o.composeNames?.[0]);
   const main = model.main;
   const compose: YamlFile = { rel: main.rel, abs: main.abs, text: main.text, doc: main.doc, lines: main.lines, data: main.data, info: (await fs.stat(main.abs))! };
   const present = [main.rel, ...model.ignored];
@@ -183,12 +185,14 @@ export async function loadInstallation(o: LoadOptions): Promise<AuditContext> {
  * The compose model (src/compose/model.ts): the file Compose uses, its override file and includes,
  * .env and shell interpolation, env files; a file that cannot be read is an AuditLoadError.
  */
-async function readComposeModel(fs: FsView, dir: string, env: NodeJS.ProcessEnv, home: string): Promise<ComposeModel> {
+async function readComposeModel(fs: FsView, dir: string, env: NodeJS.ProcessEnv, home: string, file?: string): Promise<ComposeModel> {
   try {
     return await loadModelVia({
       dir,
       env,
       home,
+      // a Swarm stack file instead of Compose's lookup (no override files then)
+      ...(file ? { file } : {}),
       read: async (abs) => {
         const info = await fs.stat(abs);
         if (!info || info.isDir) return null;

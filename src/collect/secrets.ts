@@ -5,7 +5,7 @@
 import { parseDocument } from 'yaml';
 import { yamlData } from '../yamlparse.js';
 import { lostSecretAdvice } from '../rotate/lost.js';
-import { PASSWORD_ENV, SECRET_FILES, secretFileValue } from '../domain.js';
+import { ADMIN_SECRET_FILE, PASSWORD_ENV, SECRET_FILES, secretFileValue } from '../domain.js';
 import { GENERATED_LENGTH, generatePassword } from '../passwords.js';
 import { SECRET_KEYS, question, type Ctx, type Key, type SecretKey } from '../questions.js';
 import type { TargetState } from '../state.js';
@@ -33,6 +33,9 @@ export function existingSecrets(
   const root = state.contents[SECRET_FILES.dbRootPassword];
   if (db !== undefined && db !== '') values.databasePassword = secretFileValue(db);
   if (root !== undefined && root !== '') values.databaseRootPassword = secretFileValue(root);
+  // the Swarm and Kubernetes targets keep the admin password in a secret file, not in options.yml
+  const admin = state.contents[ADMIN_SECRET_FILE];
+  if (admin !== undefined && admin !== '') values.adminPassword = secretFileValue(admin);
   const optsText = state.contents[state.optionsSource];
   if (optsText !== undefined) {
     const doc = parseDocument(optsText);
