@@ -154,11 +154,11 @@ export async function runInit(o: InitOptions): Promise<number> {
     try {
       code = await initRun(o, dir, out, env, interactive, answersFile, held);
     } catch (e) {
-      if (!held.lock && !(e instanceof LockedError) && (await changedMeanwhile(dir, held))) return changedExit(out);
+      if (!held.lock && !held.decided && !(e instanceof LockedError) && (await changedMeanwhile(dir, held))) return changedExit(out);
       throw e;
     }
     // a refusal made from what another run was writing at the time is that run's doing, not this input's
-    if (code !== 0 && !held.lock && (await changedMeanwhile(dir, held))) return changedExit(out);
+    if (code !== 0 && !held.lock && !held.decided && (await changedMeanwhile(dir, held))) return changedExit(out);
     return code;
   } finally {
     await held.lock?.release();
@@ -169,6 +169,9 @@ export async function runInit(o: InitOptions): Promise<number> {
 interface Held {
   lock?: RunLock;
   read?: { state0: TargetState; layout: StateLayout };
+  /** past writing (or finding nothing to write): from here on the installation changes by this run's
+   * own doing (its services start, MariaDB fills database/), so "changed meanwhile" no longer applies */
+  decided?: boolean;
 }
 
 /** did another run (or a hand) change the installation while this run, which never took the lock, read it? */
@@ -563,6 +566,7 @@ async function initRun(
     out.out('');
     out.out('Nothing to change: the installation already matches these answers.');
   }
+  held.decided = true;
   trace('init: written');
 
   const checkCompose = o.validate !== false && !(noop && !o.apply);
