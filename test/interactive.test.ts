@@ -280,9 +280,9 @@ describe('interactive wizard in a pseudo-terminal', () => {
     await r.expect(/Accepted risks\s+host-account/);
     await r.expect(words('! accepted risk "host-account": the container user shares its numeric id with a person on this host'));
     await r.answer(P.write);
-    // (a long command continues on the next line after " \\")
-    // (the whole command: its last line has ended)
-    const repeat = (await r.expect(/node bin\/photoprism-harden\.cjs init (?:[^\n]* \\\r?\n)*[^\n]*\n/)) as RegExpExecArray;
+    // (a long command continues on the next line after " \\"; the last line is the one that does not end in " \": the output arrives in pieces, so a pattern that
+    // also matched a continued line alone could end the match before the rest of the command has arrived)
+    const repeat = (await r.expect(/node bin\/photoprism-harden\.cjs init (?:[^\n]* \\\r?\n)*[^\n]*[^\\\r\n]\r?\n/)) as RegExpExecArray;
     expect(repeat[0].replace(/ \\\r?\n\s*/g, ' ')).toContain('--uid 1000 --gid 2000 --allow-unsafe host-account');
     expect(await r.exited()).toBe(0);
     expect((await readInstall(dir)).compose).toContain('PHOTOPRISM_UID: "1000"');
