@@ -10,6 +10,7 @@ import { LineCounter, parseAllDocuments } from 'yaml';
 import { isSecretName, realFs, type FsView } from '../../audit/load.js';
 import { scrubber, type Report } from '../../audit/report.js';
 import { RULES } from '../../audit/rules/index.js';
+import { MARIADB_INIT_CAPS, PHOTOPRISM_INIT_CAPS } from '../../audit/rules/least-privilege.js';
 import type { Finding, Rule, Severity } from '../../audit/types.js';
 import type { HostFacts } from '../../host.js';
 import { KUSTOMIZATION } from './index.js';
@@ -46,7 +47,7 @@ export const KUBE_RULES: readonly KubeRule[] = [
   },
 ];
 
-const ROOT_PHASE = new Set(['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'KILL', 'SETGID', 'SETUID']);
+const ROOT_PHASE = new Set<string>([...PHOTOPRISM_INIT_CAPS, ...MARIADB_INIT_CAPS]);
 
 function meta(id: string): KubeRule {
   const r = RULES.find((x) => x.id === id) ?? KUBE_RULES.find((x) => x.id === id);

@@ -14,12 +14,13 @@ import type { TargetState } from '../../state.js';
 import { shellQuote } from '../../text.js';
 import { metaOk, plannedFile, secretContent } from '../files.js';
 import { installationModel } from '../model.js';
+import { PHOTOPRISM_INIT_CAPS } from '../../audit/rules/least-privilege.js';
 import type { OutputTarget } from '../types.js';
 
 export const KUSTOMIZATION = 'kustomization.yaml';
 export const MANIFEST_DIR = 'kubernetes';
 /** what PhotoPrism's root phase needs (PHOTOPRISM_UID mode); all of them are in PodSecurity "baseline"'s list */
-export const ROOT_PHASE_CAPS = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'KILL', 'SETGID', 'SETUID'];
+export const ROOT_PHASE_CAPS = [...PHOTOPRISM_INIT_CAPS].sort();
 
 /** The PodSecurity level the chosen mode allows: "restricted" only when PhotoPrism never runs as root. */
 export function podSecurityLevel(a: Pick<Answers, 'userMode'>): 'restricted' | 'baseline' {
@@ -130,7 +131,7 @@ export function kubernetesPlan(input: PlanInput): Plan {
       ? { level: 'info', text: `namespace ${a.namespace} enforces PodSecurity "restricted": PhotoPrism runs as ${a.uid}:${a.gid} ("user:" mode), MariaDB as 999:999, both non-root with every capability dropped` }
       : {
           level: 'info',
-          text: `namespace ${a.namespace} enforces PodSecurity "baseline", not "restricted": in PHOTOPRISM_UID mode PhotoPrism's entrypoint starts as root (init actions, chown of storage) with CHOWN, DAC_OVERRIDE, FOWNER, KILL, SETGID and SETUID, which "restricted" forbids. --user-mode user gives "restricted" (and no init actions)`,
+          text: `namespace ${a.namespace} enforces PodSecurity "baseline", not "restricted": in PHOTOPRISM_UID mode PhotoPrism's entrypoint starts as root (init actions, chown of storage) with ${ROOT_PHASE_CAPS.join(', ')}, which "restricted" forbids. --user-mode user gives "restricted" (and no init actions)`,
         },
   );
   if (restricted && a.initActions.length) {

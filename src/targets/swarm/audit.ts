@@ -5,13 +5,14 @@
 import { loadInstallation, type FsView } from '../../audit/load.js';
 import { buildReport, type Report } from '../../audit/report.js';
 import { RULES } from '../../audit/rules/index.js';
+import { MARIADB_INIT_CAPS, PHOTOPRISM_INIT_CAPS } from '../../audit/rules/least-privilege.js';
 import type { Rule } from '../../audit/types.js';
 import type { HostFacts } from '../../host.js';
 import { KUBE_RULES } from '../kubernetes/audit.js';
 
 /** compose rules about controls `docker stack deploy` ignores: replaced by capabilitiesDropped below */
 const NOT_IN_SWARM = new Set(['no-new-privileges-missing', 'transcoding-device-missing', 'transcoding-device-group']);
-const ENTRYPOINT_CAPS = new Set(['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'KILL', 'SETGID', 'SETUID']);
+const ENTRYPOINT_CAPS = new Set<string>([...PHOTOPRISM_INIT_CAPS, ...MARIADB_INIT_CAPS]);
 
 const meta = KUBE_RULES.find((r) => r.id === 'capabilities-not-dropped')!;
 export const capabilitiesDropped: Rule = {

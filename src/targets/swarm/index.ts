@@ -14,14 +14,15 @@ import { installationModel, type InstallationModel, type ModelSecret } from '../
 import type { Preflight } from '../../preflight.js';
 import type { OutputTarget } from '../types.js';
 import { auditSwarm } from './audit.js';
+import { MARIADB_INIT_CAPS, PHOTOPRISM_INIT_CAPS } from '../../audit/rules/least-privilege.js';
 
 export const STACK_FILE = 'docker-stack.yml';
 export const STACK_NAME = 'photoprism';
 export const NODE_LABEL = 'photoprism.data';
 /** PhotoPrism's entrypoint as root: chown storage, switch to PHOTOPRISM_UID (TrueNAS ships the same set) */
-export const PHOTOPRISM_CAPS = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'KILL', 'SETGID', 'SETUID'];
+export const PHOTOPRISM_CAPS = [...PHOTOPRISM_INIT_CAPS].sort();
 /** MariaDB's entrypoint as root: chown the data folder, gosu to mysql */
-export const MARIADB_CAPS = ['CHOWN', 'DAC_OVERRIDE', 'SETGID', 'SETUID'];
+export const MARIADB_CAPS = [...MARIADB_INIT_CAPS].sort();
 
 /** Swarm secret name of one secret at one version: photoprism_db_pwd_v1 */
 export function secretName(s: Pick<ModelSecret, 'name'>, version: number): string {
