@@ -264,7 +264,7 @@ const driver = (item: unknown) => (item && typeof item === 'object' && 'driver' 
 const capName = (item: unknown) => (typeof item === 'string' ? item.toUpperCase().replace(/^CAP_/, '') : undefined);
 const networkName = (item: unknown) => (typeof item === 'string' ? item : undefined);
 /** the capabilities the template adds back (src/audit: least privilege); DAC_READ_SEARCH: what earlier versions added, replaced */
-const TOOL_CAPS = new Set(['CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'KILL', 'SETUID', 'SETGID']);
+const TOOL_CAPS = new Set(['CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'SETUID', 'SETGID']);
 
 const PP = 'services.photoprism';
 const DB = 'services.mariadb';

@@ -406,7 +406,7 @@ describe.each(variants().map((v) => [v.name, v] as const))('compose file: %s', (
       expect(svc.logging).toMatchObject({ driver: 'json-file', options: { 'max-size': expect.any(String), 'max-file': expect.any(String) } });
     }
     // only what each root phase needs comes back (proven at run time by test/e2e/init-apply.test.ts); none as user:
-    expect(pp.cap_add).toEqual(a.userMode === 'user' ? undefined : ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'KILL', 'SETUID', 'SETGID']);
+    expect(pp.cap_add).toEqual(a.userMode === 'user' ? undefined : ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETUID', 'SETGID']);
     expect(db.cap_add).toEqual(['CHOWN', 'DAC_OVERRIDE', 'SETUID', 'SETGID']);
   });
 

@@ -83,7 +83,7 @@ describe('docker-stack.yml', () => {
 
   test('capabilities: the root entrypoint gets back only what it needs; "user:" mode gets none back', () => {
     const uidMode = parseYaml(stackOf(splan({ userMode: 'photoprism-uid' }))) as Obj;
-    expect(uidMode.services.photoprism.cap_add).toEqual(['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'KILL', 'SETGID', 'SETUID']);
+    expect(uidMode.services.photoprism.cap_add).toEqual(['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETGID', 'SETUID']);
     const userMode = parseYaml(stackOf(splan({ userMode: 'user', uid: 2001, gid: 2001 }))) as Obj;
     expect(userMode.services.photoprism.user).toBe('2001:2001');
     expect(userMode.services.photoprism.cap_drop).toEqual(['ALL']);

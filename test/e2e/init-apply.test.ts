@@ -96,7 +96,7 @@ describeWithEngine(engine)('init --apply on a real engine', () => {
     const pid1 = async (id: string) => Number((await docker(e, ['inspect', '--format', '{{.State.Pid}}', id])).stdout.trim());
     const procOf = (hostPid: number) => Object.fromEntries(readFileSync(`/proc/${hostPid}/status`, 'utf8').split('\n').map((l) => l.split(/:\s*/)));
     const ppInit = procOf(await pid1(pp)); // the entrypoint (root, before/while it runs the app as 2050)
-    expect(capNames(ppInit.CapBnd)).toEqual(['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'KILL', 'SETGID', 'SETUID']);
+    expect(capNames(ppInit.CapBnd)).toEqual(['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETGID', 'SETUID']);
     expect(ppInit.NoNewPrivs).toBe('1');
     const appPid = Number(app!.trim().split(/\s+/)[0]);
     const appStatus = procOf(appPid);

@@ -9,9 +9,9 @@ import type { RawFinding, Rule, ServiceView } from '../types.js';
 import { at, envValue, svcLabel } from './util.js';
 
 /** PhotoPrism with PHOTOPRISM_UID/GID: its entrypoint's root init (chown -R of storage, then setpriv to UID:GID). */
-// KILL: the entrypoint ends with `trap "kill $PID" INT TERM; wait`, root signalling the app, which runs as
-// PHOTOPRISM_UID: without CAP_KILL that kill fails (EPERM) and `docker stop` ends PhotoPrism with SIGKILL
-export const PHOTOPRISM_INIT_CAPS = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'KILL', 'SETUID', 'SETGID'] as const;
+// (no KILL: the entrypoint's `trap "kill -USR1 $PID" INT TERM` signals its own root subshell, not the app's
+// UID, so root needs no CAP_KILL for it; scripts/dist/entrypoint.sh of photoprism/photoprism 8bfd95d)
+export const PHOTOPRISM_INIT_CAPS = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETUID', 'SETGID'] as const;
 /** MariaDB started as root: its entrypoint chowns the data folder and drops to mysql with gosu. */
 export const MARIADB_INIT_CAPS = ['CHOWN', 'DAC_OVERRIDE', 'SETUID', 'SETGID'] as const;
 
@@ -20,7 +20,6 @@ const WHY_CAP: Record<string, string> = {
   CHOWN: 'chown of storage / the data folder',
   DAC_OVERRIDE: 'walk folders only the service user may read',
   FOWNER: 'chmod of files root does not own',
-  KILL: 'forward docker stop\'s SIGTERM to the app, which runs as another user',
   SETUID: 'switch to the service user',
   SETGID: 'switch to the service group',
 };
