@@ -11,7 +11,7 @@ import { gitignoreContent, type Message, type Plan, type PlanInput, type Planned
 import type { Answers } from '../../questions.js';
 import { renderYaml } from '../../render.js';
 import type { TargetState } from '../../state.js';
-import { shellQuote } from '../../text.js';
+import { shellQuote, termWidth, wrapCommand } from '../../text.js';
 import { metaOk, plannedFile, secretContent } from '../files.js';
 import { installationModel } from '../model.js';
 import { PHOTOPRISM_INIT_CAPS } from '../../audit/rules/least-privilege.js';
@@ -221,20 +221,25 @@ export const kubernetesTarget: OutputTarget = {
     const ing = ingressFor(a.siteUrl);
     const lines: string[] = [];
     if (result?.backups.length) lines.push(`Backups of replaced files: ${result.backups.join(', ')}`);
+    // a command too long for the terminal continues after " \\", so that it can be copied whole
+    const cmd = (c: string) => wrapCommand(c, termWidth());
     lines.push(
       '',
       'Next steps (kubectl with access to your cluster):',
-      `  cd ${shellQuote(plan.dir)}`,
-      '  kubectl kustomize . | less          # review what will be applied (the generated Secrets hold the passwords: do not paste it anywhere)',
-      '  kubectl apply -k .',
-      `  kubectl -n ${a.namespace} rollout status statefulset/mariadb deployment/photoprism --timeout=20m`,
-      ing ? `  then open ${a.siteUrl} and sign in as "${a.adminUser}"` : `  kubectl -n ${a.namespace} port-forward svc/photoprism ${a.httpPort}:2342   # then open http://localhost:${a.httpPort}/ and sign in as "${a.adminUser}"`,
+      ...cmd(`cd ${shellQuote(plan.dir)}`),
+      '  (review what will be applied; the generated Secrets hold the passwords: do not paste it anywhere)',
+      ...cmd('kubectl kustomize . | less'),
+      ...cmd('kubectl apply -k .'),
+      ...cmd(`kubectl -n ${a.namespace} rollout status statefulset/mariadb deployment/photoprism --timeout=20m`),
+      ...(ing
+        ? [`  then open ${a.siteUrl} and sign in as "${a.adminUser}"`]
+        : [...cmd(`kubectl -n ${a.namespace} port-forward svc/photoprism ${a.httpPort}:2342`), `  then open http://localhost:${a.httpPort}/ and sign in as "${a.adminUser}"`]),
       `  (to see the admin password: sudo cat ${path.join('.secrets', 'admin_pwd.txt')})`,
       '',
       'After any later change: run photoprism-harden init again, then "kubectl apply -k ." (the passwords are kept).',
       '',
       'To repeat this setup without prompts (passwords are kept from the written files):',
-      `  ${repeat}`,
+      ...cmd(repeat),
     );
     return lines;
   },

@@ -8,7 +8,7 @@ import { buildPlan, type Message, type Plan, type PlanInput } from '../../plan.j
 import { OPTIONS_RULES, mergeYaml } from '../../merge.js';
 import { renderYaml } from '../../render.js';
 import type { TargetState } from '../../state.js';
-import { shellQuote } from '../../text.js';
+import { shellQuote, termWidth, wrapCommand } from '../../text.js';
 import { plannedFile, secretContent } from '../files.js';
 import { installationModel, type InstallationModel, type ModelSecret } from '../model.js';
 import type { Preflight } from '../../preflight.js';
@@ -220,11 +220,14 @@ export const swarmTarget: OutputTarget = {
     const secrets = stackSecretsOf(stack.content);
     const lines: string[] = [];
     if (result?.backups.length) lines.push(`Backups of replaced files: ${result.backups.join(', ')}`);
-    lines.push('', started ? 'PhotoPrism is deployed:' : 'Next steps (on a Swarm manager; "init --target swarm --apply" runs them):', `  cd ${shellQuote(plan.dir)}`);
+    // a command too long for the terminal continues after " \\", so that it can be copied whole
+    const cmd = (c: string) => wrapCommand(c, termWidth());
+    lines.push('', started ? 'PhotoPrism is deployed:' : 'Next steps (on a Swarm manager; "init --target swarm --apply" runs them):', ...cmd(`cd ${shellQuote(plan.dir)}`));
     if (!started) {
-      lines.push(`  ${docker} node update --label-add ${NODE_LABEL}=true "$(${docker} info --format '{{.Swarm.NodeID}}')"   # the node with these folders`);
-      for (const s of secrets) lines.push(`  ${docker} secret inspect ${s.name} >/dev/null 2>&1 || ${docker} secret create ${s.name} ${s.file}`);
-      lines.push(`  ${docker} stack deploy --compose-file ${STACK_FILE} ${STACK_NAME}`);
+      lines.push('  (the node with these folders gets the label the database is placed by)');
+      lines.push(...cmd(`${docker} node update --label-add ${NODE_LABEL}=true "$(${docker} info --format '{{.Swarm.NodeID}}')"`));
+      for (const s of secrets) lines.push(...cmd(`${docker} secret inspect ${s.name} >/dev/null 2>&1 || ${docker} secret create ${s.name} ${s.file}`));
+      lines.push(...cmd(`${docker} stack deploy --compose-file ${STACK_FILE} ${STACK_NAME}`));
     }
     lines.push(
       `  ${started ? 'open' : 'then open'} ${a.siteUrl} and sign in as "${a.adminUser}"`,
@@ -233,7 +236,7 @@ export const swarmTarget: OutputTarget = {
       'After any later change: run photoprism-harden init again (add --apply to deploy); the secrets in use are kept.',
       '',
       'To repeat this setup without prompts (passwords are kept from the written files):',
-      `  ${repeat}`,
+      ...cmd(repeat),
     );
     return lines;
   },
