@@ -71,7 +71,8 @@ export const SECRET_NAME = /(PASSWORD|PASSWD|_PWD|SECRET)$/i;
 export const NOT_SECRET = /(_FILE|^MARIADB_RANDOM_ROOT_PASSWORD|^MYSQL_RANDOM_ROOT_PASSWORD|^MARIADB_ALLOW_EMPTY_ROOT_PASSWORD|^MYSQL_ALLOW_EMPTY_PASSWORD|_PASSWORD_LENGTH|_PASSWORD_RESET_URI|_PASSWORD_HASH)$/i;
 
 export function isSecretName(name: string): boolean {
-  return SECRET_NAME.test(name) && !NOT_SECRET.test(name);
+  // (linuxserver images read FILE__<VAR>: its value is the path of the file whose content becomes <VAR>)
+  return SECRET_NAME.test(name) && !NOT_SECRET.test(name) && !/^FILE__/i.test(name);
 }
 
 /** options.yml keys that hold secrets. */
