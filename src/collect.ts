@@ -31,6 +31,8 @@ export interface Collected {
   knownSecrets: string[];
   /** the hints the wizard showed with its questions (a note the plan repeats is not printed again) */
   hintsShown: string[];
+  /** how the summary shows an answer that is no host path (a photo folder kept on a volume) */
+  shown?: Partial<Record<Key, string>>;
 }
 
 export interface CollectOptions {
@@ -143,7 +145,9 @@ export async function collect(opts: CollectOptions): Promise<Collected> {
   const answers = { ...(ctx.answers as Answers), allowUnsafe: [...overrides].sort() };  // (every key was set above)
   const secretSources = secrets.sources as Record<SecretKey, SecretSource>; // (every secret question set one above)
   const knownValues = [...new Set([...Object.values(existing.values), ...Object.values(prev.envSecrets), ...existing.others])];
-  return { answers, secretSources, defaults, previous: prev.values, notes, knownSecrets: knownValues, hintsShown };
+  // (a photo folder kept on a volume, unless this run gives another)
+  const shown = Object.fromEntries(Object.entries(prev.shown ?? {}).filter(([k]) => same(answers[k as Key], prev.values[k as Key] ?? defaults[k as Key])));
+  return { answers, secretSources, defaults, previous: prev.values, notes, knownSecrets: knownValues, hintsShown, ...(Object.keys(shown).length ? { shown } : {}) };
 }
 
 /** Set one answer (the key and the value come from the same question). */

@@ -329,6 +329,7 @@ describe('adoption keeps data, passwords, services and ports', () => {
     const c = parseDocument(await fsp.readFile(path.join(dir, 'docker-compose.yml'), 'utf8')).toJS() as Json;
     expect(c.services.photos.volumes).toEqual(['/photoprism/originals', '/photoprism/storage']);
     expect(r.stdout).not.toMatch(/originals folder .* does not exist/);
+    expect(r.stdout).toMatch(/Originals folder +an anonymous volume at \/photoprism\/originals \(kept\)/);
     expect(existsSync(path.join(dir, 'originals'))).toBe(false);
     expect(r.stdout).toMatch(/is an anonymous volume: it is kept, and found through the container of "photos"/);
     // user: "${PUID}:${PGID}" already says what the answers say: it is left as written
@@ -397,6 +398,7 @@ describe('refusals name the file, the line and what to change; nothing is writte
     'refuse-unset': [/docker-compose\.yml:5: PHOTOPRISM_ADMIN_PASSWORD of "photoprism" is written as "\$\{PHOTOPRISM_ADMIN_PASSWORD\}", but the variable PHOTOPRISM_ADMIN_PASSWORD is set neither in \.env nor in the shell/],
     'refuse-external-db': [/docker-compose\.yml:6: PhotoPrism connects to the database at "192\.168\.1\.20:3306", which is no service of docker-compose\.yml/],
     'refuse-extends-password': [/docker-compose\.yml:4: "photoprism" extends "pp-template" \(templates\.yaml\), which sets PHOTOPRISM_ADMIN_PASSWORD in its environment/, /Move that entry from "pp-template" into "photoprism"/],
+    'refuse-no-storage': [/^docker-compose\.yml:4: the PhotoPrism service "gallery" mounts nothing at \/photoprism\/storage, so its SQLite index, its thumbnails and settings live inside the container/, /Copy them out while the container exists \("docker compose cp gallery:\/photoprism\/storage \.\/storage"\), add the volume "- \.\/storage:\/photoprism\/storage" to "gallery"/],
     'refuse-config-path': [/docker-compose\.yml:6: PHOTOPRISM_CONFIG_PATH moves PhotoPrism's config folder \(where it reads options\.yml\) to \/etc\/photoprism, away from its storage \/photoprism\/storage/, /Remove PHOTOPRISM_CONFIG_PATH/],
   };
   /** every refusal starts with file:line and says what the user can change */

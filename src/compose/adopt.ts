@@ -133,7 +133,7 @@ export function analyseInstallation(model: ComposeModel, options: Record<string,
   const movedBy = (k: keyof typeof paths.from) => (paths.from[k] ? ` (${paths.from[k]!.name} at ${at(paths.from[k]!)})` : '');
   if (!storage) {
     problems.push(
-      `${paths.from.storage ? at(paths.from.storage) : svcAt(pp)}: the PhotoPrism service "${pp.name}" mounts nothing at ${paths.storage}${movedBy('storage')}, so its index, thumbnails and settings live inside the container and are lost with it; add a volume (e.g. "- ./storage:${paths.storage}") and run init again`,
+      `${paths.from.storage ? at(paths.from.storage) : svcAt(pp)}: the PhotoPrism service "${pp.name}" mounts nothing at ${paths.storage}${movedBy('storage')}, so its ${roles.driver === 'sqlite' ? 'SQLite index, its ' : ''}thumbnails and settings live inside the container and are lost when it is re-created. Copy them out while the container exists ("docker compose cp ${pp.name}:${paths.storage} ./storage"), add the volume "- ./storage:${paths.storage}" to "${pp.name}", and run init again`,
     );
   } else if (storage.type !== 'bind' && storage.type !== 'volume') {
     problems.push(`${at(storage.where)}: ${paths.storage} is a "${storage.type}" mount; only a bind mount or a named volume can be adopted`);
