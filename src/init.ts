@@ -385,6 +385,9 @@ async function planInstall(
     ['importPath', imp],
   ] as const) {
     if (!target.local || !abs || !hostFolder[key] || state.paths[abs]?.exists) continue;
+    // (an adopted installation's own mount is left as it is: the plan says that it is missing)
+    const mount = key === 'originalsPath' ? ins.adopt?.originals : ins.adopt?.import;
+    if (mount?.type === 'bind' && mount.resolved === abs) continue;
     const rel = path.relative(dir, abs);
     if (rel && !rel.startsWith('..') && !path.isAbsolute(rel)) continue;
     if (o.dryRun) continue;
@@ -394,6 +397,23 @@ async function planInstall(
       throw new UsageError([
         `${key}: ${abs} does not exist, and a folder outside the installation is never created without your say-so: create it yourself (mkdir -p ${shellQuote(abs)}), ${p ? 'answer yes' : 'or add --create-folders'}, or choose an existing folder`,
       ]);
+    }
+  }
+  // ... and so is an adopted installation's storage folder that is missing on this host (the compose
+  // file names it, e.g. /mnt/disk/photoprism/storage; this tool would create it to hold options.yml)
+  const storageKey = ins.adopt?.storage?.type === 'bind' ? state.storage : undefined;
+  if (target.local && storageKey && state.paths[storageKey] && !state.paths[storageKey]!.exists && !o.dryRun) {
+    const abs = path.resolve(dir, storageKey);
+    const rel = path.relative(dir, abs);
+    if (rel.startsWith('..') || path.isAbsolute(rel)) {
+      const p = c.prompter;
+      const where = `${ins.adopt!.storage!.where.file}${ins.adopt!.storage!.where.line ? `:${ins.adopt!.storage!.where.line}` : ''}`;
+      const ok = p ? await p.confirm({ message: `PhotoPrism's storage ${abs} (${where}) does not exist on this host. Create it?`, default: false }) : Boolean(o.createFolders);
+      if (!ok) {
+        throw new UsageError([
+          `${where}: PhotoPrism's storage ${abs} does not exist on this host (is this the host the installation runs on?), and a folder outside the installation is never created without your say-so: create it yourself (mkdir -p ${shellQuote(abs)}), ${p ? 'answer yes' : 'or add --create-folders'}, or run init where the installation is`,
+        ]);
+      }
     }
   }
   const plan = target.plan({

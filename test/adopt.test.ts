@@ -362,12 +362,41 @@ describe('adoption keeps data, passwords, services and ports', () => {
     const accepted = await init(dir, { anonymous: vol, facts, flags: { allowUnsafe: ['host-account'] } });
     expect(accepted.code).toBe(0);
     expect(accepted.stdout).toContain('(accepted: --allow-unsafe host-account)');
+    // moving the UID away from the person's account moves the GID default along (not alice's group)
+    const moved = await init(dir, { anonymous: vol, facts, flags: { uid: '2000' } });
+    expect(moved.code).toBe(0);
+    expect(parseDocument(await fsp.readFile(path.join(dir, 'docker-compose.yml'), 'utf8')).toJS().services.photos.user).toBe('2000:2000');
     // a new installation never gets a person's UID by default: still refused without the override
     const fresh = path.join(TMP, `fresh-${++n}`);
     await fsp.mkdir(fresh);
     const refused = await init(fresh, { facts, flags: { uid: '1000', gid: '1000' } });
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('--allow-unsafe host-account');
+  });
+
+  test('a storage folder outside the installation that is missing on this host is created only when the user says so', async () => {
+    const dir = path.join(TMP, `outside-${++n}`);
+    const store = path.join(TMP, `elsewhere-${n}`, 'photoprism', 'storage');
+    await fsp.mkdir(dir);
+    const compose = `services:\n  photoprism:\n    image: photoprism/photoprism:latest\n    environment:\n      PHOTOPRISM_ADMIN_PASSWORD: "outside-pw-1"\n    volumes:\n      - ./photos:/photoprism/originals\n      - ${store}:/photoprism/storage\n`;
+    await fsp.writeFile(path.join(dir, 'docker-compose.yml'), compose);
+    await fsp.mkdir(path.join(dir, 'photos'));
+    const before = await snapshot(dir);
+    const out = new Sink();
+    const err = new Sink();
+    const refused = await runInit({ dir, yes: true, dryRun: false, flags: {}, version: packageVersion(), env: { HOME }, out: new Output(out, err), probe: new FixtureHost(FACTS), validate: false }).then(
+      (code) => ({ code, stderr: err.text }),
+      (e: unknown) => ({ code: 2, stderr: e instanceof UsageError ? e.problems.join('\n') : String(e) }),
+    );
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`docker-compose.yml:8: PhotoPrism's storage ${store} does not exist on this host`);
+    expect(refused.stderr).toContain('or add --create-folders');
+    expect(existsSync(path.dirname(path.dirname(store)))).toBe(false);
+    expect(await snapshot(dir)).toEqual(before);
+    // with --create-folders (init() passes it): created, options.yml in it
+    const r = await init(dir);
+    expect(r.code).toBe(0);
+    expect(existsSync(path.join(store, 'config', 'options.yml'))).toBe(true);
   });
 
   test('linuxserver/mariadb reads FILE__ variables: their values are paths, no passwords in the environment', async () => {
