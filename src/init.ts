@@ -6,6 +6,7 @@ import path from 'node:path';
 import { isatty } from 'node:tty';
 import { TEMP_FILE, applyPlan, removeStaleTempFiles, writeProblems, type ApplyResult } from './apply.js';
 import { planOverlay, summaryLine, type Report } from './audit/index.js';
+import type { StorageLocator } from './audit/load.js';
 import { location } from './audit/report.js';
 import { collect, type Collected, type Prompter } from './collect.js';
 import { COMPOSE_FILE, OVERRIDE_OF_RULE } from './domain.js';
@@ -385,9 +386,6 @@ async function planInstall(
     ['importPath', imp],
   ] as const) {
     if (!target.local || !abs || !hostFolder[key] || state.paths[abs]?.exists) continue;
-    // (an adopted installation's own mount is left as it is: the plan says that it is missing)
-    const mount = key === 'originalsPath' ? ins.adopt?.originals : ins.adopt?.import;
-    if (mount?.type === 'bind' && mount.resolved === abs) continue;
     const rel = path.relative(dir, abs);
     if (rel && !rel.startsWith('..') && !path.isAbsolute(rel)) continue;
     if (o.dryRun) continue;
@@ -481,7 +479,7 @@ function acceptedRisks(a: Collected['answers'], pf: Preflight): string[] {
 async function dryRun(o: InitOptions, ins: Inspected, target: OutputTarget, plan: Plan, state: TargetState, a: Collected['answers'], env: NodeJS.ProcessEnv, out: Output): Promise<number> {
   for (const l of dryRunLines(plan)) out.out(l);
   // the exit code a real run would give: 1 when the audit of what would be written keeps an unaccepted error
-  const dryAudit = await auditLines(() => target.audit(plan.dir, ins.facts, o.version, { fs: planOverlay(plan, ins.facts), env }), null, acceptedRisks(a, ins.pf));
+  const dryAudit = await auditLines(() => target.audit(plan.dir, ins.facts, o.version, { fs: planOverlay(plan, ins.facts), env, storageFolder: knownStorage(state) }), null, acceptedRisks(a, ins.pf));
   for (const l of dryAudit.lines) out.out(l);
   out.out('');
   let code = dryAudit.unaccepted ? 1 : 0;
@@ -511,7 +509,7 @@ async function verifyInstall(
   const checkOut = buffered();
   const validation = checkCompose ? target.check({ out: checkOut.output, plan, state, engine, env, written: true }) : null;
   validation?.catch(() => {}); // (awaited below; an audit failure must not leave it unhandled)
-  const audited = await auditLines(() => target.audit(dir, ins.facts, o.version, { env }), dir, acceptedRisks(a, ins.pf));
+  const audited = await auditLines(() => target.audit(dir, ins.facts, o.version, { env, storageFolder: knownStorage(state) }), dir, acceptedRisks(a, ins.pf));
   for (const l of audited.lines) out.out(l);
   trace('init: audited');
   // exit 0 only when the audit of what is written passes, or every error left is a risk accepted by name
@@ -521,6 +519,12 @@ async function verifyInstall(
   checkOut.replay(out);
   trace('init: validated');
   return { auditCode, valid };
+}
+
+/** The storage folder this run located (an adopted volume's host folder), for the audit of what it writes. */
+function knownStorage(state: TargetState): StorageLocator | undefined {
+  const at = state.storage;
+  return at ? async () => path.resolve(state.dir, at) : undefined;
 }
 
 /** Phase 7: start the services (--apply, or yes to the wizard's question); false when that failed. */

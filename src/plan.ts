@@ -191,11 +191,8 @@ export function buildPlan(input: PlanInput): Plan {
     const mount = adopt ? (label === 'originals' ? adopt.originals : adopt.import) : undefined;
     if (mount && mount.type !== 'bind') continue;
     const info = state.paths[abs];
-    if (adopt && (!info || !info.exists)) {
-      // an adopted installation's data stays where it is: nothing is created in its place
-      messages.push({ level: 'warn', text: `${label} folder ${abs} does not exist; it is left alone (Docker creates an empty folder owned by root there when the container starts)` });
-      continue;
-    }
+    // (a missing folder outside the installation got the user's say-so in init; an adopted
+    // installation's missing folder is created as a new one would be, instead of by Docker as root)
     if (!info || !info.exists) {
       dirs.push({ path: abs, mode: 0o750, owner, policy: 'if-missing', why: mapped(`${label} (new, empty)`) });
       created.push({ path: abs, uid: owner.uid, gid: owner.gid });

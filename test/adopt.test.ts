@@ -334,6 +334,12 @@ describe('adoption keeps data, passwords, services and ports', () => {
     expect(r.stdout).toMatch(/is an anonymous volume: it is kept, and found through the container of "photos"/);
     // user: "${PUID}:${PGID}" already says what the answers say: it is left as written
     expect(c.services.photos.user).toBe('${PUID}:${PGID}');
+    // audit reads options.yml in the volume where the engine says it is (and nowhere without one)
+    const { auditDir } = await import('../src/audit/index.js');
+    const located = await auditDir(dir, FACTS as HostFacts, 'test', { env: { HOME }, storageFolder: async (m, service) => (m.type === 'volume' && !m.source && service === 'photos' ? vol : null) });
+    expect(located.options).toBe(path.join(vol, 'config', 'options.yml'));
+    expect(located.findings.map((f) => f.rule)).not.toContain('password-in-environment');
+    expect((await auditDir(dir, FACTS as HostFacts, 'test', { env: { HOME } })).options).toBeNull();
   });
 
   test('a UID/GID of a person on this host, kept from the installation: named in the header and by the audit, exit 1 until accepted', async () => {
@@ -380,7 +386,6 @@ describe('adoption keeps data, passwords, services and ports', () => {
     await fsp.mkdir(dir);
     const compose = `services:\n  photoprism:\n    image: photoprism/photoprism:latest\n    environment:\n      PHOTOPRISM_ADMIN_PASSWORD: "outside-pw-1"\n    volumes:\n      - ./photos:/photoprism/originals\n      - ${store}:/photoprism/storage\n`;
     await fsp.writeFile(path.join(dir, 'docker-compose.yml'), compose);
-    await fsp.mkdir(path.join(dir, 'photos'));
     const before = await snapshot(dir);
     const out = new Sink();
     const err = new Sink();
@@ -397,6 +402,10 @@ describe('adoption keeps data, passwords, services and ports', () => {
     const r = await init(dir);
     expect(r.code).toBe(0);
     expect(existsSync(path.join(store, 'config', 'options.yml'))).toBe(true);
+    // the installation's missing photo folder (inside it) is created as for a new installation:
+    // owned by PhotoPrism's UID/GID, not left to Docker to create as root
+    const photos = await fsp.stat(path.join(dir, 'photos'));
+    expect([photos.uid, photos.gid, photos.mode & 0o777]).toEqual([2000, 2000, 0o750]);
   });
 
   test('linuxserver/mariadb reads FILE__ variables: their values are paths, no passwords in the environment', async () => {

@@ -73,3 +73,31 @@ test('a named volume: docker volume inspect, its mountpoint', async () => {
   const { engine: e } = engine({ docker: [{ when: 'volume inspect --format {{.Mountpoint}} photos_storage', replies: { stdout: '/var/lib/docker/volumes/photos_storage/_data\n' } }] });
   expect(await engineVolumeLookup(e, {})('photos_storage')).toEqual({ mountpoint: '/var/lib/docker/volumes/photos_storage/_data' });
 });
+
+describe('audit reads options.yml in a storage volume where the engine keeps it', () => {
+  test('named volume: docker volume inspect (only when storage is a volume); no engine: no options file', async () => {
+    const { fakeEngines, dockerInfo, V2_VERSION } = await import('./helpers/fake-engines.js');
+    const { runCli } = await import('./helpers/spawn.js');
+    const dir = path.join(TMP, 'photos-vol');
+    const vol = path.join(TMP, 'photos-vol-data');
+    await fsp.mkdir(path.join(vol, 'config'), { recursive: true });
+    await fsp.mkdir(dir);
+    await fsp.writeFile(path.join(vol, 'config', 'options.yml'), 'AdminUser: "admin"\n', { mode: 0o600 });
+    await fsp.writeFile(
+      path.join(dir, 'docker-compose.yml'),
+      'services:\n  photoprism:\n    image: photoprism/photoprism:latest\n    volumes:\n      - ./originals:/photoprism/originals\n      - storage:/photoprism/storage\nvolumes:\n  storage:\n',
+    );
+    const fakes = fakeEngines({
+      docker: [dockerInfo({ plugins: [{ Name: 'compose', Version: 'v2.29.1' }] }), V2_VERSION, { when: 'volume inspect --format {{.Mountpoint}} photos-vol_storage', replies: { stdout: `${vol}\n` } }],
+    });
+    try {
+      const r = await runCli(['audit', '--dir', dir], { fakeHost: fakes.hostData({}), env: fakes.env() });
+      expect(r.stdout).toContain(`options: ${path.join(vol, 'config', 'options.yml')}`);
+      expect(fakes.lines()).toContain('docker volume inspect --format {{.Mountpoint}} photos-vol_storage');
+      const none = await runCli(['audit', '--dir', dir], { fakeHost: {} });
+      expect(none.stdout).toContain('options: (none)');
+    } finally {
+      fakes.cleanup();
+    }
+  });
+});
