@@ -542,7 +542,10 @@ async function startInstall(o: InitOptions, ins: Inspected, target: OutputTarget
   }
   if (!apply) return { started: false };
   const timeoutSec = o.applyTimeoutSec ?? DEFAULT_APPLY_TIMEOUT_SEC;
-  const ok = await target.start({ out, plan, state, pf: ins.pf, env, timeoutMs: timeoutSec * 1000, pollMs: o.pollMs });
+  // (an adopted installation's services keep their names; with SQLite there is no database service)
+  const f = ins.adopt;
+  const services = f ? { app: f.pp.name, db: f.db?.name ?? null, appPort: Number(f.pp.envMap.get('PHOTOPRISM_HTTP_PORT')?.value) || undefined } : undefined;
+  const ok = await target.start({ out, plan, state, pf: ins.pf, env, timeoutMs: timeoutSec * 1000, pollMs: o.pollMs, services });
   return ok ? { started: true } : { code: 1 };
 }
 
