@@ -627,4 +627,44 @@ describe('the user\'s spacing stays: aligned comments and trailing blanks of unt
     expect(text).toContain('      - "2342:2342"   # web\n');
     expect(text).not.toContain('aligned-pw-1');
   });
+
+  test('comment lines above an entry the tool replaces or removes are kept (list and map environment)', async () => {
+    const dir = path.join(TMP, `headings-${++n}`);
+    await fsp.mkdir(path.join(dir, 'photos'), { recursive: true });
+    const compose = [
+      'services:',
+      '  photoprism:',
+      '    image: photoprism/photoprism:latest',
+      '    environment:',
+      '      ## Passwords',
+      '      - PHOTOPRISM_ADMIN_PASSWORD=headings-pw-1',
+      '      - PHOTOPRISM_DATABASE_DRIVER=mysql',
+      '      - PHOTOPRISM_DATABASE_SERVER=db:3306',
+      '      - PHOTOPRISM_DATABASE_PASSWORD=headings-db-2',
+      '      ## Run/install on first startup',
+      '      - PHOTOPRISM_INIT=gpu tensorflow',
+      '    volumes:',
+      '      - ./photos:/photoprism/originals',
+      '      - ./storage:/photoprism/storage',
+      '  db:',
+      '    image: mariadb:11',
+      '    environment:',
+      '      MARIADB_USER: photoprism',
+      '      # the database user\'s and root\'s passwords',
+      '      MARIADB_PASSWORD: headings-db-2',
+      '      MARIADB_ROOT_PASSWORD: headings-root-3',
+      '      MARIADB_DATABASE: photoprism',
+      '    volumes:',
+      '      - ./database:/var/lib/mysql',
+      '',
+    ].join('\n');
+    await fsp.writeFile(path.join(dir, 'docker-compose.yml'), compose);
+    const r = await init(dir, { flags: { initActions: 'update' } });
+    expect([0, 1]).toContain(r.code);
+    const text = await fsp.readFile(path.join(dir, 'docker-compose.yml'), 'utf8');
+    for (const pw of ['headings-pw-1', 'headings-db-2', 'headings-root-3']) expect(text).not.toContain(pw);
+    expect(text).toMatch(/## Passwords\n\s+- PHOTOPRISM_DATABASE_DRIVER=mysql/);
+    expect(text).toMatch(/## Run\/install on first startup\n\s+- "PHOTOPRISM_INIT=update"/);
+    expect(text).toMatch(/# the database user's and root's passwords\n\s+MARIADB_DATABASE: photoprism/);
+  });
 });

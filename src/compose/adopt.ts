@@ -509,13 +509,32 @@ function envNode(svc: YAMLMap) {
         const old = node.items[i];
         if (isScalar(old) && String(old.value) === `${name}=${v}`) return;
         if (isScalar(old) && old.comment) next.comment = old.comment;
+        if (isScalar(old) && old.commentBefore) next.commentBefore = old.commentBefore;
         node.items[i] = next;
       } else node.items.push(next);
     },
     delete(name: string): boolean {
-      if (isMap(node)) return node.delete(name);
+      // (a comment line above the removed entry, e.g. a section heading, moves to the entry after it)
+      const carry = (comment: string | null | undefined, next: { commentBefore?: string | null } | undefined) => {
+        if (comment && next) next.commentBefore = next.commentBefore ? `${comment}\n${next.commentBefore}` : comment;
+      };
+      if (isMap(node)) {
+        const i = node.items.findIndex((p) => isScalar(p.key) && String(p.key.value) === name);
+        if (i < 0) return false;
+        const key = node.items[i]!.key;
+        const nextKey = node.items[i + 1]?.key;
+        if (isScalar(key) && isScalar(nextKey)) carry(key.commentBefore, nextKey);
+        node.items.splice(i, 1);
+        return true;
+      }
       const before = node.items.length;
-      node.items = node.items.filter((x) => nameOf(x) !== name);
+      for (let i = node.items.length - 1; i >= 0; i--) {
+        const item = node.items[i];
+        if (nameOf(item) !== name) continue;
+        const next = node.items[i + 1];
+        if (isScalar(item) && next && (isScalar(next) || isMap(next))) carry(item.commentBefore, next as { commentBefore?: string | null });
+        node.items.splice(i, 1);
+      }
       return node.items.length !== before;
     },
     prune(): void {
