@@ -182,9 +182,9 @@ export function commandHelp(c: CommandSpec): string {
 }
 
 export function mainHelp(): string {
-  const lines = ['Usage: photoprism-harden <command> [options]', '', 'Write a hardened PhotoPrism + MariaDB Docker Compose installation', '', 'Commands:'];
+  const lines = ['Usage: photoprism-harden <command> [options]', '', ...wrapWords('Write a hardened PhotoPrism + MariaDB Docker Compose installation', termWidth()), '', 'Commands:'];
   for (const [name, summary] of SUMMARIES) lines.push(...wrapWords(summary, termWidth(), `  ${name.padEnd(8)}`, ' '.repeat(10)));
-  lines.push('', 'Targets (init --target NAME; audit recognises each):');
+  lines.push('', ...wrapWords('Targets (init --target NAME; audit recognises each):', termWidth()));
   for (const t of TARGET_REGISTRY) lines.push(...wrapWords(t.summary, termWidth(), `  ${t.name.padEnd(12)}`, ' '.repeat(14)));
   lines.push('', 'Options:', '  -V, --version  print the version');
   lines.push(...wrapWords('show this help (photoprism-harden <command> --help for a command)', termWidth(), '  -h, --help     ', ' '.repeat(17)));

@@ -5,9 +5,17 @@
 // PATH of that environment. Nothing here changes anything unless a caller that the user asked for
 // (--apply) calls it.
 
-import { spawn } from 'node:child_process';
+import type { spawn as Spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import path from 'node:path';
+
+/**
+ * node:child_process, loaded when the first command runs: it loads Node's socket and stream code
+ * (~5 ms), which a command that starts no process (audit without --running, --help) does not need.
+ */
+let childProcess: typeof import('node:child_process') | undefined;
+const spawn = (): typeof Spawn => (childProcess ??= createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process')).spawn;
 
 export type EngineKind = 'docker-compose-v2' | 'docker-compose-v1' | 'podman-compose';
 /** What `--engine` accepts. */
@@ -98,7 +106,7 @@ export async function run(command: string, args: string[], o: RunOptions): Promi
       clearTimeout(forceKill);
       resolve(r);
     };
-    const child = spawn(file, args, { argv0: command, env: o.env, cwd: o.cwd, stdio: ['ignore', 'pipe', 'pipe'], signal: o.signal });
+    const child = spawn()(file, args, { argv0: command, env: o.env, cwd: o.cwd, stdio: ['ignore', 'pipe', 'pipe'], signal: o.signal });
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGTERM');
