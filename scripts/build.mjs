@@ -97,6 +97,12 @@ const builds = {
 };
 const names = Object.keys(builds);
 const results = await Promise.all(Object.values(builds));
+// a bundle without the import.meta.url define (boot.cjs) leaves import.meta empty: code that uses it
+// there would fail at run time, so the build does
+for (const [i, r] of results.entries()) {
+  const w = r.warnings.find((x) => x.id === 'empty-import-meta');
+  if (w) throw new Error(`dist/${names[i]}.cjs: import.meta is empty there (${w.location?.file}:${w.location?.line}); use builtins.ts or a define`);
+}
 const metafiles = Object.fromEntries(names.map((n, i) => [n, results[i].metafile]));
 // a split module inside another bundle (a static import of it) would load it on every run
 checkSplit(split.files, metafiles, root);

@@ -6,16 +6,12 @@
 // (--apply) calls it.
 
 import type { spawn as Spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import path from 'node:path';
+import { requireBuiltin } from './builtins.js';
 
-/**
- * node:child_process, loaded when the first command runs: it loads Node's socket and stream code
- * (~5 ms), which a command that starts no process (audit without --running, --help) does not need.
- */
-let childProcess: typeof import('node:child_process') | undefined;
-const spawn = (): typeof Spawn => (childProcess ??= createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process')).spawn;
+/** node:child_process when the first command runs (audit without --running starts none: see builtins.ts) */
+const spawn = (): typeof Spawn => requireBuiltin<typeof import('node:child_process')>('node:child_process').spawn;
 
 export type EngineKind = 'docker-compose-v2' | 'docker-compose-v1' | 'podman-compose';
 /** What `--engine` accepts. */

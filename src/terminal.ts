@@ -1,7 +1,7 @@
 // Is a descriptor a terminal? isatty, without loading node:tty when the answer is certainly no.
 
 import { fstatSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { requireBuiltin } from './builtins.js';
 
 /** Linux's major device number of a st_rdev (glibc's gnu_dev_major). */
 function major(rdev: number): number {
@@ -22,6 +22,5 @@ export function isTerminal(fd: number): boolean {
   } catch {
     return false; // not an open descriptor (isatty says false too)
   }
-  const tty = createRequire(import.meta.url)('node:tty') as typeof import('node:tty');
-  return tty.isatty(fd);
+  return requireBuiltin<typeof import('node:tty')>('node:tty').isatty(fd);
 }
