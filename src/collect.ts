@@ -31,6 +31,8 @@ export interface Collected {
   knownSecrets: string[];
   /** the hints the wizard showed with its questions (a note the plan repeats is not printed again) */
   hintsShown: string[];
+  /** how the summary shows an answer that is no host path (a photo folder kept on a volume) */
+  shown?: Partial<Record<Key, string>>;
 }
 
 export interface CollectOptions {
@@ -115,9 +117,19 @@ export async function collect(opts: CollectOptions): Promise<Collected> {
     } else {
       value = dflt;
       // a value taken over from the existing installation says where it was read
-      const where = prev.from?.[q.key] && same(prev.values[q.key], value) ? ` (this is what ${prev.from[q.key]} uses now; choose another with --${q.key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} or in the answers file)` : '';
+      const flag = `--${q.key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+      const existingValue = prev.from?.[q.key] && same(prev.values[q.key], value) ? prev.from[q.key] : undefined;
+      const where = existingValue ? ` (this is what ${existingValue} uses now; choose another with ${flag} or in the answers file)` : '';
       const refused = await resolveProblems(q.check ? q.check(value, ctx) : [], overrides, undefined);
-      errors.push(...refused.map((pr) => problemText({ ...pr, message: pr.message + where })));
+      for (const pr of refused) {
+        // the UID/GID an existing installation already runs with, on a person's account: kept as it is
+        // (a new one re-owns storage, a choice to make, not to default), and reported by the audit after
+        // writing as a weakness with its fix (exit code 1) unless the risk is accepted
+        if (existingValue && pr.override === 'host-account') {
+          const note = `${q.label}: kept, as ${existingValue} has it: ${pr.message}. The audit after writing reports it (exit code 1): choose another with ${flag}, or accept the risk with --allow-unsafe host-account`;
+          if (!notes.includes(note)) notes.push(note);
+        } else errors.push(problemText({ ...pr, message: pr.message + where }));
+      }
     }
     setAnswer(ctx.answers, q.key, value);
   }
@@ -133,7 +145,9 @@ export async function collect(opts: CollectOptions): Promise<Collected> {
   const answers = { ...(ctx.answers as Answers), allowUnsafe: [...overrides].sort() };  // (every key was set above)
   const secretSources = secrets.sources as Record<SecretKey, SecretSource>; // (every secret question set one above)
   const knownValues = [...new Set([...Object.values(existing.values), ...Object.values(prev.envSecrets), ...existing.others])];
-  return { answers, secretSources, defaults, previous: prev.values, notes, knownSecrets: knownValues, hintsShown };
+  // (a photo folder kept on a volume, unless this run gives another)
+  const shown = Object.fromEntries(Object.entries(prev.shown ?? {}).filter(([k]) => same(answers[k as Key], prev.values[k as Key] ?? defaults[k as Key])));
+  return { answers, secretSources, defaults, previous: prev.values, notes, knownSecrets: knownValues, hintsShown, ...(Object.keys(shown).length ? { shown } : {}) };
 }
 
 /** Set one answer (the key and the value come from the same question). */

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { isTerminal } from './terminal.js';
 import { TEMP_FILE, applyPlan, removeStaleTempFiles, writeProblems, type ApplyResult } from './apply.js';
 import { planOverlay, summaryLine, type Report } from './audit/index.js';
+import type { StorageLocator } from './audit/load.js';
 import { location } from './audit/report.js';
 import { collect, type Collected, type Prompter } from './collect.js';
 import { COMPOSE_FILE, OVERRIDE_OF_RULE } from './domain.js';
@@ -22,7 +23,7 @@ import { adoptionChangeProblems, type Found } from './compose/adopt.js';
 import { COMPOSE_NAMES, ComposeLoadError, loadComposeModel, type ComposeModel } from './compose/model.js';
 import { detectTarget, loadTarget, type TargetName } from './targets/registry.js';
 import type { OutputTarget } from './targets/types.js';
-import { engineVolumeLookup, type VolumeLookup } from './compose/volumes.js';
+import { engineAnonymousLookup, engineVolumeLookup, type AnonymousLookup, type VolumeLookup } from './compose/volumes.js';
 import { readPrevious } from './previous.js';
 import { EXIT_LOCKED, LockedError, STATE_DIR, acquireLock, liveHolder, readJournal, type RunLock } from './runlock.js';
 import { hostPathProblem } from './hostpaths.js';
@@ -61,6 +62,8 @@ export interface InitOptions {
   preflight?: Preflight;
   /** where a named volume is on the host (default: asks the detected engine) */
   inspectVolume?: VolumeLookup;
+  /** where the container of a service keeps an anonymous volume (default: the engine's ps/inspect) */
+  inspectAnonymous?: AnonymousLookup;
 }
 
 /** The existing compose file, read through the compose model with its .env, env files and includes. */
@@ -88,11 +91,19 @@ function loadModelFromDisk(state: TargetState, env: NodeJS.ProcessEnv, home: str
 }
 
 /** Where the adopted installation keeps storage and database, and which env files it reads. */
-async function adoptionLayout(found: Found, lookup: VolumeLookup): Promise<StateLayout> {
+async function adoptionLayout(found: Found, lookup: VolumeLookup, anonymous: AnonymousLookup): Promise<StateLayout> {
   const layout: StateLayout = { files: [...found.model.envFileTexts.keys(), ...(found.model.dotenv ? [found.model.dotenv.abs] : [])] };
   const s = found.storage!;
   if (s.type === 'bind') layout.storage = s.resolved;
-  else {
+  else if (!s.source) {
+    const r = await anonymous(found.model.project, found.pp.name, s.target);
+    if ('error' in r) {
+      throw new UsageError([
+        `${s.where.file}${s.where.line ? `:${s.where.line}` : ''}: PhotoPrism's storage ${s.target} is an anonymous volume; options.yml must be written into it, and only the container of "${found.pp.name}" knows which volume that is: ${r.error}. Nothing was changed: start the installation once (docker compose up -d) and run init again where the engine can be asked, or give the volume a name (e.g. "- storage:${s.target}" plus a top-level "volumes: storage:")`,
+      ]);
+    }
+    layout.storage = r.mountpoint;
+  } else {
     const r = await lookup(s.volumeName!);
     if ('error' in r) {
       throw new UsageError([
@@ -279,7 +290,7 @@ async function inspect(o: InitOptions, dir: string, env: NodeJS.ProcessEnv, inte
   const model = loadModelFromDisk(state0, env, home);
   const first = readPrevious(state0, model);
   if (first.problems.length) throw new UsageError(first.problems);
-  const layout: StateLayout = first.adopt ? await adoptionLayout(first.adopt, o.inspectVolume ?? engineVolumeLookup(pf.engine, env)) : {};
+  const layout: StateLayout = first.adopt ? await adoptionLayout(first.adopt, o.inspectVolume ?? engineVolumeLookup(pf.engine, env), o.inspectAnonymous ?? engineAnonymousLookup(pf.engine, env)) : {};
   if (first.adopt) {
     raw = await readTargetState(dir, [], layout);
     state0 = wrote.adaptState(raw);
@@ -353,25 +364,28 @@ async function planInstall(
   }
   const originals = hostPath(a.originalsPath, dir, home);
   const imp = a.importPath ? hostPath(a.importPath, dir, home) : null;
+  // an adopted photo folder on a volume (named or anonymous) is no host folder: nothing to judge or create
+  const onVolume = (m: Found['originals']) => Boolean(m && m.type !== 'bind');
+  const hostFolder = { originalsPath: !onVolume(ins.adopt?.originals), importPath: !onVolume(ins.adopt?.import) };
   // the photo folders as the kernel will see them: symlinks resolved, system and account folders refused
   const pathProblems: string[] = [];
   for (const [key, source, abs] of [
     ['originalsPath', a.originalsPath, originals],
     ['importPath', a.importPath, imp],
   ] as const) {
-    if (!source || !abs) continue;
+    if (!source || !abs || !hostFolder[key]) continue;
     const problem = hostPathProblem(source, abs, { home, facts, dockerRoot: pf.runtime?.rootDir });
     if (problem) pathProblems.push(`${key} ${problem}; mounting it would expose the host to the container. Choose the folder that holds your photos`);
   }
   // (a cluster target's volumes are no host folders: nothing is judged or created on this host)
   if (pathProblems.length && target.local) throw new UsageError(pathProblems);
-  const state = await withHostPaths(target.adaptState(ins.raw), [originals, ...(imp ? [imp] : [])]);
+  const state = await withHostPaths(target.adaptState(ins.raw), [...(hostFolder.originalsPath ? [originals] : []), ...(imp && hostFolder.importPath ? [imp] : [])]);
   // a missing folder outside the installation is created only when the user says so
   for (const [key, abs] of [
     ['originalsPath', originals],
     ['importPath', imp],
   ] as const) {
-    if (!target.local || !abs || state.paths[abs]?.exists) continue;
+    if (!target.local || !abs || !hostFolder[key] || state.paths[abs]?.exists) continue;
     const rel = path.relative(dir, abs);
     if (rel && !rel.startsWith('..') && !path.isAbsolute(rel)) continue;
     if (o.dryRun) continue;
@@ -381,6 +395,23 @@ async function planInstall(
       throw new UsageError([
         `${key}: ${abs} does not exist, and a folder outside the installation is never created without your say-so: create it yourself (mkdir -p ${shellQuote(abs)}), ${p ? 'answer yes' : 'or add --create-folders'}, or choose an existing folder`,
       ]);
+    }
+  }
+  // ... and so is an adopted installation's storage folder that is missing on this host (the compose
+  // file names it, e.g. /mnt/disk/photoprism/storage; this tool would create it to hold options.yml)
+  const storageKey = ins.adopt?.storage?.type === 'bind' ? state.storage : undefined;
+  if (target.local && storageKey && state.paths[storageKey] && !state.paths[storageKey]!.exists && !o.dryRun) {
+    const abs = path.resolve(dir, storageKey);
+    const rel = path.relative(dir, abs);
+    if (rel.startsWith('..') || path.isAbsolute(rel)) {
+      const p = c.prompter;
+      const where = `${ins.adopt!.storage!.where.file}${ins.adopt!.storage!.where.line ? `:${ins.adopt!.storage!.where.line}` : ''}`;
+      const ok = p ? await p.confirm({ message: `PhotoPrism's storage ${abs} (${where}) does not exist on this host. Create it?`, default: false }) : Boolean(o.createFolders);
+      if (!ok) {
+        throw new UsageError([
+          `${where}: PhotoPrism's storage ${abs} does not exist on this host (is this the host the installation runs on?), and a folder outside the installation is never created without your say-so: create it yourself (mkdir -p ${shellQuote(abs)}), ${p ? 'answer yes' : 'or add --create-folders'}, or run init where the installation is`,
+        ]);
+      }
     }
   }
   const plan = target.plan({
@@ -448,7 +479,7 @@ function acceptedRisks(a: Collected['answers'], pf: Preflight): string[] {
 async function dryRun(o: InitOptions, ins: Inspected, target: OutputTarget, plan: Plan, state: TargetState, a: Collected['answers'], env: NodeJS.ProcessEnv, out: Output): Promise<number> {
   for (const l of dryRunLines(plan)) out.out(l);
   // the exit code a real run would give: 1 when the audit of what would be written keeps an unaccepted error
-  const dryAudit = await auditLines(() => target.audit(plan.dir, ins.facts, o.version, { fs: planOverlay(plan, ins.facts), env }), null, acceptedRisks(a, ins.pf));
+  const dryAudit = await auditLines(() => target.audit(plan.dir, ins.facts, o.version, { fs: planOverlay(plan, ins.facts), env, storageFolder: knownStorage(state) }), null, acceptedRisks(a, ins.pf));
   for (const l of dryAudit.lines) out.out(l);
   out.out('');
   let code = dryAudit.unaccepted ? 1 : 0;
@@ -478,7 +509,7 @@ async function verifyInstall(
   const checkOut = buffered();
   const validation = checkCompose ? target.check({ out: checkOut.output, plan, state, engine, env, written: true }) : null;
   validation?.catch(() => {}); // (awaited below; an audit failure must not leave it unhandled)
-  const audited = await auditLines(() => target.audit(dir, ins.facts, o.version, { env }), dir, acceptedRisks(a, ins.pf));
+  const audited = await auditLines(() => target.audit(dir, ins.facts, o.version, { env, storageFolder: knownStorage(state) }), dir, acceptedRisks(a, ins.pf));
   for (const l of audited.lines) out.out(l);
   trace('init: audited');
   // exit 0 only when the audit of what is written passes, or every error left is a risk accepted by name
@@ -488,6 +519,12 @@ async function verifyInstall(
   checkOut.replay(out);
   trace('init: validated');
   return { auditCode, valid };
+}
+
+/** The storage folder this run located (an adopted volume's host folder), for the audit of what it writes. */
+function knownStorage(state: TargetState): StorageLocator | undefined {
+  const at = state.storage;
+  return at ? async () => path.resolve(state.dir, at) : undefined;
 }
 
 /** Phase 7: start the services (--apply, or yes to the wizard's question); false when that failed. */

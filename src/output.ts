@@ -33,7 +33,7 @@ export function summaryLines(c: Collected, questions: readonly Question[] = QUES
     } else if (q.kind === 'override') {
       if (a.allowUnsafe.length === 0) continue;
       v = a.allowUnsafe.join(', ');
-    } else v = displayAnswer(q, a);
+    } else v = c.shown?.[q.key] ?? displayAnswer(q, a);
     lines.push(...wrapWords(v, termWidth(), `  ${q.label.padEnd(width)}`, ' '.repeat(width + 2)));
   }
   return lines;

@@ -19,7 +19,7 @@ import { COMPOSE_RULES, OPTIONS_RULES, mergeYaml, type MergeRules } from './merg
 import { renderYaml } from './render.js';
 import { octalMode, shellQuote } from './text.js';
 import type { PathInfo, TargetState } from './state.js';
-import { initActionWarnings } from './validate.js';
+import { gidProblems, initActionWarnings, uidProblems } from './validate.js';
 import { adoptCompose, type Found } from './compose/adopt.js';
 import { STATE_FILE } from './previous.js';
 import { stateKey } from './state.js';
@@ -160,7 +160,15 @@ export function buildPlan(input: PlanInput): Plan {
   // folders
   const adopt = input.adopt ?? null;
   const adopted = adopt
-    ? adoptCompose({ found: adopt, answers: a, version: input.version, regenerate: input.regenerate, secretFiles: { db: SECRET_FILES.dbPassword, root: SECRET_FILES.dbRootPassword } })
+    ? adoptCompose({
+        found: adopt,
+        answers: a,
+        version: input.version,
+        regenerate: input.regenerate,
+        secretFiles: { db: SECRET_FILES.dbPassword, root: SECRET_FILES.dbRootPassword },
+        // (the UID/GID the installation already ran with, kept although a person on this host has it)
+        personalIds: [...uidProblems(a.uid, facts), ...gidProblems(a.gid, facts)].filter((p) => p.override === 'host-account').map((p) => p.message),
+      })
     : null;
   const dataDir = adopt ? (adopt.data?.type === 'bind' ? adopt.data.resolved : null) : path.join(state.dir, 'database');
   const storageDir = state.storage ?? 'storage';
@@ -179,12 +187,12 @@ export function buildPlan(input: PlanInput): Plan {
     ['import', a.importPath, input.hostPaths.import],
   ] as const) {
     if (!rel || !abs) continue;
+    // (an adopted photo folder on a volume, named or anonymous, is no host folder to check or create)
+    const mount = adopt ? (label === 'originals' ? adopt.originals : adopt.import) : undefined;
+    if (mount && mount.type !== 'bind') continue;
     const info = state.paths[abs];
-    if (adopt && (!info || !info.exists)) {
-      // an adopted installation's data stays where it is: nothing is created in its place
-      messages.push({ level: 'warn', text: `${label} folder ${abs} does not exist; it is left alone (Docker creates an empty folder owned by root there when the container starts)` });
-      continue;
-    }
+    // (a missing folder outside the installation got the user's say-so in init; an adopted
+    // installation's missing folder is created as a new one would be, instead of by Docker as root)
     if (!info || !info.exists) {
       dirs.push({ path: abs, mode: 0o750, owner, policy: 'if-missing', why: mapped(`${label} (new, empty)`) });
       created.push({ path: abs, uid: owner.uid, gid: owner.gid });

@@ -23,6 +23,8 @@ export interface Previous {
   adopt: Found | null;
   /** where a previous answer was read (file:line), for messages about it */
   from?: Partial<Record<keyof Answers, string>>;
+  /** how the summary shows an answer that is no host path: a photo folder on a volume, kept */
+  shown?: Partial<Record<keyof Answers, string>>;
 }
 
 type Obj = Record<string, unknown>;
@@ -185,7 +187,16 @@ export function readPrevious(state: TargetState, given?: ComposeModel | null): P
   const remembered = load(state.contents[STATE_FILE]);
   if (Array.isArray(remembered?.allowUnsafe)) values.allowUnsafe = (remembered.allowUnsafe as unknown[]).filter((x): x is string => typeof x === 'string') as Answers['allowUnsafe'];
 
-  return { values, envSecrets, notes, problems, adopt, ...(Object.keys(from).length ? { from } : {}) };
+  // a photo folder on a volume reads back as no host path: the summary says what it really is
+  const shown: NonNullable<Previous['shown']> = {};
+  if (ppModel) {
+    const p = photoprismPaths(ppModel);
+    for (const [key, target] of [['originalsPath', p.originals], ['importPath', p.import]] as const) {
+      const m = mountFor(ppModel, target);
+      if (m?.type === 'volume') shown[key] = m.source ? `the named volume "${m.source}" at ${target} (kept)` : `an anonymous volume at ${target} (kept)`;
+    }
+  }
+  return { values, envSecrets, notes, problems, adopt, ...(Object.keys(from).length ? { from } : {}), ...(Object.keys(shown).length ? { shown } : {}) };
 }
 
 /** Where init remembers what must survive a run without being a file of the installation (accepted risks). */

@@ -23,9 +23,26 @@ export function yamlScalar(value: unknown): string {
   }
   if (typeof value !== 'string') throw new Error(`yaml helper: expected a string, number or boolean, got ${typeof value}`);
   const doc = new Document(value);
-  const out = doc.toString({ defaultStringType: 'QUOTE_DOUBLE', lineWidth: 0, minContentWidth: 0 }).replace(/\n$/, '');
+  let out = doc.toString({ defaultStringType: 'QUOTE_DOUBLE', lineWidth: 0, minContentWidth: 0 }).replace(/\n$/, '');
+  // (the yaml library folds some strings with line breaks, e.g. after NULs, onto two lines: every
+  // character is then escaped by hand, which YAML's double-quoted style allows on one line)
+  if (out.includes('\n')) out = escapedDoubleQuoted(value);
   if (out.includes('\n')) throw new Error('yaml helper: a scalar must stay on one line');
   return out;
+}
+
+/** A YAML double-quoted scalar on one line: `\`, `"`, control, line-break-like and non-printable characters escaped. */
+function escapedDoubleQuoted(value: string): string {
+  let out = '"';
+  for (const ch of value) {
+    const c = ch.codePointAt(0)!;
+    if (ch === '\\' || ch === '"') out += `\\${ch}`;
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\t') out += '\\t';
+    else if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0x2028 || c === 0x2029 || c === 0xfeff || (c >= 0xd800 && c <= 0xdfff) || c === 0xfffe || c === 0xffff) out += `\\u${c.toString(16).padStart(4, '0')}`;
+    else out += ch;
+  }
+  return `${out}"`;
 }
 
 /** Compose interpolates `$` in values: a literal `$` is written `$$`. */

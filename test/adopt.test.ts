@@ -63,7 +63,10 @@ interface Run {
   stderr: string;
 }
 
-async function init(dir: string, o: { flags?: Partial<Record<Key, unknown>>; env?: Record<string, string>; dryRun?: boolean; volumes?: Record<string, string> } = {}): Promise<Run> {
+async function init(
+  dir: string,
+  o: { flags?: Partial<Record<Key, unknown>>; env?: Record<string, string>; dryRun?: boolean; volumes?: Record<string, string>; anonymous?: string; facts?: Partial<HostFacts> } = {},
+): Promise<Run> {
   const out = new Sink();
   const err = new Sink();
   try {
@@ -75,11 +78,13 @@ async function init(dir: string, o: { flags?: Partial<Record<Key, unknown>>; env
       version: packageVersion(),
       env: { HOME, ...o.env },
       out: new Output(out, err),
-      probe: new FixtureHost(FACTS),
+      probe: new FixtureHost(o.facts ?? FACTS),
       validate: false,
       // the fixtures' originals folders (e.g. ~/Pictures) are not there: the user says they may be created
       createFolders: true,
       inspectVolume: async (name) => (o.volumes?.[name] ? { mountpoint: o.volumes[name]! } : { error: 'no container engine was found to ask where it keeps the volume' }),
+      // (the one container of the service, with its anonymous volume at the storage path)
+      inspectAnonymous: async (_project, service) => (o.anonymous ? { name: 'f00d', mountpoint: o.anonymous } : { error: `there is no container of "${service}" yet, so the volume does not exist` }),
     });
     return { code, stdout: out.text, stderr: err.text };
   } catch (e) {
@@ -147,7 +152,7 @@ describe('the compose model resolves like Compose v2', () => {
         const env: Record<string, string | null> = {};
         for (const [k, e] of s.envMap) env[k] = e.value;
         expect(env).toEqual(r.environment ?? {});
-        expect(s.mounts.map((m) => ({ type: m.type, source: m.type === 'bind' ? m.resolved : m.volumeName ? m.resolved : m.source, target: m.target }))).toEqual(
+        expect(s.mounts.map((m) => ({ type: m.type, source: m.type === 'bind' ? m.resolved : m.volumeName ? m.resolved : m.source || undefined, target: m.target }))).toEqual(
           (r.volumes ?? []).map((v: Json) => ({ type: v.type, source: v.source, target: v.target })),
         );
         expect(s.ports.map((p) => ({ host_ip: p.hostIp || undefined, published: p.published || undefined, target: Number(p.target) }))).toEqual(
@@ -169,13 +174,15 @@ describe('adoption keeps data, passwords, services and ports', () => {
       const modelBefore = loadComposeModel({ dir, env: { HOME, ...shell }, home: HOME, read: readOr });
       const volumes = name === 'named-storage' ? { [modelBefore.volumes.storage!.name]: path.join(dir, '..', `${name}-vol-${n}`) } : undefined;
       if (volumes) await fsp.mkdir(Object.values(volumes)[0]!, { recursive: true });
+      const anonymous = name === 'anonymous-storage' ? path.join(dir, '..', `${name}-anon-${n}`) : undefined;
+      if (anonymous) await fsp.mkdir(anonymous, { recursive: true });
       const originals = await snapshot(dir);
       const pp0 = modelBefore.services.find((s) => PP_IMAGE.test(String(s.data.image)))!;
       const passwordsBefore = new Map<string, string>();
       for (const s of modelBefore.services) for (const [k, e] of s.envMap) if (PASSWORD_VAR.test(k) && e.value) passwordsBefore.set(`${s.name}.${k}`, e.value);
       const before = HAVE ? composeConfig(dir, shell) : null;
 
-      const r = await init(dir, { env: shell, volumes, flags: FLAGS[name] });
+      const r = await init(dir, { env: shell, volumes, anonymous, flags: FLAGS[name] });
       expect(r.stderr.replace(/^\s+$/gm, '')).not.toMatch(/invalid input/);
       expect([0, 1]).toContain(r.code);
       // exit 1 only with the weaknesses it kept, each with its fix
@@ -191,7 +198,7 @@ describe('adoption keeps data, passwords, services and ports', () => {
       // passwords keep their values: options.yml and the secret files
       // (where PhotoPrism keeps its storage: PHOTOPRISM_STORAGE_PATH, possibly a sub-folder of a bind mount)
       const storage = mountFor(pp0, photoprismPaths(pp0).storage)!;
-      const storageHost = storage.type === 'bind' ? storage.resolved : Object.values(volumes!)[0]!;
+      const storageHost = storage.type === 'bind' ? storage.resolved : (anonymous ?? Object.values(volumes!)[0]!);
       const opts = parseDocument(await fsp.readFile(path.join(storageHost, 'config', 'options.yml'), 'utf8')).toJS() as Json;
       const ppPw = passwordsBefore.get(`${pp0.name}.PHOTOPRISM_ADMIN_PASSWORD`);
       if (ppPw) expect(opts.AdminPassword).toBe(ppPw);
@@ -232,7 +239,7 @@ describe('adoption keeps data, passwords, services and ports', () => {
 
       // a second run changes nothing
       const snap = await snapshot(dir);
-      const again = await init(dir, { env: shell, volumes, flags: FLAGS[name] });
+      const again = await init(dir, { env: shell, volumes, anonymous, flags: FLAGS[name] });
       expect(again.code).toBe(r.code);
       expect(again.stdout).toContain('Nothing to change');
       expect(await snapshot(dir)).toEqual(snap);
@@ -303,6 +310,112 @@ describe('adoption keeps data, passwords, services and ports', () => {
     expect(Object.keys(c.services)).toEqual(['photoprism']);
   });
 
+  test('storage in an anonymous volume is kept and found through the container; without a container the run is refused, nothing written', async () => {
+    const dir = await copyFixture('anonymous-storage');
+    const before = await snapshot(dir);
+    const refused = await init(dir);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('docker-compose.yml:18: PhotoPrism\'s storage /photoprism/storage is an anonymous volume;');
+    expect(refused.stderr).toContain('there is no container of "photos" yet');
+    expect(refused.stderr).toContain('start the installation once (docker compose up -d)');
+    expect(await snapshot(dir)).toEqual(before);
+
+    const vol = path.join(dir, '..', `anon-vol-${n}`);
+    await fsp.mkdir(vol);
+    const r = await init(dir, { anonymous: vol });
+    expect(r.code).toBe(0);
+    expect(parseDocument(await fsp.readFile(path.join(vol, 'config', 'options.yml'), 'utf8')).toJS()).toMatchObject({ AdminPassword: 'anon-admin-pw', DatabasePassword: 'anon-db-pw' });
+    // both anonymous volumes stay as written; no host folder is made up for the originals
+    const c = parseDocument(await fsp.readFile(path.join(dir, 'docker-compose.yml'), 'utf8')).toJS() as Json;
+    expect(c.services.photos.volumes).toEqual(['/photoprism/originals', '/photoprism/storage']);
+    expect(r.stdout).not.toMatch(/originals folder .* does not exist/);
+    expect(r.stdout).toMatch(/Originals folder +an anonymous volume at \/photoprism\/originals \(kept\)/);
+    expect(existsSync(path.join(dir, 'originals'))).toBe(false);
+    expect(r.stdout).toMatch(/is an anonymous volume: it is kept, and found through the container of "photos"/);
+    // user: "${PUID}:${PGID}" already says what the answers say: it is left as written
+    expect(c.services.photos.user).toBe('${PUID}:${PGID}');
+    // audit reads options.yml in the volume where the engine says it is (and nowhere without one)
+    const { auditDir } = await import('../src/audit/index.js');
+    const located = await auditDir(dir, FACTS as HostFacts, 'test', { env: { HOME }, storageFolder: async (m, service) => (m.type === 'volume' && !m.source && service === 'photos' ? vol : null) });
+    expect(located.options).toBe(path.join(vol, 'config', 'options.yml'));
+    expect(located.findings.map((f) => f.rule)).not.toContain('password-in-environment');
+    expect((await auditDir(dir, FACTS as HostFacts, 'test', { env: { HOME } })).options).toBeNull();
+  });
+
+  test('a UID/GID of a person on this host, kept from the installation: named in the header and by the audit, exit 1 until accepted', async () => {
+    const dir = await copyFixture('anonymous-storage');
+    await fsp.writeFile(path.join(dir, '.env'), 'PUID=1000\nPGID=1000\n');
+    const vol = path.join(dir, '..', `anon-vol-${n}`);
+    await fsp.mkdir(vol);
+    const facts: Partial<HostFacts> = {
+      ...FACTS,
+      accounts: [{ name: 'alice', uid: 1000, gid: 1000, home: '/home/alice', shell: '/bin/bash' }],
+      groups: [{ name: 'alice', gid: 1000, members: [] }],
+    };
+    const r = await init(dir, { anonymous: vol, facts });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/UID: kept, as docker-compose\.yml:6 \(user: 1000:1000\) has it: uid 1000 belongs to the regular host account "alice"/);
+    expect(r.stdout).toContain('! [uid-host-account] docker-compose.yml:');
+    expect(r.stdout).toContain('or accept the risk: --allow-unsafe host-account');
+    const text = await fsp.readFile(path.join(dir, 'docker-compose.yml'), 'utf8');
+    expect(text).toMatch(/# - "photos" keeps the ids it ran with: uid 1000 belongs to the regular host account "alice"/);
+    expect(parseDocument(text).toJS().services.photos.user).toBe('${PUID}:${PGID}');
+    // the same run again: the same answer, nothing to change, the same exit code
+    const again = await init(dir, { anonymous: vol, facts });
+    expect(again.code).toBe(1);
+    expect(again.stdout).toContain('Nothing to change');
+    // accepted: exit 0, remembered
+    const accepted = await init(dir, { anonymous: vol, facts, flags: { allowUnsafe: ['host-account'] } });
+    expect(accepted.code).toBe(0);
+    expect(accepted.stdout).toContain('(accepted: --allow-unsafe host-account)');
+    // moving the UID away from the person's account moves the GID default along (not alice's group)
+    const moved = await init(dir, { anonymous: vol, facts, flags: { uid: '2000' } });
+    expect(moved.code).toBe(0);
+    expect(parseDocument(await fsp.readFile(path.join(dir, 'docker-compose.yml'), 'utf8')).toJS().services.photos.user).toBe('2000:2000');
+    // a new installation never gets a person's UID by default: still refused without the override
+    const fresh = path.join(TMP, `fresh-${++n}`);
+    await fsp.mkdir(fresh);
+    const refused = await init(fresh, { facts, flags: { uid: '1000', gid: '1000' } });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--allow-unsafe host-account');
+  });
+
+  test('a storage folder outside the installation that is missing on this host is created only when the user says so', async () => {
+    const dir = path.join(TMP, `outside-${++n}`);
+    const store = path.join(TMP, `elsewhere-${n}`, 'photoprism', 'storage');
+    await fsp.mkdir(dir);
+    const compose = `services:\n  photoprism:\n    image: photoprism/photoprism:latest\n    environment:\n      PHOTOPRISM_ADMIN_PASSWORD: "outside-pw-1"\n    volumes:\n      - ./photos:/photoprism/originals\n      - ${store}:/photoprism/storage\n`;
+    await fsp.writeFile(path.join(dir, 'docker-compose.yml'), compose);
+    const before = await snapshot(dir);
+    const out = new Sink();
+    const err = new Sink();
+    const refused = await runInit({ dir, yes: true, dryRun: false, flags: {}, version: packageVersion(), env: { HOME }, out: new Output(out, err), probe: new FixtureHost(FACTS), validate: false }).then(
+      (code) => ({ code, stderr: err.text }),
+      (e: unknown) => ({ code: 2, stderr: e instanceof UsageError ? e.problems.join('\n') : String(e) }),
+    );
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`docker-compose.yml:8: PhotoPrism's storage ${store} does not exist on this host`);
+    expect(refused.stderr).toContain('or add --create-folders');
+    expect(existsSync(path.dirname(path.dirname(store)))).toBe(false);
+    expect(await snapshot(dir)).toEqual(before);
+    // with --create-folders (init() passes it): created, options.yml in it
+    const r = await init(dir);
+    expect(r.code).toBe(0);
+    expect(existsSync(path.join(store, 'config', 'options.yml'))).toBe(true);
+    // the installation's missing photo folder (inside it) is created as for a new installation:
+    // owned by PhotoPrism's UID/GID, not left to Docker to create as root
+    const photos = await fsp.stat(path.join(dir, 'photos'));
+    expect([photos.uid, photos.gid, photos.mode & 0o777]).toEqual([2000, 2000, 0o750]);
+  });
+
+  test('linuxserver/mariadb reads FILE__ variables: their values are paths, no passwords in the environment', async () => {
+    const dir = await copyFixture('linuxserver-list');
+    const r = await init(dir);
+    expect(r.stdout).toMatch(/FILE__MYSQL_PASSWORD|file: .*db_pwd/i);
+    expect(r.stdout).not.toContain('[password-in-environment]');
+    expect(r.code).toBe(0);
+  });
+
   test('a named storage volume is located through the engine; without one the run is refused with that reason', async () => {
     const dir = await copyFixture('named-storage');
     const before = await snapshot(dir);
@@ -323,6 +436,7 @@ describe('refusals name the file, the line and what to change; nothing is writte
     'refuse-unset': [/docker-compose\.yml:5: PHOTOPRISM_ADMIN_PASSWORD of "photoprism" is written as "\$\{PHOTOPRISM_ADMIN_PASSWORD\}", but the variable PHOTOPRISM_ADMIN_PASSWORD is set neither in \.env nor in the shell/],
     'refuse-external-db': [/docker-compose\.yml:6: PhotoPrism connects to the database at "192\.168\.1\.20:3306", which is no service of docker-compose\.yml/],
     'refuse-extends-password': [/docker-compose\.yml:4: "photoprism" extends "pp-template" \(templates\.yaml\), which sets PHOTOPRISM_ADMIN_PASSWORD in its environment/, /Move that entry from "pp-template" into "photoprism"/],
+    'refuse-no-storage': [/^docker-compose\.yml:4: the PhotoPrism service "gallery" mounts nothing at \/photoprism\/storage, so its SQLite index, its thumbnails and settings live inside the container/, /Copy them out while the container exists \("docker compose cp gallery:\/photoprism\/storage \.\/storage"\), add the volume "- \.\/storage:\/photoprism\/storage" to "gallery"/],
     'refuse-config-path': [/docker-compose\.yml:6: PHOTOPRISM_CONFIG_PATH moves PhotoPrism's config folder \(where it reads options\.yml\) to \/etc\/photoprism, away from its storage \/photoprism\/storage/, /Remove PHOTOPRISM_CONFIG_PATH/],
   };
   /** every refusal starts with file:line and says what the user can change */

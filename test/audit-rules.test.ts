@@ -483,4 +483,19 @@ describe('rule details', () => {
     });
     expect(ruleFindings(report, 'database-password-mismatch')[0]!.message).toMatch(/^PHOTOPRISM_DATABASE_PASSWORD differs/);
   });
+
+  test('database password: PHOTOPRISM_DATABASE_PASSWORD_FILE is read through the service\'s secrets when no plain value is set', async () => {
+    const noPlain = BASE_OPTIONS.replace(/DatabasePassword.*\n/, '');
+    const withFile = edit(
+      ppEnv('      PHOTOPRISM_DATABASE_PASSWORD_FILE: /run/secrets/pp_db\n'),
+      '    working_dir: "/photoprism"\n',
+      '    working_dir: "/photoprism"\n    secrets:\n      - pp_db\n',
+    ).replace(/^secrets:\n/m, 'secrets:\n  pp_db:\n    file: ./.secrets/pp_db.txt\n');
+    const bad = await auditFixture({ options: noPlain, compose: withFile, files: { '.secrets/pp_db.txt': 'not-the-db-password\n' }, meta: { '.secrets/pp_db.txt': { mode: 0o600 } } });
+    const f = ruleFindings(bad.report, 'database-password-mismatch');
+    expect(f).toHaveLength(1);
+    expect(f[0]!.message).toMatch(/^the file PHOTOPRISM_DATABASE_PASSWORD_FILE names differs from the MariaDB password \(\.secrets\/db_pwd\.txt\)/);
+    const good = await auditFixture({ options: noPlain, compose: withFile, files: { '.secrets/pp_db.txt': `${DB_PW}\n` }, meta: { '.secrets/pp_db.txt': { mode: 0o600 } } });
+    expect(ruleFindings(good.report, 'database-password-mismatch')).toEqual([]);
+  });
 });

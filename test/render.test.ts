@@ -153,6 +153,16 @@ describe('yamlScalar', () => {
     expect(() => yamlScalar(['a'])).toThrow();
   });
 
+  test('strings the yaml library folds onto two lines (line breaks after NULs) stay on one line', () => {
+    // (a counterexample the property below found: the library writes "\0\0\0\0\n\n\0\0" over two lines)
+    for (const s of ['\u0000\u0000\u0000\u0000\n\u0000\u0000', '\u0000\n', 'a\u0000\n\n b', '\u0085\u2028\n\u0000"\\']) {
+      const scalar = yamlScalar(s);
+      expect(scalar).not.toContain('\n');
+      expect(YAML.parse(`k: ${scalar}`).k).toBe(s);
+    }
+    expect(yamlScalar('\u0000\u0000\u0000\u0000\n\u0000\u0000')).toBe('"\\u0000\\u0000\\u0000\\u0000\\n\\u0000\\u0000"');
+  });
+
   test('property: any string round-trips on one line', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary', maxLength: 60 }), (s) => {

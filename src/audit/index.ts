@@ -8,7 +8,7 @@ import type { Writer } from '../stdio.js';
 import { defaultProbe, type HostFacts, type HostProbe } from '../host.js';
 import type { Plan } from '../plan.js';
 import type { PathInfo } from '../state.js';
-import { AuditLoadError, loadInstallation, realFs, type FsView } from './load.js';
+import { AuditLoadError, loadInstallation, realFs, type FsView, type StorageLocator } from './load.js';
 import { buildReport, humanLines, type Report } from './report.js';
 import { RULES } from './rules/index.js';
 import type { EngineChoice } from '../engine.js';
@@ -37,8 +37,8 @@ export interface AuditOptions {
   stderr?: Writer;
 }
 
-export async function auditDir(dir: string, facts: HostFacts, version: string, o: { fs?: FsView; env?: NodeJS.ProcessEnv } = {}): Promise<Report> {
-  const ctx = await loadInstallation({ dir, facts, fs: o.fs, env: o.env });
+export async function auditDir(dir: string, facts: HostFacts, version: string, o: { fs?: FsView; env?: NodeJS.ProcessEnv; storageFolder?: StorageLocator } = {}): Promise<Report> {
+  const ctx = await loadInstallation({ dir, facts, fs: o.fs, env: o.env, storageFolder: o.storageFolder });
   return buildReport(ctx, RULES, version);
 }
 
@@ -75,7 +75,8 @@ export async function runAudit(o: AuditOptions): Promise<number> {
       const { detectTarget, loadTarget } = await import('../targets/registry.js');
       const name = detectTarget((rel) => existsSync(path.join(o.dir, rel)));
       const target = name === 'compose' ? null : await loadTarget(name);
-      const audit = () => (target ? target.audit(o.dir, facts, o.version, { env: o.env }) : auditDir(o.dir, facts, o.version, { env: o.env }));
+      const storageFolder = engineStorageLocator(o, probe);
+      const audit = () => (target ? target.audit(o.dir, facts, o.version, { env: o.env }) : auditDir(o.dir, facts, o.version, { env: o.env, storageFolder }));
       report = await audit();
       if (report.findings.some((f) => HOST_ID_RULES.has(f.rule)) && (await mapped())) report = await audit();
     }
@@ -91,6 +92,23 @@ export async function runAudit(o: AuditOptions): Promise<number> {
   } else if (format === 'json') print.write(`${JSON.stringify(report, null, 2)}\n`);
   else print.write(`${humanLines(report).join('\n')}\n`);
   return report.summary.clean ? 0 : 1;
+}
+
+/**
+ * PhotoPrism's storage in a volume is read where the engine keeps it (read-only `volume inspect`, or
+ * the container's mounts for an anonymous volume); the engine is looked for only when that is needed.
+ */
+function engineStorageLocator(o: AuditOptions, probe: HostProbe): StorageLocator {
+  return async (m, service, project) => {
+    const { detect } = await import('../engine.js');
+    const { childEnv } = await import('../rotate/exec.js');
+    const { engineAnonymousLookup, engineVolumeLookup } = await import('../compose/volumes.js');
+    const env = childEnv(o.env ?? process.env);
+    const d = await detect(env, o.engine, undefined, undefined, probe.commands);
+    if (!d.engine) return null;
+    const r = m.source ? await engineVolumeLookup(d.engine, env)(m.volumeName ?? m.source) : await engineAnonymousLookup(d.engine, env)(project, service, m.target);
+    return 'error' in r ? null : r.mountpoint;
+  };
 }
 
 /** audit --running: the file rules plus what the live containers show, in one report. */

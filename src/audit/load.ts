@@ -9,7 +9,7 @@ import type { HostFacts } from '../host.js';
 import type { PathInfo } from '../state.js';
 import { secretFileValue } from '../domain.js';
 import { parseShared, yamlData } from '../yamlparse.js';
-import { ComposeLoadError, findRoles, loadModelVia, parseDsn, type ComposeModel } from '../compose/model.js';
+import { ComposeLoadError, findRoles, loadModelVia, mountFor, parseDsn, photoprismPaths, type ComposeModel, type MountModel } from '../compose/model.js';
 import { hostPathOf, interpolate, lineAt, parseMounts, parseUser, posAt, serviceKind } from './compose.js';
 import type { AuditContext, EnvEntry, FileStat, Identity, SecretFile, ServiceView, YamlFile } from './types.js';
 
@@ -71,7 +71,8 @@ export const SECRET_NAME = /(PASSWORD|PASSWD|_PWD|SECRET)$/i;
 export const NOT_SECRET = /(_FILE|^MARIADB_RANDOM_ROOT_PASSWORD|^MYSQL_RANDOM_ROOT_PASSWORD|^MARIADB_ALLOW_EMPTY_ROOT_PASSWORD|^MYSQL_ALLOW_EMPTY_PASSWORD|_PASSWORD_LENGTH|_PASSWORD_RESET_URI|_PASSWORD_HASH)$/i;
 
 export function isSecretName(name: string): boolean {
-  return SECRET_NAME.test(name) && !NOT_SECRET.test(name);
+  // (linuxserver images read FILE__<VAR>: its value is the path of the file whose content becomes <VAR>)
+  return SECRET_NAME.test(name) && !NOT_SECRET.test(name) && !/^FILE__/i.test(name);
 }
 
 /** options.yml keys that hold secrets. */
@@ -86,7 +87,12 @@ export interface LoadOptions {
   home?: string;
   /** the file names to look for instead of Compose's four (a Swarm stack file); no override files then */
   composeNames?: readonly string[];
+  /** the host folder of PhotoPrism's storage when it is a volume (named or anonymous): asked of the engine */
+  storageFolder?: StorageLocator;
 }
+
+/** Where a volume mount of a service is on the host (null: unknown; nothing is read there then). */
+export type StorageLocator = (mount: MountModel, service: string, project: string) => Promise<string | null>;
 
 function rel(dir: string, abs: string): string {
   const r = path.relative(dir, abs);
@@ -142,7 +148,7 @@ export async function loadInstallation(o: LoadOptions): Promise<AuditContext> {
   const mariadb = services.find((s) => roles.database?.name === s.name) ?? services.find((s) => s.kind === 'mariadb') ?? null;
 
   // storage folder and options.yml
-  const { storage, options, optionsError, optionsShadowed } = await readStorage(fs, dir, home, photoprism);
+  const { storage, options, optionsError, optionsShadowed } = await readStorage(fs, dir, model, photoprism, o.storageFolder);
   if (options?.data && typeof options.data === 'object') {
     for (const k of SECRET_OPTION_KEYS) {
       const v = (options.data as Record<string, unknown>)[k];
@@ -230,17 +236,21 @@ function serviceViews(model: ComposeModel, roles: ReturnType<typeof findRoles>, 
 async function readStorage(
   fs: FsView,
   dir: string,
-  home: string,
+  model: ComposeModel,
   photoprism: ServiceView | null,
+  locate: StorageLocator | undefined,
 ): Promise<Pick<AuditContext, 'storage' | 'options' | 'optionsError' | 'optionsShadowed'>> {
   let storage: FileStat | null = null;
   let options: YamlFile | null = null;
   let optionsError: AuditContext['optionsError'] = null;
   let optionsShadowed: FileStat | null = null;
-  if (photoprism) {
-    const m = parseMounts(photoprism.data.volumes).find((x) => x.target.replace(/\/+$/, '') === '/photoprism/storage');
-    if (m && m.type === 'bind' && m.source) {
-      const abs = hostPathOf(m.source, dir, home);
+  // where PhotoPrism keeps its storage, as init reads it: PHOTOPRISM_STORAGE_PATH, a sub-folder of a
+  // bind mount, or a volume the engine knows (named or anonymous)
+  const pm = photoprism ? model.services.find((s) => s.name === photoprism.name) : undefined;
+  const m = pm ? mountFor(pm, photoprismPaths(pm).storage) : undefined;
+  const abs = !m || !pm ? null : m.type === 'bind' ? m.resolved : m.type === 'volume' && locate ? await locate(m, pm.name, model.project) : null;
+  {
+    if (abs) {
       storage = { rel: rel(dir, abs), abs, info: await fs.stat(abs) };
       const settings = await fs.stat(path.join(abs, 'settings'));
       const configOpts = path.join(abs, 'config', 'options.yml');

@@ -84,6 +84,9 @@ export function previousDefault(q: Question, prev: Partial<Answers>, ctx: Ctx): 
   }
   const from = q.derivedFrom;
   if (from && from.some((k) => prev[k] !== undefined && !same(prev[k], ctx.answers[k]))) {
+    // a previous value that is itself a risk (a person's group) does not outlive the answer it came
+    // with: moving the UID away from a person's account moves the GID default along
+    if (q.check?.(r.value, ctx).some((p) => p.override)) return {};
     let was: Answers[Key] | undefined;
     try {
       was = q.default({ answers: prev, facts: ctx.facts });

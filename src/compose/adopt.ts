@@ -24,7 +24,7 @@ import {
   type Roles,
   type ServiceModel,
 } from './model.js';
-import { environmentEntries, expandHome, parseMounts, parsePorts, allInterfaces, type PortMapping } from './syntax.js';
+import { environmentEntries, expandHome, parseMounts, parsePorts, parseUser, allInterfaces, type PortMapping } from './syntax.js';
 import { sensitiveReason } from '../audit/rules/sensitive-host-mount.js';
 
 export const ADOPT_MARKER = 'PhotoPrism, adopted and hardened in place by photoprism-harden';
@@ -133,12 +133,16 @@ export function analyseInstallation(model: ComposeModel, options: Record<string,
   const movedBy = (k: keyof typeof paths.from) => (paths.from[k] ? ` (${paths.from[k]!.name} at ${at(paths.from[k]!)})` : '');
   if (!storage) {
     problems.push(
-      `${paths.from.storage ? at(paths.from.storage) : svcAt(pp)}: the PhotoPrism service "${pp.name}" mounts nothing at ${paths.storage}${movedBy('storage')}, so its index, thumbnails and settings live inside the container and are lost with it; add a volume (e.g. "- ./storage:${paths.storage}") and run init again`,
+      `${paths.from.storage ? at(paths.from.storage) : svcAt(pp)}: the PhotoPrism service "${pp.name}" mounts nothing at ${paths.storage}${movedBy('storage')}, so its ${roles.driver === 'sqlite' ? 'SQLite index, its ' : ''}thumbnails and settings live inside the container and are lost when it is re-created. Copy them out while the container exists ("docker compose cp ${pp.name}:${paths.storage} ./storage"), add the volume "- ./storage:${paths.storage}" to "${pp.name}", and run init again`,
     );
   } else if (storage.type !== 'bind' && storage.type !== 'volume') {
     problems.push(`${at(storage.where)}: ${paths.storage} is a "${storage.type}" mount; only a bind mount or a named volume can be adopted`);
   } else if (storage.type === 'volume' && !storage.source) {
-    problems.push(`${at(storage.where)}: ${paths.storage} is an anonymous volume (a new one per container); give it a name (e.g. "- storage:${paths.storage}" plus a top-level "volumes: storage:") and run init again`);
+    // an anonymous volume: Compose hands the same one to every re-created container of the service
+    // (up, --force-recreate), so it is kept as it is and located through the container (init)
+    notes.push(
+      `${at(storage.where)}: PhotoPrism's storage ${paths.storage} is an anonymous volume: it is kept, and found through the container of "${pp.name}". Compose re-uses it when it re-creates the container, but "docker compose down" followed by "up" (or "rm") gives the service a new, empty one: name it to make it last (copy its content into a named volume first)`,
+    );
   } else if (storage.type === 'volume' && storage.sub) {
     problems.push(`${at(storage.where)}: PhotoPrism's storage ${paths.storage}${movedBy('storage')} is the sub-folder "${storage.sub}" of the named volume "${storage.source}"; this tool locates options.yml in a volume's top folder only. Mount the volume at ${paths.storage} itself (or a bind folder there), then run init again`);
   }
@@ -391,10 +395,12 @@ function wantedChanges(f: Found, a: Answers): { port: PortMapping | 'none' | nul
   // (a named volume's name reads back as the answer "./<name>", see questions.ts parseHostPath)
   const same = (m: MountModel, answer: string) => (m.type === 'bind' ? m.resolved === host(answer) : answer === m.source || answer === `./${m.source}`);
   const mounts: MountChange[] = [];
+  // (an anonymous volume reads back as nothing: the answer is then the question's default)
+  const anonymous = (m: MountModel) => m.type === 'volume' && !m.source;
   const o = f.originals as MountChange['mount'];
-  if (o ? !same(o, a.originalsPath) : a.originalsPath !== './originals') mounts.push({ kind: 'originals', mount: o, next: a.originalsPath });
+  if (o ? (anonymous(o) ? a.originalsPath !== './originals' : !same(o, a.originalsPath)) : a.originalsPath !== './originals') mounts.push({ kind: 'originals', mount: o, next: a.originalsPath });
   const i = f.import as MountChange['mount'];
-  if (i ? a.importPath === '' || !same(i, a.importPath) : a.importPath !== '') mounts.push({ kind: 'import', mount: i, next: a.importPath });
+  if (i ? (anonymous(i) ? a.importPath !== '' : a.importPath === '' || !same(i, a.importPath)) : a.importPath !== '') mounts.push({ kind: 'import', mount: i, next: a.importPath });
   return { port, mounts };
 }
 
@@ -421,7 +427,7 @@ export function adoptionChangeProblems(f: Found, a: Answers): string[] {
     const m = c.mount;
     const mAt = m ? at(m.where) : ppAt;
     if (m && f.pp.extends?.keys.includes('volumes')) problems.push(`${f.pp.file.rel}:${f.pp.extends.line}: ${key} ${c.next || '(none)'}: "${f.pp.name}" inherits its volumes from "${f.pp.extends.service}" (extends:); change the mount there yourself, or run init without a new ${key}`);
-    else if (m && m.type !== 'bind') problems.push(`${mAt}: ${key} ${c.next || '(none)'}: PhotoPrism's ${c.kind} folder is the named volume "${m.source}"; its data stays there, so this tool does not point the service elsewhere. Move the files and change the mount yourself, or run init without a new ${key}`);
+    else if (m && m.type !== 'bind') problems.push(`${mAt}: ${key} ${c.next || '(none)'}: PhotoPrism's ${c.kind} folder is ${m.source ? `the named volume "${m.source}"` : 'an anonymous volume'}; its data stays there, so this tool does not point the service elsewhere. Move the files and change the mount yourself, or run init without a new ${key}`);
     else if (m && m.sub) problems.push(`${mAt}: ${key} ${c.next || '(none)'}: PhotoPrism's ${c.kind} folder is the sub-folder "${m.sub}" of the mount "${m.source}:${m.target}"; change that mount yourself, or run init without a new ${key}`);
     else if (!m && c.kind === 'originals') problems.push(`${ppAt}: originalsPath ${c.next}: the PhotoPrism service "${f.pp.name}" mounts nothing at ${target}, so the photos it indexed are inside the container; adding a mount would hide them. Add the mount yourself, or run init without --originals-path`);
   }
@@ -438,6 +444,8 @@ export interface AdoptInput {
   regenerate: string;
   /** secret files the plan writes, relative to the project folder */
   secretFiles: { db: string; root: string };
+  /** why PhotoPrism's UID/GID (kept from the installation) is a person's on this host, if it is */
+  personalIds?: string[];
 }
 
 export interface AdoptResult {
@@ -570,7 +578,9 @@ export function adoptCompose(input: AdoptInput): AdoptResult {
   const env = envNode(pp);
   env.set('PHOTOPRISM_INIT', a.initActions.join(' '));
   if (a.userMode === 'user') {
-    pp.set('user', quoted(`${a.uid}:${a.gid}`));
+    // (a user: that already says this, e.g. "${PUID}:${PGID}" through .env, is left as written)
+    const now = parseUser(f.pp.data.user);
+    if (!now || now.uid !== a.uid || now.gid !== a.gid) pp.set('user', quoted(`${a.uid}:${a.gid}`));
     env.delete('PHOTOPRISM_UID');
     env.delete('PHOTOPRISM_GID');
   } else {
@@ -798,9 +808,10 @@ function headerText(input: AdoptInput, kept: Weakness[] = []): { text: string; k
     );
   } else lines.push('- The database is SQLite (index.db in storage); no database service is needed.');
   lines.push(a.userMode === 'user' ? `- "${f.pp.name}" runs as ${a.uid}:${a.gid} from the start (user:).` : `- "${f.pp.name}" drops from root to UID ${a.uid} / GID ${a.gid} after its init actions (${a.initActions.join(' ') || 'none'}).`);
-  if (kept.length) {
+  const personal = (input.personalIds ?? []).map((why) => `"${f.pp.name}" keeps the ids it ran with: ${why}; choose a UID/GID no one on this host has (init --uid/--gid) to move it`);
+  if (kept.length || personal.length) {
     lines.push('', 'Kept as they were (photoprism-harden audit reports them):');
-    for (const k of kept) lines.push(`- ${k.header}`);
+    for (const k of [...personal, ...kept.map((x) => x.header)]) lines.push(`- ${k}`);
   }
   lines.push('', 'After every change:   docker compose stop && docker compose up -d --force-recreate');
   return { text: [...lines.map((l) => (l ? ` ${l}` : '')), ` ${ADOPT_END.slice(2)}`].join('\n'), kept: kept.map((k) => k.header) };

@@ -47,6 +47,14 @@ export interface ModelFile {
   via: 'main' | 'override' | 'include' | 'extends';
   /** the folder its relative paths are resolved against (an included file's own folder, or its project_directory) */
   base: string;
+  /**
+   * the variables it is interpolated with, when they are not the project's: an included file also gets
+   * those of its own env file (its project folder's .env, or the include's env_file) that the shell and
+   * the project's .env leave unset
+   */
+  vars?: Map<string, string>;
+  /** for an included file: the env files it reads (absolute paths that exist) */
+  envFiles?: string[];
 }
 
 export interface Where {
@@ -335,7 +343,26 @@ export function loadComposeModel(o: LoadModelOptions): ComposeModel {
         throw new ComposeLoadError(`${main.rel}:${lineAt(main.doc, main.lines, ['include']) ?? 1}: include: ${p} cannot be read`, main.rel, lineAt(main.doc, main.lines, ['include']));
       }
       // Compose resolves the relative paths of an included file against its own folder (or project_directory)
-      files.push(parseFile(dir, abs, t, 'include', projectDir ?? path.dirname(abs)));
+      const f = parseFile(dir, abs, t, 'include', projectDir ?? path.dirname(abs));
+      // ... and interpolates it with the project's variables, then those of its own env file(s): the
+      // include's env_file (relative to the project folder), else .env in its project folder
+      const given = obj(item)?.env_file;
+      const envList = typeof given === 'string' ? [given] : Array.isArray(given) ? given.filter((x): x is string => typeof x === 'string') : null;
+      const envPaths = envList ? envList.map((e) => path.resolve(dir, expandHome(interpolate(e, vars), o.home))) : [path.join(f.base, '.env')];
+      const own = new Map(vars);
+      f.envFiles = [];
+      for (const ep of envPaths) {
+        if (ep === path.join(dir, '.env')) continue; // (the project's own .env is in vars already)
+        const et = o.read(ep);
+        if (et === null) {
+          if (envList) throw new ComposeLoadError(`${main.rel}:${lineAt(main.doc, main.lines, ['include']) ?? 1}: include: env_file ${relOf(dir, ep)} cannot be read`, main.rel, lineAt(main.doc, main.lines, ['include']));
+          continue;
+        }
+        f.envFiles.push(ep);
+        for (const e of readDotenv(et, shellEnv)) if (!own.has(e.name)) own.set(e.name, e.value);
+      }
+      if (f.envFiles.length) f.vars = own;
+      files.push(f);
       includes.push(relOf(dir, abs));
     }
   }
@@ -369,12 +396,12 @@ export function loadComposeModel(o: LoadModelOptions): ComposeModel {
     if (!d) throw new ComposeLoadError(`${f.rel}${at ? `:${at}` : ''}: extends: service "${name}" is not defined in ${f.rel}`, f.rel, at);
     if (seen.includes(`${f.abs}#${name}`)) throw new ComposeLoadError(`${f.rel}${at ? `:${at}` : ''}: extends: service "${name}" extends itself (${seen.length} steps)`, f.rel, at);
     const info = newInterpolation();
-    const interpolated = (interpolateDeep(d, vars, info) ?? {}) as Obj;
+    const interpolated = (interpolateDeep(d, f.vars ?? vars, info) ?? {}) as Obj;
     const own = f.base === dir ? interpolated : rebase(interpolated, f.base, o.home);
     note(info, { file: f.rel, line: at });
     const ext = d.extends;
     if (ext === undefined || ext === null) return { raw: d, data: own, ext: null };
-    const e = typeof ext === 'string' ? { service: ext } : (obj(interpolateDeep(ext, vars)) ?? {});
+    const e = typeof ext === 'string' ? { service: ext } : (obj(interpolateDeep(ext, f.vars ?? vars)) ?? {});
     const extAt = lineAt(f.doc, f.lines, ['services', name, 'extends']);
     if (typeof e.service !== 'string') throw new ComposeLoadError(`${f.rel}${extAt ? `:${extAt}` : ''}: extends: of "${name}" names no service`, f.rel, extAt);
     const bf = typeof e.file === 'string' ? loadExtends(f, e.file, extAt) : f;
@@ -445,8 +472,10 @@ export function loadComposeModel(o: LoadModelOptions): ComposeModel {
   const missingEnvFiles: ComposeModel['missingEnvFiles'] = [];
   const envFileTexts = new Map<string, string>();
   const services: ServiceModel[] = [];
+  const projectVars = vars;
   for (const [name, { raw, data, file, alsoIn, ext }] of rawServices) {
     const env: EnvVar[] = [];
+    const vars = file.vars ?? projectVars;
     for (const ef of envFileList(data.env_file)) {
       const abs = path.resolve(dir, expandHome(ef.path, o.home));
       const at = lineAt(file.doc, file.lines, ['services', name, 'env_file', ...(ef.index === null ? [] : [ef.index])]);

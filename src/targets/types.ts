@@ -5,7 +5,7 @@
 
 import type { ApplyResult } from '../apply.js';
 import type { Report } from '../audit/report.js';
-import type { FsView } from '../audit/load.js';
+import type { FsView, StorageLocator } from '../audit/load.js';
 import type { Collected } from '../collect.js';
 import type { Engine, EngineChoice } from '../engine.js';
 import type { HostFacts } from '../host.js';
@@ -74,5 +74,5 @@ export interface OutputTarget {
   start(o: StartOptions): Promise<boolean>;
   nextSteps(o: NextStepOptions): string[];
   /** `audit` of an installation this target wrote */
-  audit(dir: string, facts: HostFacts, version: string, o: { fs?: FsView; env?: NodeJS.ProcessEnv }): Promise<Report>;
+  audit(dir: string, facts: HostFacts, version: string, o: { fs?: FsView; env?: NodeJS.ProcessEnv; storageFolder?: StorageLocator }): Promise<Report>;
 }

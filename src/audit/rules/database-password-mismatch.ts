@@ -35,9 +35,17 @@ export const databasePasswordMismatch: Rule = {
       where = { file: ctx.options!.rel, line: opt.line, service: pp.name };
     } else {
       const e = pp.envMap.get('PHOTOPRISM_DATABASE_PASSWORD');
-      if (!e?.value) return [];
-      ppValue = e.value.trim();
-      where = envAt(e, pp);
+      if (e?.value) {
+        ppValue = e.value.trim();
+        where = envAt(e, pp);
+      } else {
+        // (PhotoPrism >= 250425 reads PHOTOPRISM_DATABASE_PASSWORD_FILE when the plain value is empty)
+        const fe = pp.envMap.get('PHOTOPRISM_DATABASE_PASSWORD_FILE');
+        const f = fe?.value ? secretFileFor(ctx, pp, fe.value) : undefined;
+        if (!fe || f?.value === null || f?.value === undefined) return [];
+        ppValue = f.value.trim();
+        where = envAt(fe, pp);
+      }
     }
     // MariaDB: the plain variable, or the file behind *_FILE / FILE__*
     let dbValue: string | undefined;
@@ -64,7 +72,7 @@ export const databasePasswordMismatch: Rule = {
       }
     }
     if (dbValue === undefined || dbValue === ppValue) return [];
-    const what = where.file === ctx.options?.rel ? 'DatabasePassword in ' + where.file : 'PHOTOPRISM_DATABASE_PASSWORD';
+    const what = where.file === ctx.options?.rel ? 'DatabasePassword in ' + where.file : pp.envMap.get('PHOTOPRISM_DATABASE_PASSWORD')?.value ? 'PHOTOPRISM_DATABASE_PASSWORD' : 'the file PHOTOPRISM_DATABASE_PASSWORD_FILE names';
     return [
       {
         ...where,
