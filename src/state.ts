@@ -165,7 +165,7 @@ export async function readTargetState(dir: string, extraPaths: string[] = [], la
   const extraFiles = (layout.files ?? []).map((f) => stateKey(abs, f));
   const read = new Set<string>([...READ_CONTENTS].filter((p) => !p.startsWith('storage/')).concat(storagePaths.filter((p) => /options\.ya?ml$/.test(p)), extraFiles));
   // every path is looked at side by side (one after the other, each stat waited for its own turn in
-  // Node's thread pool: ~40 paths, three times a run); the results keep this order
+  // Node's thread pool: ~40 paths, twice a run); the results keep this order
   const all = [...new Set([...managed, ...extraFiles, ...extraPaths])];
   const infos = await Promise.all(
     all.map(async (rel) => {
