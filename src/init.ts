@@ -542,7 +542,10 @@ async function startInstall(o: InitOptions, ins: Inspected, target: OutputTarget
   }
   if (!apply) return { started: false };
   const timeoutSec = o.applyTimeoutSec ?? DEFAULT_APPLY_TIMEOUT_SEC;
-  const ok = await target.start({ out, plan, state, pf: ins.pf, env, timeoutMs: timeoutSec * 1000, pollMs: o.pollMs });
+  // (an adopted installation's services keep their names; with SQLite there is no database service)
+  const f = ins.adopt;
+  const services = f ? { app: f.pp.name, db: f.db?.name ?? null, appPort: Number(f.pp.envMap.get('PHOTOPRISM_HTTP_PORT')?.value) || undefined } : undefined;
+  const ok = await target.start({ out, plan, state, pf: ins.pf, env, timeoutMs: timeoutSec * 1000, pollMs: o.pollMs, services });
   return ok ? { started: true } : { code: 1 };
 }
 
@@ -658,7 +661,9 @@ async function reportLines(r: {
   if (notes.messages.length) lines.push('', 'Notes:', ...messageLines(notes));
   const diff = await diffLines(r.plan, r.state.contents);
   if (diff.length) lines.push('', 'Changes (secrets masked):', ...diff);
-  for (const k of r.replaceSecrets) lines.push('', `! ${k} is REPLACED. ${replaceAdvice(k)}`);
+  // (an adopted installation's services keep their own names)
+  const names = { app: r.ins.adopt?.pp.name ?? 'photoprism', db: r.ins.adopt?.db?.name ?? 'mariadb' };
+  for (const k of r.replaceSecrets) lines.push('', `! ${k} is REPLACED. ${replaceAdvice(k, names)}`);
   return lines;
 }
 
@@ -668,14 +673,14 @@ function doneLine(result: ApplyResult, a: Collected['answers']): string {
 }
 
 /** What a replaced secret means for the running services (never with the password itself). */
-export function replaceAdvice(k: SecretKey): string {
+export function replaceAdvice(k: SecretKey, services = { app: 'photoprism', db: 'mariadb' }): string {
   switch (k) {
     case 'adminPassword':
-      return 'PhotoPrism applied the old one when the admin account was created: set the new one with "docker compose exec photoprism photoprism passwd <admin user>" (it is AdminPassword in options.yml).';
+      return `PhotoPrism applied the old one when the admin account was created: set the new one with "docker compose exec ${services.app} photoprism passwd <admin user>" (it is AdminPassword in options.yml).`;
     case 'databasePassword':
-      return "MariaDB keeps the old password until you change it in the running database: before restarting, run \"docker compose exec mariadb mariadb -u root -p\" (the root password is in .secrets/db_root_pwd.txt) and ALTER USER 'photoprism'@'%' IDENTIFIED BY '<the new value of .secrets/db_pwd.txt>'; the old file is kept in .photoprism-harden/backups/.";
+      return `MariaDB keeps the old password until you change it in the running database: before restarting, run "docker compose exec ${services.db} mariadb -u root -p" (the root password is in .secrets/db_root_pwd.txt) and ALTER USER 'photoprism'@'%' IDENTIFIED BY '<the new value of .secrets/db_pwd.txt>'; the old file is kept in .photoprism-harden/backups/.`;
     default:
-      return "MariaDB keeps the old root password until you change it: run \"docker compose exec mariadb mariadb -u root -p\" with the OLD password (kept in .photoprism-harden/backups/) and ALTER USER 'root'@'%' IDENTIFIED BY '<the new value of .secrets/db_root_pwd.txt>' (and 'root'@'localhost').";
+      return `MariaDB keeps the old root password until you change it: run "docker compose exec ${services.db} mariadb -u root -p" with the OLD password (kept in .photoprism-harden/backups/) and ALTER USER 'root'@'%' IDENTIFIED BY '<the new value of .secrets/db_root_pwd.txt>' (and 'root'@'localhost').`;
   }
 }
 

@@ -7,13 +7,14 @@
 // succeeds). A container that exits, restarts or turns unhealthy is a failure, reported with its last log
 // lines. Only ever called when the user asked.
 
-import { COMPOSE_FILE, DB_SERVICE } from './domain.js';
+import { COMPOSE_FILE, DB_SERVICE as DB } from './domain.js';
 import { commandsOf, composeArgs, publishedUrl, serviceLogs, serviceStates, shown, type Engine, type ServiceState } from './engine.js';
 import { shellQuote } from './text.js';
 import { get as httpGet } from 'node:http';
 
 /** PhotoPrism's service, its container port and its status endpoint */
 export const APP_SERVICE = 'photoprism';
+const APP = APP_SERVICE;
 export const APP_PORT = 2342;
 export const STATUS_PATH = '/api/v1/status';
 
@@ -67,7 +68,7 @@ export function probeHttp(url: string, timeoutMs = 5000): Promise<Probe> {
   });
 }
 
-export const SERVICES = [APP_SERVICE, DB_SERVICE] as const;
+export const SERVICES = [APP_SERVICE, DB] as const;
 
 export type Verdict = 'ready' | 'failed' | 'pending';
 
@@ -105,6 +106,11 @@ export interface StartOptions {
   progressMs?: number;
   /** how PhotoPrism's status is asked once its container runs (default: HTTP on the published port, see above) */
   probe?: () => Promise<Probe>;
+  /**
+   * the services to wait for, by role (default: the generated file's "photoprism" and "mariadb"): an
+   * adopted installation's own names, and no database service with SQLite
+   */
+  services?: { app: string; db: string | null; appPort?: number };
 }
 
 export interface StartResult {
@@ -121,6 +127,9 @@ export async function startServices(o: StartOptions): Promise<StartResult> {
   const e = o.engine;
   const cwd = o.dir;
   const file = o.composeFile ?? COMPOSE_FILE;
+  const APP_SERVICE = o.services?.app ?? APP;
+  const DB_SERVICE = o.services ? o.services.db : DB;
+  const SERVICES = [APP_SERVICE, ...(DB_SERVICE ? [DB_SERVICE] : [])];
   const echo = (l: string) => o.out(`  | ${l}`);
 
   o.out(`$ ${shown(e, ['stop'])}`);
@@ -144,7 +153,7 @@ export async function startServices(o: StartOptions): Promise<StartResult> {
   const progressMs = o.progressMs ?? 15000;
   const seen = new Map<string, string>();
   o.out(
-    `Waiting up to ${Math.round(o.timeoutMs / 1000)} s for ${DB_SERVICE} to be healthy and ${APP_SERVICE} to answer on its status endpoint ` +
+    `Waiting up to ${Math.round(o.timeoutMs / 1000)} s for ${DB_SERVICE ? `${DB_SERVICE} to be healthy and ` : ''}${APP_SERVICE} to answer on its status endpoint ` +
       '(the init actions run first) …',
   );
   const probe = o.probe ?? defaultProbe(o);
@@ -219,9 +228,10 @@ export async function startServices(o: StartOptions): Promise<StartResult> {
 function defaultProbe(o: StartOptions): () => Promise<Probe> {
   const e = o.engine;
   const file = o.composeFile ?? COMPOSE_FILE;
+  const APP_SERVICE = o.services?.app ?? APP;
   let base: string | null | undefined;
   return async () => {
-    if (base === undefined) base = (await publishedUrl(e, o.dir, file, APP_SERVICE, APP_PORT, o.env)) ?? null;
+    if (base === undefined) base = (await publishedUrl(e, o.dir, file, APP_SERVICE, o.services?.appPort ?? APP_PORT, o.env)) ?? null;
     if (base) return probeHttp(`${base}${STATUS_PATH}`);
     const r = await commandsOf(e).run(e.command, composeArgs(e, file, ['exec', '-T', APP_SERVICE, 'photoprism', 'status']), { env: o.env, cwd: o.dir, timeoutMs: 20000 });
     const via = `${shown(e, ['exec', APP_SERVICE, 'photoprism', 'status'])}`;

@@ -582,3 +582,49 @@ describe('answers that change an adopted installation: port and photo folders fo
 function composeConfigOr(dir: string, env: Record<string, string> = {}): Json | null {
   return HAVE ? composeConfig(dir, env) : null;
 }
+
+describe('the user\'s spacing stays: aligned comments and trailing blanks of untouched lines', () => {
+  test('lines that only the yaml library would re-space are written as the user wrote them', async () => {
+    const { keepSpacing } = await import('../src/compose/adopt.js');
+    const original = 'services:\n  pp:\n    environment:\n      - A=1          # first\n      - B=2    # second\n    depends_on: \n      - db\n';
+    const written = 'services:\n  pp:\n    environment:\n      - A=1 # first\n      - B=3 # second\n    depends_on:\n      - db\n      - cache\n';
+    // A and depends_on come back as written; B changed its value, so it stays as the tool wrote it
+    expect(keepSpacing(written, original)).toBe('services:\n  pp:\n    environment:\n      - A=1          # first\n      - B=3 # second\n    depends_on: \n      - db\n      - cache\n');
+  });
+
+  test('never when the spacing is part of a value (a "#" inside quotes, a block scalar)', async () => {
+    const { keepSpacing } = await import('../src/compose/adopt.js');
+    const quoted = 'x:\n  a: "p  #q"\n';
+    expect(keepSpacing('x:\n  a: "p #q"\n', quoted)).toBe('x:\n  a: "p #q"\n');
+    const block = 'x:\n  s: |\n    one   #two\n';
+    expect(keepSpacing('x:\n  s: |\n    one #two\n', block)).toBe('x:\n  s: |\n    one #two\n');
+  });
+
+  test('an adopted file keeps the alignment of its comments where the tool changed nothing', async () => {
+    const dir = path.join(TMP, `aligned-${++n}`);
+    await fsp.mkdir(path.join(dir, 'storage'), { recursive: true });
+    const compose = [
+      'services:',
+      '  photoprism:',
+      '    image: photoprism/photoprism:latest',
+      '    environment:',
+      '      - PHOTOPRISM_ADMIN_PASSWORD=aligned-pw-1     # initial admin password',
+      '      - PHOTOPRISM_SITE_URL=http://localhost:2342/  # public URL',
+      '      - PHOTOPRISM_DEBUG=false                      # debug mode',
+      '    ports:',
+      '      - "2342:2342"   # web',
+      '    volumes:',
+      '      - ./photos:/photoprism/originals',
+      '      - ./storage:/photoprism/storage',
+      '',
+    ].join('\n');
+    await fsp.writeFile(path.join(dir, 'docker-compose.yml'), compose);
+    await fsp.mkdir(path.join(dir, 'photos'));
+    const r = await init(dir);
+    expect(r.code).toBe(0);
+    const text = await fsp.readFile(path.join(dir, 'docker-compose.yml'), 'utf8');
+    expect(text).toContain('      - PHOTOPRISM_SITE_URL=http://localhost:2342/  # public URL\n      - PHOTOPRISM_DEBUG=false                      # debug mode\n');
+    expect(text).toContain('      - "2342:2342"   # web\n');
+    expect(text).not.toContain('aligned-pw-1');
+  });
+});

@@ -740,7 +740,43 @@ export function adoptCompose(input: AdoptInput): AdoptResult {
     compose = doc.toString(STRINGIFY);
   }
   if (compose === doc.toString(STRINGIFY) && compose.replace(/\s+$/, '') === model.main.text.replace(/\s+$/, '')) compose = model.main.text;
+  else compose = keepSpacing(compose, model.main.text);
   return { compose, envFiles, notes, kept: kept.map((k) => k.fix), writeSecrets };
+}
+
+/**
+ * The yaml library writes a comment after a value with one space and drops trailing blanks, so every
+ * aligned "KEY=value   # comment" line of the user's file would show up as changed. A written line that
+ * differs from a line of the original only there is put back as the user wrote it (each original line
+ * once, in order). Kept only when the result reads back as the same data with the same comments.
+ */
+export function keepSpacing(written: string, original: string): string {
+  const key = (l: string) => l.replace(/[ \t]+$/, '').replace(/[ \t]+#/g, ' #');
+  const queue = new Map<string, string[]>();
+  for (const l of original.split('\n')) {
+    const k = key(l);
+    if (k === l) continue; // (nothing to put back: identical lines stay identical anyway)
+    const q = queue.get(k);
+    if (q) q.push(l);
+    else queue.set(k, [l]);
+  }
+  if (!queue.size) return written;
+  const restored = written
+    .split('\n')
+    .map((l) => queue.get(key(l))?.shift() ?? l)
+    .join('\n');
+  if (restored === written) return written;
+  // (a "#" inside a quoted value, or a block scalar, would make "whitespace before a comment" part of a
+  // value: the data and the comments must read back the same, or the written text stays as it is)
+  const a = parseDocument(written);
+  const b = parseDocument(restored);
+  const comments = (d: Document) => d.toString({ ...STRINGIFY }).match(/#.*$/gm)?.join('\n') ?? '';
+  try {
+    if (b.errors.length || JSON.stringify(a.toJS()) !== JSON.stringify(b.toJS()) || comments(a) !== comments(b)) return written;
+  } catch {
+    return written;
+  }
+  return restored;
 }
 
 interface Weakness {

@@ -35,6 +35,8 @@ export interface StartOptions {
   env: NodeJS.ProcessEnv;
   timeoutMs: number;
   pollMs?: number;
+  /** an adopted installation's services by role (its own names; no database service with SQLite) */
+  services?: { app: string; db: string | null; appPort?: number };
 }
 
 export interface NextStepOptions {

@@ -44,14 +44,14 @@ export const composeTarget: OutputTarget = {
     if (pf.engine) return null;
     return [`No Compose engine was found: ${pf.notFound.join(', ')}.`, 'The files are written; to start PhotoPrism, install one:', ...installAdvice(choice).map((l) => `  ${l}`)];
   },
-  async start({ out, plan, state, pf, env, timeoutMs, pollMs }) {
+  async start({ out, plan, state, pf, env, timeoutMs, pollMs, services }) {
     if (!pf.engine) {
       out.err('--apply: no Compose engine to start the services with (see above); nothing was started.');
       return false;
     }
     out.out('');
     const { startServices } = await import('../../lifecycle.js');
-    const r = await startServices({ engine: pf.engine, dir: plan.dir, env, out: (l) => out.out(l), timeoutMs, pollMs, composeFile: state.composeFile });
+    const r = await startServices({ engine: pf.engine, dir: plan.dir, env, out: (l) => out.out(l), timeoutMs, pollMs, composeFile: state.composeFile, services });
     return r.ok;
   },
   nextSteps: ({ plan, result, collected, repeat, engine, started, mapping }) =>
