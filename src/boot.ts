@@ -153,10 +153,12 @@ export function createBoot(distDir: string, tag: string, env: NodeJS.ProcessEnv 
     const script = new Script(`(function (exports, require, module, __filename, __dirname) { ${source}\n});`, { filename: file, cachedData: cached });
     const module = { exports: {} as unknown };
     exportsByFile.set(file, module.exports);
-    loaded.push({ file, cacheFile, cachePrefix, cacheUsed: Boolean(cached) && !script.cachedDataRejected, script });
+    const cacheUsed = Boolean(cached) && !script.cachedDataRejected;
+    loaded.push({ file, cacheFile, cachePrefix, cacheUsed, script });
     const fn = script.runInThisContext() as (e: unknown, r: (id: string) => unknown, m: typeof module, f: string, d: string) => void;
     fn.call(module.exports, module.exports, req, module, file, path.dirname(file));
     exportsByFile.set(file, module.exports);
+    trace(`boot: ${path.basename(file)} loaded (${cacheUsed ? 'code cache used' : cached ? 'code cache rejected' : 'no code cache'})`);
     return module.exports;
   };
 

@@ -12,6 +12,7 @@ import { trace } from './trace.js';
 import { packagePath } from './paths.js';
 import type { HostProbe } from './host.js';
 import type { Early } from './prelude.js';
+import type { EngineProbes } from './preflight.js';
 import type { Key, Question } from './questions.js';
 import { TARGET_REGISTRY } from './targets/registry.js';
 
@@ -181,9 +182,9 @@ export function commandHelp(c: CommandSpec): string {
 }
 
 export function mainHelp(): string {
-  const lines = ['Usage: photoprism-harden <command> [options]', '', 'Write a hardened PhotoPrism + MariaDB Docker Compose installation', '', 'Commands:'];
+  const lines = ['Usage: photoprism-harden <command> [options]', '', ...wrapWords('Write a hardened PhotoPrism + MariaDB Docker Compose installation', termWidth()), '', 'Commands:'];
   for (const [name, summary] of SUMMARIES) lines.push(...wrapWords(summary, termWidth(), `  ${name.padEnd(8)}`, ' '.repeat(10)));
-  lines.push('', 'Targets (init --target NAME; audit recognises each):');
+  lines.push('', ...wrapWords('Targets (init --target NAME; audit recognises each):', termWidth()));
   for (const t of TARGET_REGISTRY) lines.push(...wrapWords(t.summary, termWidth(), `  ${t.name.padEnd(12)}`, ' '.repeat(14)));
   lines.push('', 'Options:', '  -V, --version  print the version');
   lines.push(...wrapWords('show this help (photoprism-harden <command> --help for a command)', termWidth(), '  -h, --help     ', ' '.repeat(17)));
@@ -297,8 +298,12 @@ async function run(argv: string[], early: Early, injected: HostProbe | undefined
     // main stops them when the run ends)
     const { startEngineProbes } = await import('./preflight.js');
     const { defaultProbe } = await import('./host.js');
+    const { systemCommands } = await import('./engine.js');
     const host = injected ?? defaultProbe();
-    if (!early.probes || early.probes.engineChoice !== v.engine || early.probes.runner !== host.commands) {
+    // the prelude's probes run on this host's commands: the same runner, or both the real ones (the
+    // prelude's bundle has its own copy of systemCommands)
+    const sameRunner = (p: EngineProbes) => p.runner === host.commands || (p.system && host.commands === systemCommands);
+    if (!early.probes || early.probes.engineChoice !== v.engine || !sameRunner(early.probes)) {
       early.probes?.abort(); // (started for another --engine than the parse found, or another host)
       early.probes = startEngineProbes(process.env, v.engine as EngineChoice | undefined, host.commands);
     }

@@ -5,9 +5,13 @@
 // PATH of that environment. Nothing here changes anything unless a caller that the user asked for
 // (--apply) calls it.
 
-import { spawn } from 'node:child_process';
+import type { spawn as Spawn } from 'node:child_process';
 import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import path from 'node:path';
+import { requireBuiltin } from './builtins.js';
+
+/** node:child_process when the first command runs (audit without --running starts none: see builtins.ts) */
+const spawn = (): typeof Spawn => requireBuiltin<typeof import('node:child_process')>('node:child_process').spawn;
 
 export type EngineKind = 'docker-compose-v2' | 'docker-compose-v1' | 'podman-compose';
 /** What `--engine` accepts. */
@@ -98,7 +102,7 @@ export async function run(command: string, args: string[], o: RunOptions): Promi
       clearTimeout(forceKill);
       resolve(r);
     };
-    const child = spawn(file, args, { argv0: command, env: o.env, cwd: o.cwd, stdio: ['ignore', 'pipe', 'pipe'], signal: o.signal });
+    const child = spawn()(file, args, { argv0: command, env: o.env, cwd: o.cwd, stdio: ['ignore', 'pipe', 'pipe'], signal: o.signal });
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGTERM');

@@ -3,7 +3,7 @@
 import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { isatty } from 'node:tty';
+import { isTerminal } from './terminal.js';
 import { TEMP_FILE, applyPlan, removeStaleTempFiles, writeProblems, type ApplyResult } from './apply.js';
 import { planOverlay, summaryLine, type Report } from './audit/index.js';
 import type { StorageLocator } from './audit/load.js';
@@ -135,7 +135,7 @@ export async function runInit(o: InitOptions): Promise<number> {
   const env = o.env ?? process.env;
   const interactive = !o.yes && !o.answers;
   // (process.stdin is created on first use, which loads stream code: only the wizard needs it)
-  if (interactive && !o.prompter && !(o.stdinIsTTY ?? isatty(0))) {
+  if (interactive && !o.prompter && !(o.stdinIsTTY ?? isTerminal(0))) {
     throw new UsageError([
       'standard input is not a terminal, so the wizard cannot ask its questions. Use --yes (accept all defaults) or --answers FILE.yml (answers from a file).',
     ]);
@@ -452,7 +452,7 @@ async function applyInstall(
   held: { lock?: RunLock },
 ): Promise<{ result: ApplyResult } | { code: number }> {
   let progressShown = false;
-  const progress = isatty(2)
+  const progress = isTerminal(2)
     ? (visited: number, changed: number) => {
         progressShown = true;
         out.progress(`  re-owning storage: ${visited} checked, ${changed} changed`);

@@ -74,6 +74,12 @@ export interface EngineProbes extends EngineFacts {
   engineChoice?: EngineChoice;
   /** what runs them (the host's commands) */
   runner: CommandRunner;
+  /**
+   * started with the real commands (systemCommands). dist/prelude.cjs and dist/cli.cjs each bundle
+   * their own copy of engine.ts, so the prelude's systemCommands is not the object cli's real host
+   * has: this says that both are the real host's.
+   */
+  system: boolean;
   /** kill whatever still runs (the caller stopped early, e.g. on invalid input) */
   abort(): void;
 }
@@ -84,6 +90,7 @@ export interface EngineProbes extends EngineFacts {
  * init's code, so they run meanwhile.
  */
 export function startEngineProbes(env: NodeJS.ProcessEnv, engineChoice?: EngineChoice, runner: CommandRunner = systemCommands): EngineProbes {
+  const system = runner === systemCommands;
   trace('preflight: engine probes start');
   const ac = new AbortController();
   // `docker info` is needed whenever the engine turns out to be Docker's (or none is found): start it
@@ -93,6 +100,7 @@ export function startEngineProbes(env: NodeJS.ProcessEnv, engineChoice?: EngineC
   return {
     engineChoice,
     runner,
+    system,
     // `docker info` also names the Docker CLI's compose plugin: then `docker compose version` is not run
     detection: detect(env, engineChoice, ac.signal, guess === 'docker' ? info : undefined, runner),
     guess,

@@ -51,11 +51,11 @@ export function composeScalar(value: unknown): string {
 }
 
 let hb: typeof Handlebars | undefined;
-function engine(): typeof Handlebars {
+function engine(name: string): typeof Handlebars {
   if (hb) return hb;
   // the build's precompiled templates need only the runtime; without a build (tests from src/) the
   // full Handlebars compiles templates/*.hbs
-  const base = precompiled() ? (HandlebarsRuntime as unknown as typeof Handlebars) : (load('handlebars') as typeof Handlebars);
+  const base = precompiled(name) ? (HandlebarsRuntime as unknown as typeof Handlebars) : (load('handlebars') as typeof Handlebars);
   hb = base.create();
   hb.registerHelper('yaml', (v: unknown) => new hb!.SafeString(yamlScalar(v)));
   hb.registerHelper('compose', (v: unknown) => new hb!.SafeString(composeScalar(v)));
@@ -72,7 +72,8 @@ const cache = new Map<string, Handlebars.TemplateDelegate>();
 export const TEMPLATE_OPTIONS = { strict: true, noEscape: true } as const;
 
 const load = createRequire(import.meta.url);
-let specs: Record<string, TemplateSpecification> | null | undefined;
+/** the precompiled templates of each bundle loaded so far (null: that bundle is not built) */
+const specs = new Map<string, Record<string, TemplateSpecification> | null>();
 type TemplateSpecification = Parameters<typeof Handlebars.template>[0];
 
 let fromSource = false;
@@ -84,27 +85,38 @@ export function renderFromSource(on: boolean): void {
   cache.clear();
 }
 
-/** dist/templates.cjs: the templates precompiled by the build (scripts/build.mjs), if present. */
-function precompiled(): Record<string, TemplateSpecification> | null {
+/**
+ * The bundle of the build's precompiled templates (scripts/build.mjs) that holds template `name`:
+ * dist/templates.cjs for templates/*.hbs (the compose target's), dist/templates-<target>.cjs for
+ * templates/<target>/*.hbs, so a run loads only the templates of the target it renders.
+ */
+export function templateBundle(name: string): string {
+  const slash = name.indexOf('/');
+  return slash < 0 ? 'templates.cjs' : `templates-${name.slice(0, slash)}.cjs`;
+}
+
+/** The precompiled templates of the bundle that holds `name`, if built. */
+function precompiled(name: string): Record<string, TemplateSpecification> | null {
   if (fromSource) return null;
-  if (specs === undefined) {
-    const file = packagePath('dist', 'templates.cjs');
-    specs = existsSync(file) ? (requireShipped(file) as Record<string, TemplateSpecification>) : null;
+  const bundle = templateBundle(name);
+  if (!specs.has(bundle)) {
+    const file = packagePath('dist', bundle);
+    specs.set(bundle, existsSync(file) ? (requireShipped(file) as Record<string, TemplateSpecification>) : null);
   }
-  return specs;
+  return specs.get(bundle)!;
 }
 
 /** Without a build (tests run from src/): compile templates/<name>.hbs. */
 function compileTemplate(name: string): Handlebars.TemplateDelegate {
-  return engine().compile(readFileSync(path.join(TEMPLATE_DIR, `${name}.hbs`), 'utf8'), TEMPLATE_OPTIONS);
+  return engine(name).compile(readFileSync(path.join(TEMPLATE_DIR, `${name}.hbs`), 'utf8'), TEMPLATE_OPTIONS);
 }
 
 /** Render templates/<name>.hbs with `context` and parse the result back; throws when it is not valid YAML. */
 export function renderYaml(name: string, context: object, o: { documents?: 'one' | 'many' } = {}): string {
   let tpl = cache.get(name);
   if (!tpl) {
-    const spec = precompiled()?.[name];
-    tpl = spec ? engine().template(spec) : compileTemplate(name);
+    const spec = precompiled(name)?.[name];
+    tpl = spec ? engine(name).template(spec) : compileTemplate(name);
     cache.set(name, tpl);
   }
   const text = tpl(context);

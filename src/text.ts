@@ -1,7 +1,7 @@
 // Small text helpers with no dependencies (kept apart so light commands such as audit load little).
 
 import path from 'node:path';
-import { isatty } from 'node:tty';
+import { isTerminal } from './terminal.js';
 
 /** Word-wrap one line of text to `width` columns (continuation lines indented by two spaces). */
 export function wrap(text: string, width: number): string[] {
@@ -102,5 +102,5 @@ export function invokedAs(sub: string, env: NodeJS.ProcessEnv = process.env, scr
 
 /** The terminal's width, or undefined when stdout is not a terminal (process.stdout is built only then). */
 export function columns(): number | undefined {
-  return isatty(1) ? process.stdout.columns : undefined;
+  return isTerminal(1) ? process.stdout.columns : undefined;
 }

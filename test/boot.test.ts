@@ -195,6 +195,21 @@ describe('boot: the built CLI', () => {
     expect(caches.filter((f) => /^(cli|templates|compose-validator)\.init\./.test(f))).toHaveLength(3);
   });
 
+  test("init's engine probes start once: cli uses those the prelude started (real host and injected host)", async () => {
+    // dist/prelude.cjs and dist/cli.cjs each bundle their own copy of engine.ts: the real host's
+    // commands are two objects, and cli once took the prelude's probes for another host's, ran them
+    // all again and waited for the second set
+    const probeStarts = (stderr: string) => stderr.split('\n').filter((l) => l.includes('preflight: engine probes start')).length;
+    const env = { PATH: await engineFreePath(), HOME: '/root', PHOTOPRISM_HARDEN_TRACE: '1' };
+    const real = spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'photoprism-harden.cjs'), 'init', '--yes', '--dir', path.join(tmp(), 'real')], { env, encoding: 'utf8' });
+    expect(real.status).toBe(0);
+    expect(probeStarts(real.stderr)).toBe(1);
+    const entry = cliWithHost('cli-host.json');
+    const fake = spawnSync(process.execPath, [entry.script, 'init', '--yes', '--dir', path.join(tmp(), 'fake')], { env: { ...env, ...entry.env }, encoding: 'utf8' });
+    expect(fake.status).toBe(0);
+    expect(probeStarts(fake.stderr)).toBe(1);
+  });
+
   test('after init, the code caches hold no password', async () => {
     const root = tmp();
     chmodSync(root, 0o755);

@@ -48,3 +48,54 @@ describe('stdio writers (the built CLI)', () => {
     expect(JSON.parse(r.stdout).title).toBeTruthy();
   });
 });
+
+describe('isTerminal: isatty without node:tty for what is certainly no terminal', () => {
+  assertBuilt();
+  const bin = path.join(REPO_ROOT, 'bin', 'photoprism-harden.cjs');
+
+  test('pipes, files, /dev/null and closed descriptors are no terminal (as isatty says)', async () => {
+    const { isTerminal } = await import('../src/terminal.js');
+    const { isatty } = await import('node:tty');
+    const { openSync, closeSync, mkdtempSync, rmSync } = await import('node:fs');
+    const os = await import('node:os');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pph-tty-'));
+    const fds = [openSync('/dev/null', 'r'), openSync('/dev/zero', 'r'), openSync(path.join(dir, 'f'), 'w')];
+    try {
+      for (const fd of fds) expect([isTerminal(fd), isatty(fd)]).toEqual([false, false]);
+      expect(isTerminal(987654)).toBe(false);
+    } finally {
+      for (const fd of fds) closeSync(fd);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('--help into a pipe or /dev/null loads neither node:tty nor the socket code; in a terminal it is laid out for its width', async () => {
+    // a preload that reports, at exit, whether node:tty and node:net were loaded
+    const hook = `process.on('exit', () => require('node:fs').writeSync(2, 'LOADED ' + JSON.stringify(['tty', 'net'].filter((m) => process.moduleLoadList.includes('NativeModule ' + m)))))`;
+    const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+    const os = await import('node:os');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pph-tty-'));
+    writeFileSync(path.join(dir, 'hook.cjs'), hook);
+    try {
+      for (const stdout of ['pipe', 'ignore'] as const) {
+        const r = spawnSync(process.execPath, ['-r', path.join(dir, 'hook.cjs'), bin, '--help'], { stdio: ['ignore', stdout, 'pipe'], encoding: 'utf8' });
+        expect(r.status).toBe(0);
+        expect(r.stderr).toBe('LOADED []');
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const piped = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+    expect(Math.max(...piped.stdout.split('\n').map((l) => l.length))).toBeGreaterThan(50); // 80 columns when not a terminal
+    const pty = await import('@lydell/node-pty');
+    const term = pty.spawn(process.execPath, [bin, '--help'], { cols: 50, rows: 60, env: { PATH: process.env.PATH ?? '' } });
+    const seen = await new Promise<string>((resolve) => {
+      let out = '';
+      term.onData((d) => (out += d));
+      term.onExit(() => resolve(out));
+    });
+    const lines = seen.split(/\r?\n/).filter(Boolean);
+    expect(lines.length).toBeGreaterThan(10);
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(50);
+  });
+});

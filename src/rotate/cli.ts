@@ -2,7 +2,7 @@
 // environment presets, or a hidden prompt (typed twice); the rest are generated.
 
 import { promises as fsp } from 'node:fs';
-import { isatty } from 'node:tty';
+import { isTerminal } from '../terminal.js';
 import { ENGINE_CHOICES, type EngineChoice } from '../engine.js';
 import { UsageError } from '../errors.js';
 import type { Prompter } from '../collect.js';
@@ -76,7 +76,7 @@ export async function runRotateCli(v: Values, env: NodeJS.ProcessEnv = process.e
   let passwords: NewPasswords = presetPasswords(env, targets);
   if (typeof v.answers === 'string') passwords = { ...passwords, ...(await answersPasswords(v.answers, targets)) };
   if (v.prompt) {
-    if (!isatty(0)) throw new UsageError(['--prompt needs a terminal on standard input; use --answers FILE or the PHOTOPRISM_HARDEN_*_PASSWORD variables']);
+    if (!isTerminal(0)) throw new UsageError(['--prompt needs a terminal on standard input; use --answers FILE or the PHOTOPRISM_HARDEN_*_PASSWORD variables']);
     const { inquirerPrompter } = await import('../prompter.js');
     passwords = { ...passwords, ...(await promptPasswords(inquirerPrompter((l) => print.write(`${l}\n`)), targets)) };
   }
