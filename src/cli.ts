@@ -74,7 +74,7 @@ export async function initCommand(): Promise<CommandSpec> {
     { name: 'apply', help: 'after writing, restart the services: stop, then up -d --force-recreate, and wait until they are healthy' },
     { name: 'apply-timeout', arg: '<seconds>', help: 'how long --apply waits for healthy/running services', default: '300' },
     { name: 'validate', negatable: true, help: 'check the written compose file with the engine (or the Compose schema); --no-validate skips it' },
-    { name: 'create-folders', help: 'create a missing originals or import folder outside the installation (never done without it, or a yes in the wizard)' },
+    { name: 'create-folders', help: 'create a missing originals or import folder (or an adopted storage folder) outside the installation (never done without it, or a yes in the wizard)' },
   ];
   options.push(...questionOptions(QUESTIONS), HELP);
   return {

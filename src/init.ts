@@ -56,7 +56,7 @@ export interface InitOptions {
   applyTimeoutSec?: number;
   /** poll interval while waiting (tests shorten it) */
   pollMs?: number;
-  /** --create-folders: a missing originals/import folder outside the installation may be created */
+  /** --create-folders: a missing originals/import folder (or an adopted storage folder) outside the installation may be created */
   createFolders?: boolean;
   /** a precomputed preflight (tests) */
   preflight?: Preflight;
