@@ -99,7 +99,7 @@ async function adoptionLayout(found: Found, lookup: VolumeLookup, anonymous: Ano
     const r = await anonymous(found.model.project, found.pp.name, s.target);
     if ('error' in r) {
       throw new UsageError([
-        `${s.where.file}${s.where.line ? `:${s.where.line}` : ''}: PhotoPrism's storage ${s.target} is an anonymous volume; options.yml must be written into it, and only the container of "${found.pp.name}" knows which volume that is: ${r.error}. Nothing was changed: start the installation once (docker compose up -d) and run init again where the engine can be asked, or give the volume a name (e.g. "- storage:${s.target}" plus a top-level "volumes: storage:")`,
+        `${location(s.where)}: PhotoPrism's storage ${s.target} is an anonymous volume; options.yml must be written into it, and only the container of "${found.pp.name}" knows which volume that is: ${r.error}. Nothing was changed: start the installation once (docker compose up -d) and run init again where the engine can be asked, or give the volume a name (e.g. "- storage:${s.target}" plus a top-level "volumes: storage:")`,
       ]);
     }
     layout.storage = r.mountpoint;
@@ -107,7 +107,7 @@ async function adoptionLayout(found: Found, lookup: VolumeLookup, anonymous: Ano
     const r = await lookup(s.volumeName!);
     if ('error' in r) {
       throw new UsageError([
-        `${s.where.file}${s.where.line ? `:${s.where.line}` : ''}: PhotoPrism's storage is the named volume "${s.source}" (on the host: ${s.volumeName}); options.yml must be written into it, but its host folder is unknown: ${r.error}. Nothing was changed: run init where the engine can be asked (docker volume inspect ${s.volumeName}), or after starting the installation once`,
+        `${location(s.where)}: PhotoPrism's storage is the named volume "${s.source}" (on the host: ${s.volumeName}); options.yml must be written into it, but its host folder is unknown: ${r.error}. Nothing was changed: run init where the engine can be asked (docker volume inspect ${s.volumeName}), or after starting the installation once`,
       ]);
     }
     layout.storage = r.mountpoint;
@@ -381,37 +381,39 @@ async function planInstall(
   if (pathProblems.length && target.local) throw new UsageError(pathProblems);
   const state = await withHostPaths(target.adaptState(ins.raw), [...(hostFolder.originalsPath ? [originals] : []), ...(imp && hostFolder.importPath ? [imp] : [])]);
   // a missing folder outside the installation is created only when the user says so
+  const outside = (abs: string) => {
+    const rel = path.relative(dir, abs);
+    return rel.startsWith('..') || path.isAbsolute(rel);
+  };
+  const sayso = async (abs: string, what: { ask: string; refused: string; instead: string }) => {
+    const p = c.prompter;
+    const ok = p ? await p.confirm({ message: what.ask, default: false }) : Boolean(o.createFolders);
+    if (!ok) {
+      throw new UsageError([
+        `${what.refused}, and a folder outside the installation is never created without your say-so: create it yourself (mkdir -p ${shellQuote(abs)}), ${p ? 'answer yes' : 'or add --create-folders'}, ${what.instead}`,
+      ]);
+    }
+  };
   for (const [key, abs] of [
     ['originalsPath', originals],
     ['importPath', imp],
   ] as const) {
-    if (!target.local || !abs || !hostFolder[key] || state.paths[abs]?.exists) continue;
-    const rel = path.relative(dir, abs);
-    if (rel && !rel.startsWith('..') && !path.isAbsolute(rel)) continue;
-    if (o.dryRun) continue;
-    const p = c.prompter;
-    const ok = p ? await p.confirm({ message: `${abs} (${key}) does not exist. Create it?`, default: false }) : Boolean(o.createFolders);
-    if (!ok) {
-      throw new UsageError([
-        `${key}: ${abs} does not exist, and a folder outside the installation is never created without your say-so: create it yourself (mkdir -p ${shellQuote(abs)}), ${p ? 'answer yes' : 'or add --create-folders'}, or choose an existing folder`,
-      ]);
-    }
+    if (!target.local || !abs || !hostFolder[key] || state.paths[abs]?.exists || !outside(abs) || o.dryRun) continue;
+    await sayso(abs, { ask: `${abs} (${key}) does not exist. Create it?`, refused: `${key}: ${abs} does not exist`, instead: 'or choose an existing folder' });
   }
   // ... and so is an adopted installation's storage folder that is missing on this host (the compose
   // file names it, e.g. /mnt/disk/photoprism/storage; this tool would create it to hold options.yml)
-  const storageKey = ins.adopt?.storage?.type === 'bind' ? state.storage : undefined;
-  if (target.local && storageKey && state.paths[storageKey] && !state.paths[storageKey]!.exists && !o.dryRun) {
+  const storage = ins.adopt?.storage?.type === 'bind' ? ins.adopt.storage : undefined;
+  const storageKey = storage ? state.storage : undefined;
+  if (target.local && storage && storageKey && state.paths[storageKey]?.exists === false && !o.dryRun) {
     const abs = path.resolve(dir, storageKey);
-    const rel = path.relative(dir, abs);
-    if (rel.startsWith('..') || path.isAbsolute(rel)) {
-      const p = c.prompter;
-      const where = `${ins.adopt!.storage!.where.file}${ins.adopt!.storage!.where.line ? `:${ins.adopt!.storage!.where.line}` : ''}`;
-      const ok = p ? await p.confirm({ message: `PhotoPrism's storage ${abs} (${where}) does not exist on this host. Create it?`, default: false }) : Boolean(o.createFolders);
-      if (!ok) {
-        throw new UsageError([
-          `${where}: PhotoPrism's storage ${abs} does not exist on this host (is this the host the installation runs on?), and a folder outside the installation is never created without your say-so: create it yourself (mkdir -p ${shellQuote(abs)}), ${p ? 'answer yes' : 'or add --create-folders'}, or run init where the installation is`,
-        ]);
-      }
+    const where = location(storage.where);
+    if (outside(abs)) {
+      await sayso(abs, {
+        ask: `PhotoPrism's storage ${abs} (${where}) does not exist on this host. Create it?`,
+        refused: `${where}: PhotoPrism's storage ${abs} does not exist on this host (is this the host the installation runs on?)`,
+        instead: 'or run init where the installation is',
+      });
     }
   }
   const plan = target.plan({

@@ -7,14 +7,13 @@
 // succeeds). A container that exits, restarts or turns unhealthy is a failure, reported with its last log
 // lines. Only ever called when the user asked.
 
-import { COMPOSE_FILE, DB_SERVICE as DB } from './domain.js';
+import { COMPOSE_FILE, DB_SERVICE } from './domain.js';
 import { commandsOf, composeArgs, publishedUrl, serviceLogs, serviceStates, shown, type Engine, type ServiceState } from './engine.js';
 import { shellQuote } from './text.js';
 import { get as httpGet } from 'node:http';
 
 /** PhotoPrism's service, its container port and its status endpoint */
 export const APP_SERVICE = 'photoprism';
-const APP = APP_SERVICE;
 export const APP_PORT = 2342;
 export const STATUS_PATH = '/api/v1/status';
 
@@ -67,8 +66,6 @@ export function probeHttp(url: string, timeoutMs = 5000): Promise<Probe> {
     const timer = setTimeout(() => finish({ serving: false, detail: `no answer within ${Math.round(timeoutMs / 1000)} s` }), timeoutMs);
   });
 }
-
-export const SERVICES = [APP_SERVICE, DB] as const;
 
 export type Verdict = 'ready' | 'failed' | 'pending';
 
@@ -127,9 +124,9 @@ export async function startServices(o: StartOptions): Promise<StartResult> {
   const e = o.engine;
   const cwd = o.dir;
   const file = o.composeFile ?? COMPOSE_FILE;
-  const APP_SERVICE = o.services?.app ?? APP;
-  const DB_SERVICE = o.services ? o.services.db : DB;
-  const SERVICES = [APP_SERVICE, ...(DB_SERVICE ? [DB_SERVICE] : [])];
+  const appName = o.services?.app ?? APP_SERVICE;
+  const dbName = o.services ? o.services.db : DB_SERVICE;
+  const names = [appName, ...(dbName ? [dbName] : [])];
   const echo = (l: string) => o.out(`  | ${l}`);
 
   o.out(`$ ${shown(e, ['stop'])}`);
@@ -140,11 +137,11 @@ export async function startServices(o: StartOptions): Promise<StartResult> {
   const up = await commandsOf(e).stream(e.command, [...e.prefix, '-f', file, 'up', '-d', '--force-recreate'], { env: o.env, cwd, timeoutMs: 30 * 60000 }, echo);
   if (up.exitCode !== 0) {
     const { states } = await serviceStates(e, cwd, file, o.env);
-    const failing = SERVICES.filter((s) => verdict(states, s).verdict !== 'ready');
+    const failing = names.filter((s) => verdict(states, s).verdict !== 'ready');
     o.out('');
     o.out(`${shown(e, ['up'])} failed with exit code ${up.exitCode}${up.missing ? ` (${e.command} could not be started)` : ''}.`);
-    await report(o, states, failing.length ? failing : [...SERVICES]);
-    return { ok: false, stage: 'up', states, failing: failing.length ? failing : [...SERVICES] };
+    await report(o, states, failing.length ? failing : [...names]);
+    return { ok: false, stage: 'up', states, failing: failing.length ? failing : [...names] };
   }
 
   const deadline = Date.now() + o.timeoutMs;
@@ -153,7 +150,7 @@ export async function startServices(o: StartOptions): Promise<StartResult> {
   const progressMs = o.progressMs ?? 15000;
   const seen = new Map<string, string>();
   o.out(
-    `Waiting up to ${Math.round(o.timeoutMs / 1000)} s for ${DB_SERVICE ? `${DB_SERVICE} to be healthy and ` : ''}${APP_SERVICE} to answer on its status endpoint ` +
+    `Waiting up to ${Math.round(o.timeoutMs / 1000)} s for ${dbName ? `${dbName} to be healthy and ` : ''}${appName} to answer on its status endpoint ` +
       '(the init actions run first) …',
   );
   const probe = o.probe ?? defaultProbe(o);
@@ -167,12 +164,12 @@ export async function startServices(o: StartOptions): Promise<StartResult> {
       seen.set('#error', r.error);
       o.out(`  (${shown(e, ['ps'])}: ${r.error.split('\n')[0]})`);
     }
-    const verdicts = SERVICES.map((s) => ({ service: s, ...verdict(states, s) }));
+    const verdicts = names.map((s) => ({ service: s, ...verdict(states, s) }));
     // a running PhotoPrism container is only ready once the app answers
-    const app = verdicts.find((v) => v.service === APP_SERVICE)!;
+    const app = verdicts.find((v) => v.service === appName)!;
     // (a healthcheck of its own that passed is its answer; the generated file has none: PhotoPrism's image has no
     // HEALTHCHECK and `photoprism status` asks SiteUrl in newer releases, which need not resolve inside the container)
-    if (app.verdict === 'ready' && !states.some((s) => s.service === APP_SERVICE && s.health === 'healthy')) {
+    if (app.verdict === 'ready' && !states.some((s) => s.service === appName && s.health === 'healthy')) {
       lastProbe = await probe();
       if (lastProbe.serving) app.text = `${app.text}, serving (${lastProbe.via}: ${lastProbe.detail})`;
       else {
@@ -203,7 +200,7 @@ export async function startServices(o: StartOptions): Promise<StartResult> {
       o.out('');
       o.out(
         `Timed out after ${Math.round(o.timeoutMs / 1000)} s: ${pending.map((s) => `${s} is ${seen.get(s)}`).join(', ')}` +
-          `${pending.includes(APP_SERVICE) && lastProbe ? ` (${lastProbe.via}: ${lastProbe.detail})` : ''}. ` +
+          `${pending.includes(appName) && lastProbe ? ` (${lastProbe.via}: ${lastProbe.detail})` : ''}. ` +
           'Init actions such as "update" can take minutes on the first start; it may still come up (raise the bound with --apply-timeout).',
       );
       await report(o, states, pending);
@@ -228,13 +225,13 @@ export async function startServices(o: StartOptions): Promise<StartResult> {
 function defaultProbe(o: StartOptions): () => Promise<Probe> {
   const e = o.engine;
   const file = o.composeFile ?? COMPOSE_FILE;
-  const APP_SERVICE = o.services?.app ?? APP;
+  const appName = o.services?.app ?? APP_SERVICE;
   let base: string | null | undefined;
   return async () => {
-    if (base === undefined) base = (await publishedUrl(e, o.dir, file, APP_SERVICE, o.services?.appPort ?? APP_PORT, o.env)) ?? null;
+    if (base === undefined) base = (await publishedUrl(e, o.dir, file, appName, o.services?.appPort ?? APP_PORT, o.env)) ?? null;
     if (base) return probeHttp(`${base}${STATUS_PATH}`);
-    const r = await commandsOf(e).run(e.command, composeArgs(e, file, ['exec', '-T', APP_SERVICE, 'photoprism', 'status']), { env: o.env, cwd: o.dir, timeoutMs: 20000 });
-    const via = `${shown(e, ['exec', APP_SERVICE, 'photoprism', 'status'])}`;
+    const r = await commandsOf(e).run(e.command, composeArgs(e, file, ['exec', '-T', appName, 'photoprism', 'status']), { env: o.env, cwd: o.dir, timeoutMs: 20000 });
+    const via = `${shown(e, ['exec', appName, 'photoprism', 'status'])}`;
     const said = (r.stdout.trim().split('\n').pop() ?? '').trim();
     if (r.exitCode === 0 && said !== '' && said !== 'unknown') return { serving: true, via, detail: said };
     return { serving: false, via, detail: (r.stderr || r.stdout).trim().split('\n').pop() || `exit code ${r.exitCode}` };

@@ -34,6 +34,25 @@ function failMessage<T>(r: Result<T>): string {
 }
 
 // ---------------------------------------------------------------------------------------------
+
+/**
+ * The documented password rule, written out independently of checkPassword: 8-72 characters, at most
+ * 72 bytes, one trimmed printable line, no "${" and no "ldap://".
+ */
+function documentedPassword(s: string): boolean {
+  const n = [...s].length;
+  return (
+    n >= 8 &&
+    n <= 72 &&
+    Buffer.byteLength(s) <= 72 &&
+    s === s.trim() &&
+    !s.includes('${') &&
+    !s.toLowerCase().includes('ldap://') &&
+    // eslint-disable-next-line no-control-regex
+    !/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(s)
+  );
+}
+
 describe('parseUid / parseGid: supported ranges', () => {
   const UID_INSIDE = [0, 33, 50, 51, 98, 99, 500, 501, 599, 600, 900, 901, 1000, 1249, 1250, 2000, 2001, 2099, 2100];
   const UID_OUTSIDE = [1, 32, 34, 49, 100, 499, 601, 899, 1251, 1999, 2101, 65534, 2147483647];
@@ -486,19 +505,7 @@ describe('checkPassword', () => {
 
   test('property: printable unicode of 8-72 chars and <= 72 bytes without ${ / ldap:// passes unchanged', () => {
     // graphemes from the printable ranges; no control characters, no surrounding whitespace
-    const printable = fc.string({ unit: 'grapheme', minLength: 8, maxLength: 40 }).filter((s) => {
-      const n = [...s].length;
-      return (
-        n >= 8 &&
-        n <= 72 &&
-        Buffer.byteLength(s) <= 72 &&
-        s === s.trim() &&
-        !s.includes('${') &&
-        !s.toLowerCase().includes('ldap://') &&
-        // eslint-disable-next-line no-control-regex
-        !/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(s)
-      );
-    });
+    const printable = fc.string({ unit: 'grapheme', minLength: 8, maxLength: 40 }).filter(documentedPassword);
     fc.assert(
       fc.property(printable, (s) => {
         expect(checkPassword(s, W)).toEqual({ ok: true, value: s });
@@ -510,19 +517,7 @@ describe('checkPassword', () => {
   test('property: accepted exactly when 8-72 chars, <= 72 bytes, one trimmed printable line without ${ / ldap://', () => {
     // the documented rule, written out independently of checkPassword: every input is judged, the
     // rejected ones as well as the accepted ones (a checker that refused everything would fail here)
-    const documented = (s: string) => {
-      const n = [...s].length;
-      return (
-        n >= 8 &&
-        n <= 72 &&
-        Buffer.byteLength(s) <= 72 &&
-        s === s.trim() &&
-        !s.includes('${') &&
-        !s.toLowerCase().includes('ldap://') &&
-        // eslint-disable-next-line no-control-regex
-        !/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(s)
-      );
-    };
+    const documented = documentedPassword;
     const seen = { accepted: 0, refused: 0 };
     const input = fc.oneof(
       fc.string({ unit: 'binary', maxLength: 80 }),

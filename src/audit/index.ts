@@ -11,7 +11,7 @@ import type { PathInfo } from '../state.js';
 import { AuditLoadError, loadInstallation, realFs, type FsView, type StorageLocator } from './load.js';
 import { buildReport, humanLines, type Report } from './report.js';
 import { RULES } from './rules/index.js';
-import type { EngineChoice } from '../engine.js';
+import type { Engine, EngineChoice } from '../engine.js';
 import type { EngineAccess } from '../rotate/exec.js';
 import type { Rule } from './types.js';
 
@@ -99,14 +99,20 @@ export async function runAudit(o: AuditOptions): Promise<number> {
  * the container's mounts for an anonymous volume); the engine is looked for only when that is needed.
  */
 function engineStorageLocator(o: AuditOptions, probe: HostProbe): StorageLocator {
+  // (found once: the audit may run twice, see runAudit)
+  let found: Promise<{ engine: Engine | null; env: NodeJS.ProcessEnv }> | undefined;
+  const engine = () =>
+    (found ??= (async () => {
+      const { detect } = await import('../engine.js');
+      const { childEnv } = await import('../rotate/exec.js');
+      const env = childEnv(o.env ?? process.env);
+      return { engine: (await detect(env, o.engine, undefined, undefined, probe.commands)).engine, env };
+    })());
   return async (m, service, project) => {
-    const { detect } = await import('../engine.js');
-    const { childEnv } = await import('../rotate/exec.js');
+    const { engine: e, env } = await engine();
+    if (!e) return null;
     const { engineAnonymousLookup, engineVolumeLookup } = await import('../compose/volumes.js');
-    const env = childEnv(o.env ?? process.env);
-    const d = await detect(env, o.engine, undefined, undefined, probe.commands);
-    if (!d.engine) return null;
-    const r = m.source ? await engineVolumeLookup(d.engine, env)(m.volumeName ?? m.source) : await engineAnonymousLookup(d.engine, env)(project, service, m.target);
+    const r = m.source ? await engineVolumeLookup(e, env)(m.volumeName ?? m.source) : await engineAnonymousLookup(e, env)(project, service, m.target);
     return 'error' in r ? null : r.mountpoint;
   };
 }

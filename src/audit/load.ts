@@ -10,7 +10,7 @@ import type { PathInfo } from '../state.js';
 import { secretFileValue } from '../domain.js';
 import { parseShared, yamlData } from '../yamlparse.js';
 import { ComposeLoadError, findRoles, loadModelVia, mountFor, parseDsn, photoprismPaths, type ComposeModel, type MountModel } from '../compose/model.js';
-import { hostPathOf, interpolate, lineAt, parseMounts, parseUser, posAt, serviceKind } from './compose.js';
+import { hostPathOf, interpolate, lineAt, parseUser, posAt, serviceKind } from './compose.js';
 import type { AuditContext, EnvEntry, FileStat, Identity, SecretFile, ServiceView, YamlFile } from './types.js';
 
 /** The installation cannot be audited (missing folder, no compose file, unreadable or invalid YAML): exit 2. */
@@ -249,28 +249,26 @@ async function readStorage(
   const pm = photoprism ? model.services.find((s) => s.name === photoprism.name) : undefined;
   const m = pm ? mountFor(pm, photoprismPaths(pm).storage) : undefined;
   const abs = !m || !pm ? null : m.type === 'bind' ? m.resolved : m.type === 'volume' && locate ? await locate(m, pm.name, model.project) : null;
-  {
-    if (abs) {
-      storage = { rel: rel(dir, abs), abs, info: await fs.stat(abs) };
-      const settings = await fs.stat(path.join(abs, 'settings'));
-      const configOpts = path.join(abs, 'config', 'options.yml');
-      const optsAbs = settings?.isDir ? path.join(abs, 'settings', 'options.yml') : configOpts;
-      if (settings?.isDir) {
-        const shadowInfo = await fs.stat(configOpts);
-        if (shadowInfo) optionsShadowed = { rel: rel(dir, configOpts), abs: configOpts, info: shadowInfo };
-      }
-      const optsInfo = await fs.stat(optsAbs);
-      if (optsInfo && !optsInfo.isDir) {
-        try {
-          options = await parseYamlFile(fs, dir, optsAbs, optsInfo);
-          if (options.data !== null && (typeof options.data !== 'object' || Array.isArray(options.data))) {
-            optionsError = { rel: options.rel, message: 'is not a YAML mapping of option keys' };
-            options = null;
-          }
-        } catch (e) {
-          optionsError = { rel: rel(dir, optsAbs), message: (e as Error).message, line: (e as { line?: number }).line };
+  if (abs) {
+    storage = { rel: rel(dir, abs), abs, info: await fs.stat(abs) };
+    const settings = await fs.stat(path.join(abs, 'settings'));
+    const configOpts = path.join(abs, 'config', 'options.yml');
+    const optsAbs = settings?.isDir ? path.join(abs, 'settings', 'options.yml') : configOpts;
+    if (settings?.isDir) {
+      const shadowInfo = await fs.stat(configOpts);
+      if (shadowInfo) optionsShadowed = { rel: rel(dir, configOpts), abs: configOpts, info: shadowInfo };
+    }
+    const optsInfo = await fs.stat(optsAbs);
+    if (optsInfo && !optsInfo.isDir) {
+      try {
+        options = await parseYamlFile(fs, dir, optsAbs, optsInfo);
+        if (options.data !== null && (typeof options.data !== 'object' || Array.isArray(options.data))) {
+          optionsError = { rel: options.rel, message: 'is not a YAML mapping of option keys' };
           options = null;
         }
+      } catch (e) {
+        optionsError = { rel: rel(dir, optsAbs), message: (e as Error).message, line: (e as { line?: number }).line };
+        options = null;
       }
     }
   }

@@ -85,7 +85,7 @@ export function summaryLine(r: Report): string {
   return `audit: ${s.clean ? 'PASS' : 'FAIL'} - ${counts} (${s.rules} rules checked${s.clean ? '' : '; errors must be fixed'})`;
 }
 
-export function location(f: Pick<Finding, 'file' | 'line'>): string {
+export function location(f: { file: string; line?: number | null }): string {
   return f.line ? `${f.file}:${f.line}` : f.file;
 }
 
