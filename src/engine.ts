@@ -326,9 +326,9 @@ export async function detect(
 
 /** What to install when no engine (or not the chosen one) was found. */
 export function installAdvice(choice?: EngineChoice): string[] {
+  // (one line per engine: the output wraps it to the terminal's width)
   const docker = [
-    'Docker Compose v2: install Docker Engine with its compose plugin (package docker-compose-plugin from',
-    "  Docker's apt/dnf repository, see https://docs.docker.com/compose/install/linux/); then `docker compose version` works.",
+    "Docker Compose v2: install Docker Engine with its compose plugin (package docker-compose-plugin from Docker's apt/dnf repository, see https://docs.docker.com/compose/install/linux/); then `docker compose version` works.",
   ];
   const legacy = ['docker-compose: the standalone binary (Debian/Ubuntu: apt install docker-compose); v2 is recommended over v1.'];
   const podman = ['podman-compose: apt install podman-compose / dnf install podman-compose (or pip install podman-compose), with Podman itself.'];
